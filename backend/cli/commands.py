@@ -1,0 +1,165 @@
+"""One coroutine per subcommand: parse nothing, decide nothing, call the service, print.
+
+Each is `async def cmd(args, ctx) -> int`; errors propagate as `TurnoutError`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Awaitable, Callable
+from importlib.metadata import entry_points
+
+from turnout.backend.cli.context import CliContext
+from turnout.backend.cli.output import result_view, write_apps, write_data
+from turnout.backend.errors import ConfigError
+from turnout.backend.models import ActionResult, App
+from turnout.backend.sanitize import inert
+
+Command = Callable[[argparse.Namespace, CliContext], Awaitable[int]]
+
+
+def open_tui(ctx: CliContext, *, demo: bool) -> int:
+    """Hand over to the TUI front end, found by entry point so this package never imports it."""
+    found = entry_points(group="turnout.frontends", name="tui")
+    if not found:
+        raise ConfigError("the TUI front end is not installed (pip install turnout)")
+    if demo:
+        ctx.args.demo = True
+    service = ctx.service()
+    run = next(iter(found)).load()
+    code: int = run(service, ctx.config)
+    return code
+
+
+async def demo(args: argparse.Namespace, ctx: CliContext) -> int:
+    return open_tui(ctx, demo=True)
+
+
+async def status(args: argparse.Namespace, ctx: CliContext) -> int:
+    service = ctx.service()
+    try:
+        if args.app:
+            write_apps([await service.app(args.app, ctx.namespace)], ctx.output, ctx.out, single=True)
+        else:
+            write_apps(await service.apps(ctx.namespace), ctx.output, ctx.out)
+    finally:
+        await service.close()
+    return 0
+
+
+async def watch(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Print the app (or all apps) now, then again on each change, one document per change."""
+    service = ctx.service()
+    try:
+        await _print_watched(service, args.app, ctx)
+        async for namespace, name in service.changes():
+            if args.app in (None, name) and ctx.namespace in (None, namespace):
+                await _print_watched(service, name, ctx)
+    finally:
+        await service.close()
+    return 0
+
+
+async def _print_watched(service: object, name: str | None, ctx: CliContext) -> None:
+    from turnout.backend.service import ReleaseService
+
+    assert isinstance(service, ReleaseService)
+    apps: list[App] = [await service.app(name, ctx.namespace)] if name else list(
+        await service.apps(ctx.namespace))
+    fmt = ctx.output if ctx.output != "yaml" else "json"
+    write_apps(apps, fmt, ctx.out, single=bool(name))
+    ctx.out.flush()
+
+
+async def _traffic_verb(ctx: CliContext, describe: str, call: Callable[..., Awaitable[ActionResult]],
+                        *call_args: object, **call_kw: object) -> int:
+    ctx.confirm(describe)
+    service = ctx.service()
+    try:
+        result = await call(service, *call_args, namespace=ctx.namespace,
+                            dry_run=bool(ctx.opt("dry_run")), reason=ctx.opt("reason", ""),
+                            **call_kw)
+    finally:
+        await service.close()
+    _print_result(ctx, result)
+    return 0
+
+
+def _print_result(ctx: CliContext, result: ActionResult) -> None:
+    if ctx.output in ("json", "yaml"):
+        write_data(result_view(result), ctx.output, ctx.out)
+        return
+    b, a = result.before.weights, result.after.weights
+    tag = " (dry run)" if result.dry_run else ("" if result.changed else " (no change)")
+    ctx.out.write(f"{inert(result.namespace)}/{inert(result.app)} {result.action}{tag}: "
+                  f"live {result.before.live} -> {result.after.live}, "
+                  f"blue/green {b.blue}/{b.green} -> {a.blue}/{a.green}\n")
+
+
+def _svc(method: str) -> Callable[..., Awaitable[ActionResult]]:
+    async def call(service: object, *a: object, **kw: object) -> ActionResult:
+        result: ActionResult = await getattr(service, method)(*a, **kw)
+        return result
+    return call
+
+
+async def switch(args: argparse.Namespace, ctx: CliContext) -> int:
+    return await _traffic_verb(ctx, f"switch {args.app} to {args.to}", _svc("switch"),
+                               args.app, args.to)
+
+
+async def weight(args: argparse.Namespace, ctx: CliContext) -> int:
+    return await _traffic_verb(ctx, f"send {args.percent}% of {args.app} to the canary",
+                               _svc("set_weight"), args.app, args.percent)
+
+
+async def step(args: argparse.Namespace, ctx: CliContext) -> int:
+    return await _traffic_verb(ctx, f"step the canary of {args.app}", _svc("step"), args.app)
+
+
+async def promote(args: argparse.Namespace, ctx: CliContext) -> int:
+    what = "fully promote" if args.full else "promote (next step)"
+    return await _traffic_verb(ctx, f"{what} {args.app}", _svc("promote"), args.app,
+                               full=args.full)
+
+
+async def abort(args: argparse.Namespace, ctx: CliContext) -> int:
+    return await _traffic_verb(ctx, f"abort the rollout of {args.app}", _svc("abort"), args.app)
+
+
+async def rollback(args: argparse.Namespace, ctx: CliContext) -> int:
+    return await _traffic_verb(ctx, f"roll back {args.app}", _svc("rollback"), args.app)
+
+
+async def _slot_verb(ctx: CliContext, describe: str, method: str, *call_args: object) -> int:
+    ctx.confirm(describe)
+    service = ctx.service()
+    try:
+        app = await getattr(service, method)(*call_args, namespace=ctx.namespace,
+                                              dry_run=bool(ctx.opt("dry_run")),
+                                              reason=ctx.opt("reason", ""))
+    finally:
+        await service.close()
+    write_apps([app], ctx.output, ctx.out, single=True)
+    return 0
+
+
+async def scale(args: argparse.Namespace, ctx: CliContext) -> int:
+    return await _slot_verb(ctx, f"scale {args.app} {args.color} to {args.replicas}", "scale",
+                            args.app, args.color, args.replicas)
+
+
+async def set_image(args: argparse.Namespace, ctx: CliContext) -> int:
+    return await _slot_verb(ctx, f"deploy {args.image} into {args.app} {args.color}", "set_image",
+                            args.app, args.color, args.image)
+
+
+async def fire_drill(args: argparse.Namespace, ctx: CliContext) -> int:
+    ctx.confirm(f"start a fire drill on {args.app}")
+    service = ctx.service()
+    try:
+        color = await service.fire_drill(args.app, ctx.namespace)
+    finally:
+        await service.close()
+    ctx.out.write(f"fire drill: {inert(args.app)} {color} now failing\n")
+    return 0

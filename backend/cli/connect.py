@@ -1,0 +1,42 @@
+"""Build the release service the options ask for: the demo, or a real cluster."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from turnout.backend.errors import ConfigError
+
+if TYPE_CHECKING:
+    from turnout.backend.cli.context import CliContext
+    from turnout.backend.service import ReleaseService
+
+
+def kubeconfig_paths(explicit: str | None) -> list[Path]:
+    """--kubeconfig, else $KUBECONFIG (colon-separated), else ~/.kube/config."""
+    if explicit:
+        return [Path(explicit)]
+    env = os.environ.get("KUBECONFIG")
+    if env:
+        return [Path(p) for p in env.split(os.pathsep) if p]
+    return [Path.home() / ".kube" / "config"]
+
+
+def connect(ctx: CliContext) -> ReleaseService:
+    """The service for this invocation."""
+    if ctx.opt("demo"):
+        from turnout.backend.demo import build_demo_service
+
+        return build_demo_service(seed=ctx.opt("seed", 7), gate=ctx.gate_for("demo"))
+    paths = kubeconfig_paths(ctx.opt("kubeconfig"))
+    existing = [p for p in paths if p.is_file()]
+    if not existing:
+        shown = ", ".join(str(p) for p in paths)
+        raise ConfigError(f"no kubeconfig found ({shown}); pass --kubeconfig, "
+                          "or try the embedded demo: turnout demo")
+    try:
+        from turnout.backend.kube import build_kube_service
+    except ImportError:
+        raise ConfigError("this build has no Kubernetes backend; try: turnout demo") from None
+    return build_kube_service(ctx, existing)

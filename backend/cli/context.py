@@ -1,0 +1,67 @@
+"""What every command gets: parsed options, config, the write gate, streams, a service."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from turnout.backend.config import Config, resolve_gate
+from turnout.backend.errors import Cancelled, InvalidInput
+from turnout.backend.gate import WriteGate
+from turnout.backend.service import ReleaseService
+
+
+@dataclass
+class CliContext:
+    """One invocation of the CLI."""
+
+    args: argparse.Namespace
+    config: Config
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+
+    def opt(self, name: str, default: Any = None) -> Any:
+        """A global option, whether given before or after the subcommand."""
+        return getattr(self.args, name, default)
+
+    @property
+    def output(self) -> str:
+        return str(self.opt("output", "table"))
+
+    @property
+    def namespace(self) -> str | None:
+        """The namespace to act in; None means every namespace (reads) or unique (writes)."""
+        return None if self.opt("all_namespaces") else self.opt("namespace")
+
+    @property
+    def context_name(self) -> str:
+        return "demo" if self.opt("demo") else str(self.opt("context") or "")
+
+    def gate_for(self, context: str) -> WriteGate:
+        """Read-only mode for `context` by the documented precedence."""
+        return resolve_gate(self.config, context, True if self.opt("read_only") else None)
+
+    @property
+    def gate(self) -> WriteGate:
+        """The write gate of the chosen context."""
+        return self.gate_for(self.context_name)
+
+    def service(self) -> ReleaseService:
+        """The release service for the chosen environment (demo or a cluster)."""
+        from turnout.backend.cli.connect import connect
+
+        return connect(self)
+
+    def confirm(self, what: str) -> None:
+        """Ask before a write; in a script (`stdin` not a TTY) require --yes instead."""
+        if self.opt("yes") or self.opt("dry_run"):
+            return
+        if not self.stdin.isatty():
+            raise InvalidInput(f"refusing to {what} without --yes (stdin is not a terminal)")
+        self.err.write(f"{what}? [y/N] ")
+        self.err.flush()
+        if self.stdin.readline().strip().lower() not in ("y", "yes"):
+            raise Cancelled("cancelled: nothing was changed")

@@ -1,0 +1,98 @@
+"""Rendering records for stdout: table, json, yaml, name. Data only, no colour."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import msgspec
+import yaml
+
+from turnout.backend.models import COLORS, ActionResult, App
+from turnout.backend.sanitize import inert
+
+FORMATS = ("table", "json", "yaml", "name")
+
+
+def app_view(app: App) -> dict[str, Any]:
+    """The documented status schema of one app (README: "Status schema")."""
+    traffic = app.traffic
+    return {
+        "name": app.name,
+        "namespace": app.namespace,
+        "context": app.context,
+        "live": traffic.live,
+        "weights": {"blue": traffic.weights.blue, "green": traffic.weights.green},
+        "router": traffic.router,
+        "plan": list(traffic.plan),
+        "step": traffic.step,
+        "colors": {c: _slot_view(app, c) for c in COLORS},
+        "health": app.health,
+        "verdicts": msgspec.to_builtins(app.verdicts),
+        "guard": app.guard,
+        "lock_holder": app.lock_holder or None,
+        "operation": msgspec.to_builtins(app.operation),
+    }
+
+
+def _slot_view(app: App, color: str) -> dict[str, Any]:
+    slot = app.slot(color)  # type: ignore[arg-type]
+    metrics = app.metrics_of(color)  # type: ignore[arg-type]
+    return {
+        "version": slot.version, "image": slot.image, "desired": slot.desired,
+        "ready": slot.ready, "available": slot.available,
+        "restarts_5m": sum(p.restarts_5m for p in slot.pods),
+        "error_rate": metrics.error_rate if metrics else None,
+        "p95_ms": metrics.p95_ms if metrics else None,
+        "rps": metrics.rps if metrics else None,
+    }
+
+
+def result_view(result: ActionResult) -> dict[str, Any]:
+    """The schema of an action's outcome."""
+    data: dict[str, Any] = msgspec.to_builtins(result)
+    for side in ("before", "after"):
+        data[side].pop("revision", None)
+    return data
+
+
+def write_apps(apps: Sequence[App], fmt: str, out: TextIO, *, single: bool = False) -> None:
+    """Print apps in `fmt`; `single` prints one object rather than a list."""
+    if fmt == "name":
+        out.writelines(f"app/{inert(a.namespace)}/{inert(a.name)}\n" for a in apps)
+    elif fmt == "table":
+        write_table(out, APP_COLUMNS, [_app_row(a) for a in apps])
+    else:
+        views = [app_view(a) for a in apps]
+        write_data(views[0] if single else {"items": views}, fmt, out)
+
+
+def write_data(data: Any, fmt: str, out: TextIO) -> None:
+    """JSON or YAML of plain data."""
+    if fmt == "yaml":
+        yaml.safe_dump(data, out, sort_keys=False)
+    else:
+        json.dump(data, out, indent=2)
+        out.write("\n")
+
+
+APP_COLUMNS = ("NAMESPACE", "APP", "LIVE", "WEIGHTS", "BLUE", "GREEN", "HEALTH")
+
+
+def _app_row(app: App) -> list[str]:
+    def slot(color: str) -> str:
+        s = app.slot(color)  # type: ignore[arg-type]
+        return f"{s.version} {s.ready}/{s.desired}"
+
+    w = app.traffic.weights
+    return [app.namespace, app.name, app.traffic.live, f"{w.blue}/{w.green}",
+            slot("blue"), slot("green"), app.health]
+
+
+def write_table(out: TextIO, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A kubectl-style table: upper-case headers, columns padded, untrusted cells made inert."""
+    cells = [list(columns)] + [[inert(str(c)) for c in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    for row in cells:
+        out.write("   ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")

@@ -1,0 +1,96 @@
+"""The `turnout` command line: kubectl's global flags, one subcommand per verb."""
+
+from __future__ import annotations
+
+import argparse
+
+from turnout.backend.cli import commands
+from turnout.backend.cli.output import FORMATS
+
+
+def _globals() -> argparse.ArgumentParser:
+    """Flags accepted both before and after the subcommand, as kubectl does."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("global options")
+    g.add_argument("--context", default=argparse.SUPPRESS, help="kube context to use")
+    g.add_argument("--kubeconfig", default=argparse.SUPPRESS, help="path to the kubeconfig file")
+    g.add_argument("-n", "--namespace", default=argparse.SUPPRESS, help="namespace of the app")
+    g.add_argument("-A", "--all-namespaces", action="store_true", default=argparse.SUPPRESS,
+                   help="every namespace")
+    g.add_argument("--request-timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS",
+                   help="abandon a call to a backend after this long")
+    g.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
+                   help="refuse every write (monitoring mode)")
+    g.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
+                   help="use the embedded demo environment instead of a cluster")
+    g.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="demo random seed")
+    g.add_argument("-o", "--output", choices=FORMATS, default=argparse.SUPPRESS,
+                   help="output format (default table)")
+    return p
+
+
+def _writes() -> argparse.ArgumentParser:
+    """Flags of every command that changes something."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--dry-run", action="store_true",
+                   help="server-side dry run: validated, nothing persists")
+    p.add_argument("--reason", default="", help="why, for the audit trail")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
+    common = _globals()
+    writes = _writes()
+    parser = argparse.ArgumentParser(
+        prog="turnout", parents=[common],
+        description="Blue/green and canary releases with feature flags, from the terminal.",
+        epilog="With no command, opens the TUI on the configured cluster. Try: turnout demo")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def command(name: str, func: commands.Command, help_: str, *,
+                write: bool = False) -> argparse.ArgumentParser:
+        parents = [common, writes] if write else [common]
+        cmd = sub.add_parser(name, parents=parents, help=help_, description=help_)
+        cmd.set_defaults(func=func, write=write)
+        return cmd
+
+    command("demo", commands.demo, "open the TUI on the embedded demo environment")
+    command("status", commands.status, "show apps: live color, weights, pods").add_argument(
+        "app", nargs="?")
+    command("watch", commands.watch, "print app status each time it changes").add_argument(
+        "app", nargs="?")
+    app_cmd = lambda name, func, help_: _with_app(command(name, func, help_, write=True))  # noqa: E731
+    app_cmd("switch", commands.switch, "make a color live with all traffic").add_argument(
+        "--to", required=True, choices=("blue", "green"))
+    app_cmd("weight", commands.weight, "set the canary color's share of traffic").add_argument(
+        "percent", type=int)
+    app_cmd("step", commands.step, "move the canary to the next weight of its plan")
+    app_cmd("promote", commands.promote, "next step, or --full: make the canary live").add_argument(
+        "--full", action="store_true")
+    app_cmd("abort", commands.abort, "send all traffic back to the stable color")
+    app_cmd("rollback", commands.rollback, "restore the previous color")
+    scale = app_cmd("scale", commands.scale, "set a color's replicas")
+    scale.add_argument("color", choices=("blue", "green"))
+    scale.add_argument("replicas", type=int)
+    image = app_cmd("set-image", commands.set_image, "deploy an image into a color")
+    image.add_argument("color", choices=("blue", "green"))
+    image.add_argument("image")
+    app_cmd("fire-drill", commands.fire_drill, "demo only: make the new color fail")
+    _register_plugins(sub)
+    return parser
+
+
+def _with_app(cmd: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    cmd.add_argument("app", help="app name")
+    return cmd
+
+
+def _register_plugins(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Command groups that live beside their backend package (flags, guard, ...)."""
+    try:
+        from turnout.backend.cli import flags_cmd
+    except ImportError:
+        return
+    flags_cmd.register(sub)

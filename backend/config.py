@@ -1,0 +1,122 @@
+"""Configuration: a YAML file in the XDG config directory, overridden by environment.
+
+Precedence for read-only mode, highest first: the `--read-only` flag,
+`TURNOUT_READ_ONLY`, the context's own setting, the global setting.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+import platformdirs
+import yaml
+
+from turnout.backend.errors import ConfigError
+from turnout.backend.gate import WriteGate
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+class ContextSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Settings for one kube context."""
+
+    read_only: bool | None = None
+    """Refuse writes on this context (None: follow the global setting)."""
+    production: bool = False
+    """Marks a production context: danger styling, and read-only unless said otherwise."""
+
+
+class Conventions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Label and annotation keys that identify blue/green apps."""
+
+    app_label: str = "app.kubernetes.io/name"
+    """Label naming the app on its Deployments and Services."""
+    color_label: str = "turnout.dev/color"
+    """Label holding `blue` or `green` on Deployments, pods and the live Service selector."""
+    plan_annotation: str = "turnout.dev/canary-plan"
+    """Annotation on the live Service with the canary plan, e.g. `10,50,100`."""
+
+
+class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Everything Turnout reads from its config file. Every field is optional."""
+
+    read_only: bool = False
+    """Refuse every write on every context (monitoring mode)."""
+    theme: str = "turnout-dark"
+    """TUI theme: turnout-dark, turnout-light, turnout-high-contrast, turnout-ansi."""
+    request_timeout: float = 5.0
+    """Seconds before a call to the API server, Redis or Prometheus is abandoned."""
+    refresh_seconds: float = 2.0
+    """How often the TUI refreshes metrics between watch events."""
+    flags_url: str = ""
+    """Flag store: redis://host:port/db, file:///path/flags.json, launchdarkly://PROJECT/ENV."""
+    prometheus_url: str = ""
+    """Prometheus base URL for golden signals (empty: no metrics)."""
+    contexts: dict[str, ContextSettings] = {}
+    """Per-context settings, by kube context name."""
+    conventions: Conventions = Conventions()
+    """How apps are recognised in the cluster."""
+    keymap: dict[str, str] = {}
+    """TUI key bindings by binding id, e.g. {"rollback": "ctrl+r"}."""
+
+
+ENV_OVERRIDES = {
+    "TURNOUT_THEME": "theme",
+    "TURNOUT_REQUEST_TIMEOUT": "request_timeout",
+    "TURNOUT_FLAGS_URL": "flags_url",
+    "TURNOUT_PROMETHEUS_URL": "prometheus_url",
+}
+
+
+def config_path() -> Path:
+    """`$TURNOUT_CONFIG`, or config.yaml in the XDG config directory."""
+    explicit = os.environ.get("TURNOUT_CONFIG")
+    return Path(explicit) if explicit else Path(platformdirs.user_config_dir("turnout")) / "config.yaml"
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read the config file (absent is fine) and apply environment overrides."""
+    path = path or config_path()
+    raw: dict[str, object] = {}
+    if path.exists():
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as err:
+            raise ConfigError(f"config {path}: cannot read: {err}".splitlines()[0]) from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config {path}: expected a mapping at the top level")
+        raw = loaded
+    raw.update({field: os.environ[env] for env, field in ENV_OVERRIDES.items() if env in os.environ})
+    try:
+        return msgspec.convert(raw, Config, strict=False)
+    except msgspec.ValidationError as err:
+        raise ConfigError(f"config {path}: {err}") from None
+
+
+def env_flag(name: str) -> bool | None:
+    """A boolean environment variable, or None when unset."""
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    if value.strip().lower() in TRUE_WORDS:
+        return True
+    if value.strip().lower() in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name}={value!r}: expected 1/0, true/false, yes/no")
+
+
+def resolve_gate(config: Config, context: str, flag: bool | None) -> WriteGate:
+    """Read-only mode for `context`: flag > env > per-context > global."""
+    env = env_flag("TURNOUT_READ_ONLY")
+    settings = config.contexts.get(context, ContextSettings())
+    per_context = settings.read_only
+    if per_context is None and settings.production:
+        per_context = True
+    for value, why in ((flag, "--read-only"), (env, "TURNOUT_READ_ONLY"),
+                       (per_context, f"context {context} setting"), (config.read_only, "config")):
+        if value is not None:
+            return WriteGate(read_only=value, why=why if value else "")
+    return WriteGate()

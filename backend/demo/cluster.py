@@ -1,0 +1,139 @@
+"""The demo cluster adapter: `ClusterPort` over the simulated world.
+
+Writes are conditional on revisions exactly like the Kubernetes adapter, and
+pass the same `WriteGate`, so the demo rehearses conflicts and read-only mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from turnout.backend.demo.world import DemoWorld, SimApp, SimSlot
+from turnout.backend.errors import Conflict, InvalidInput, NotFound
+from turnout.backend.gate import WriteGate
+from turnout.backend.models import App, Color, Slot, Traffic
+
+
+class DemoCluster:
+    """A `ClusterPort` whose cluster lives in this process."""
+
+    def __init__(self, world: DemoWorld, gate: WriteGate, *, tick_seconds: float = 1.0) -> None:
+        self.world = world
+        self.gate = gate
+        self.tick_seconds = tick_seconds
+        self._subscribers: set[asyncio.Queue[tuple[str, str]]] = set()
+        self._clock: asyncio.Task[None] | None = None
+
+    @property
+    def context(self) -> str:
+        return "demo"
+
+    # --- reads ---------------------------------------------------------------
+
+    async def list_apps(self, namespace: str | None) -> tuple[App, ...]:
+        return tuple(self._record(app) for (ns, _), app in sorted(self.world.apps.items())
+                     if namespace is None or ns == namespace)
+
+    async def get_app(self, name: str, namespace: str | None) -> App:
+        return self._record(self._find(name, namespace))
+
+    def _find(self, name: str, namespace: str | None) -> SimApp:
+        matches = [app for (ns, n), app in self.world.apps.items()
+                   if n == name and namespace in (None, ns)]
+        if not matches:
+            where = f" in namespace {namespace}" if namespace else ""
+            raise NotFound(f"app {name!r} not found{where} (context demo)")
+        if len(matches) > 1:
+            raise InvalidInput(f"app {name!r} exists in several namespaces: pass -n")
+        return matches[0]
+
+    def _record(self, app: SimApp) -> App:
+        return App(name=app.name, namespace=app.namespace, context="demo",
+                   blue=self._slot(app.slots["blue"], app), green=self._slot(app.slots["green"], app),
+                   traffic=Traffic(live=app.live, weights=app.weights, router=app.router,  # type: ignore[arg-type]
+                                   plan=app.plan, revision=f"t{app.traffic_generation}"))
+
+    def _slot(self, slot: SimSlot, app: SimApp) -> Slot:
+        pods = tuple(self.world.pod_record(p) for p in slot.pods)
+        ready = sum(p.ready for p in pods)
+        return Slot(color=slot.color, version=slot.version,
+                    image=f"registry.demo/{app.name}:{slot.version}", desired=slot.replicas,
+                    ready=ready, available=ready, pods=pods, revision=f"s{slot.generation}")
+
+    # --- watch ---------------------------------------------------------------
+
+    async def changes(self) -> AsyncIterator[tuple[str, str]]:
+        queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._subscribers.add(queue)
+        if self._clock is None or self._clock.done():
+            self._clock = asyncio.create_task(self._run_clock())
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.discard(queue)
+
+    async def _run_clock(self) -> None:
+        while self._subscribers:
+            await asyncio.sleep(self.tick_seconds)
+            self.world.tick(self.tick_seconds)
+            for key in self.world.apps:
+                self._publish(key)
+
+    def _publish(self, key: tuple[str, str]) -> None:
+        for queue in self._subscribers:
+            queue.put_nowait(key)
+
+    # --- writes --------------------------------------------------------------
+
+    def _mutate(self, app: App, what: str, expected: str, actual: str, dry_run: bool) -> SimApp:
+        """The choke point of every demo write: gate, then revision check."""
+        self.gate.check(f"{what} on {app.namespace}/{app.name}")
+        sim = self._find(app.name, app.namespace)
+        if expected != actual:
+            raise Conflict(f"{app.namespace}/{app.name} changed by someone else "
+                           f"(revision {expected} read, now {actual}); re-read and retry")
+        return sim
+
+    async def write_traffic(self, app: App, target: Traffic, *, dry_run: bool) -> Traffic:
+        sim = self._find(app.name, app.namespace)
+        self._mutate(app, "traffic change", app.traffic.revision, f"t{sim.traffic_generation}", dry_run)
+        if not dry_run:
+            self.world.set_traffic(sim, target.live, target.weights)
+            self._publish((sim.namespace, sim.name))
+        return self._record(sim).traffic if not dry_run else target
+
+    async def scale(self, app: App, color: Color, replicas: int, *, dry_run: bool) -> Slot:
+        sim = self._find(app.name, app.namespace)
+        slot = app.slot(color)
+        self._mutate(app, f"scale {color}", slot.revision, f"s{sim.slots[color].generation}", dry_run)
+        if not dry_run:
+            self.world.scale(sim, color, replicas)
+            self._publish((sim.namespace, sim.name))
+        return self._slot(sim.slots[color], sim)
+
+    async def set_image(self, app: App, color: Color, image: str, *, dry_run: bool) -> Slot:
+        sim = self._find(app.name, app.namespace)
+        slot = app.slot(color)
+        self._mutate(app, f"set image of {color}", slot.revision,
+                     f"s{sim.slots[color].generation}", dry_run)
+        if not dry_run:
+            self.world.set_version(sim, color, image.rpartition(":")[2] or image)
+            self._publish((sim.namespace, sim.name))
+        return self._slot(sim.slots[color], sim)
+
+    async def fire_drill(self, app: App) -> Color:
+        """Demo only: make the color taking new traffic fail, to rehearse a rollback."""
+        self.gate.check(f"fire drill on {app.namespace}/{app.name}")
+        sim = self._find(app.name, app.namespace)
+        color = self.world.fire_drill(sim)
+        self._publish((sim.namespace, sim.name))
+        return color
+
+    async def close(self) -> None:
+        if self._clock is not None:
+            self._clock.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._clock

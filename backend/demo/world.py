@@ -1,0 +1,189 @@
+"""The embedded demo environment: a simulated cluster with a clock.
+
+Everything is driven by `tick(seconds)` and one seeded `random.Random`, so a
+run with the same seed and the same ticks is reproduced exactly. The demo
+adapters (`DemoCluster`, `DemoMetrics`) read and change this world.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from turnout.backend.models import COLORS, Color, Pod, Weights, other
+
+EPOCH = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+CRASH_INTERVAL = 12.0
+"""Seconds between restarts of a crash-looping demo pod."""
+
+
+@dataclass
+class SimPod:
+    """A pod in the simulation; mutable, never leaves the demo package."""
+
+    name: str
+    color: Color
+    created: float
+    ready_after: float
+    crashing: bool = False
+    restarts: list[float] = field(default_factory=list)
+    next_crash: float = 0.0
+
+
+@dataclass
+class SimSlot:
+    """One color's Deployment in the simulation."""
+
+    color: Color
+    version: str
+    replicas: int
+    pods: list[SimPod] = field(default_factory=list)
+    faulty: bool = False
+    generation: int = 1
+
+    @property
+    def image_tag(self) -> str:
+        return self.version
+
+
+@dataclass
+class SimApp:
+    """One blue/green app in the simulation."""
+
+    name: str
+    namespace: str
+    base_rps: float
+    slots: dict[Color, SimSlot]
+    live: Color
+    weights: Weights
+    router: str
+    plan: tuple[int, ...]
+    traffic_generation: int = 1
+    history: dict[Color, list[tuple[float, float, float, float]]] = field(default_factory=dict)
+
+
+SEED_APPS: tuple[tuple[str, str, str, str, str, int, str, tuple[int, ...], float], ...] = (
+    # name, namespace, blue version, green version, live, canary %, router, plan, rps
+    ("checkout", "shop", "1.4.2", "1.4.1", "blue", 0, "service", (10, 50, 100), 420.0),
+    ("search", "search", "2.7.0", "2.8.0", "blue", 10, "nginx", (10, 25, 50, 100), 910.0),
+    ("payments", "payments", "3.0.9", "3.1.0", "green", 0, "gateway", (5, 25, 50, 100), 180.0),
+)
+
+
+class DemoWorld:
+    """Three apps whose pods start, get ready, crash-loop, and whose metrics move."""
+
+    def __init__(self, seed: int = 7, replicas: int = 3) -> None:
+        self.rng = random.Random(seed)
+        self.now = 0.0
+        self.apps: dict[tuple[str, str], SimApp] = {}
+        self._pod_serial = 0
+        for name, ns, blue, green, live, canary, router, plan, rps in SEED_APPS:
+            slots = {c: SimSlot(color=c, version=v, replicas=replicas)
+                     for c, v in (("blue", blue), ("green", green))}
+            app = SimApp(name=name, namespace=ns, base_rps=rps, slots=slots, live=live,  # type: ignore[arg-type]
+                         weights=Weights.split(live, canary), router=router, plan=plan)  # type: ignore[arg-type]
+            self.apps[(ns, name)] = app
+            for slot in slots.values():
+                self._reconcile(app, slot, warm=True)
+        for _ in range(30):
+            self.tick(30.0)
+
+    @property
+    def clock(self) -> datetime:
+        """Wall time of the simulation."""
+        return EPOCH + timedelta(seconds=self.now)
+
+    def tick(self, seconds: float = 1.0) -> None:
+        """Advance the simulation: pod lifecycles, restarts and metric samples."""
+        self.now += seconds
+        for app in self.apps.values():
+            for slot in app.slots.values():
+                self._advance_pods(slot)
+            self._sample_metrics(app)
+
+    def _new_pod(self, app: SimApp, slot: SimSlot, warm: bool) -> SimPod:
+        self._pod_serial += 1
+        suffix = "".join(self.rng.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+        start = self.now - 3600 if warm else self.now
+        pod = SimPod(name=f"{app.name}-{slot.color}-{slot.generation:x}{self._pod_serial:03d}-{suffix}",
+                     color=slot.color, created=start,
+                     ready_after=start + self.rng.uniform(2.0, 5.0), crashing=slot.faulty)
+        pod.next_crash = self.now + self.rng.uniform(1.0, CRASH_INTERVAL)
+        return pod
+
+    def _reconcile(self, app: SimApp, slot: SimSlot, warm: bool = False) -> None:
+        """Bring the pod count to the desired replicas, as a ReplicaSet would."""
+        while len(slot.pods) < slot.replicas:
+            slot.pods.append(self._new_pod(app, slot, warm))
+        del slot.pods[slot.replicas:]
+
+    def _advance_pods(self, slot: SimSlot) -> None:
+        for pod in slot.pods:
+            if pod.crashing and self.now >= pod.next_crash:
+                pod.restarts.append(self.now)
+                pod.next_crash = self.now + CRASH_INTERVAL * self.rng.uniform(0.8, 1.2)
+
+    def _sample_metrics(self, app: SimApp) -> None:
+        for color in COLORS:
+            slot = app.slots[color]
+            rps = app.base_rps * app.weights.of(color) / 100 * self.rng.uniform(0.92, 1.08)
+            base_err = 0.35 if slot.faulty else 0.004
+            err = max(0.0, base_err * self.rng.uniform(0.6, 1.4))
+            p95 = (950.0 if slot.faulty else 110.0) * self.rng.uniform(0.85, 1.2)
+            series = app.history.setdefault(color, [])
+            series.append((self.now, err if rps > 0 else float("nan"), p95, rps))
+            del series[:-900]
+
+    # --- what the demo cluster adapter reads -------------------------------
+
+    def pod_record(self, pod: SimPod) -> Pod:
+        """The domain record of a simulated pod, as a pod watch would show it."""
+        recent = [t for t in pod.restarts if self.now - t <= 300]
+        crashing_now = pod.crashing and bool(pod.restarts)
+        ready = self.now >= pod.ready_after and not crashing_now
+        phase = "Running" if self.now >= pod.ready_after - 1.5 else "Pending"
+        reason = "CrashLoopBackOff" if crashing_now else ("" if phase == "Running" else "ContainerCreating")
+        return Pod(name=pod.name, color=pod.color, phase=phase, ready=ready,
+                   restarts=len(pod.restarts), restarts_5m=len(recent), waiting_reason=reason,
+                   started_at=EPOCH + timedelta(seconds=pod.created), node="demo-node-1")
+
+    # --- what the demo cluster adapter changes -----------------------------
+
+    def set_traffic(self, app: SimApp, live: Color, weights: Weights) -> None:
+        app.live, app.weights = live, weights
+        app.traffic_generation += 1
+
+    def scale(self, app: SimApp, color: Color, replicas: int) -> None:
+        slot = app.slots[color]
+        slot.replicas = replicas
+        slot.generation += 1
+        self._reconcile(app, slot)
+
+    def set_version(self, app: SimApp, color: Color, version: str) -> None:
+        """Roll `color` to `version`; a version containing "bad" crash-loops."""
+        slot = app.slots[color]
+        slot.version, slot.faulty = version, "bad" in version
+        slot.generation += 1
+        slot.pods.clear()
+        self._reconcile(app, slot)
+
+    def fire_drill(self, app: SimApp) -> Color:
+        """Make the color receiving new traffic fail: errors spike, pods crash-loop."""
+        color = other(app.live) if app.weights.of(other(app.live)) > 0 else app.live
+        slot = app.slots[color]
+        slot.faulty = True
+        slot.generation += 1
+        for pod in slot.pods:
+            pod.crashing = True
+            pod.next_crash = self.now + self.rng.uniform(0.5, 3.0)
+        return color
+
+    def heal(self, app: SimApp) -> None:
+        """End a fire drill: both colors healthy again, restart history kept."""
+        for slot in app.slots.values():
+            slot.faulty = False
+            slot.generation += 1
+            for pod in slot.pods:
+                pod.crashing = False

@@ -1,0 +1,72 @@
+"""Ports: what the release service needs from the outside world.
+
+Each port has real adapters (Kubernetes, Prometheus, Redis/LaunchDarkly,
+PagerDuty/Slack) and an embedded demo adapter. The service depends on these
+protocols only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from turnout.backend.models import App, Color, ColorMetrics, Slot, Traffic
+
+
+class ClusterPort(Protocol):
+    """Read and change blue/green apps in one cluster context."""
+
+    @property
+    def context(self) -> str:
+        """The context (cluster and user) this port talks to."""
+        ...
+
+    async def list_apps(self, namespace: str | None) -> tuple[App, ...]:
+        """Every app in `namespace`, or in every namespace when None."""
+        ...
+
+    async def get_app(self, name: str, namespace: str | None) -> App:
+        """One app; `NotFound` if absent, `InvalidInput` if the name is ambiguous."""
+        ...
+
+    def changes(self) -> AsyncIterator[tuple[str, str]]:
+        """(namespace, app) each time something about an app changes."""
+        ...
+
+    async def write_traffic(self, app: App, target: Traffic, *, dry_run: bool) -> Traffic:
+        """Make `target` the app's traffic, conditional on `app.traffic.revision`."""
+        ...
+
+    async def scale(self, app: App, color: Color, replicas: int, *, dry_run: bool) -> Slot:
+        """Set the replicas of `color`, conditional on the slot's revision."""
+        ...
+
+    async def set_image(self, app: App, color: Color, image: str, *, dry_run: bool) -> Slot:
+        """Deploy `image` into `color`, conditional on the slot's revision."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and watches."""
+        ...
+
+
+class MetricsPort(Protocol):
+    """Golden signals per color."""
+
+    async def golden_signals(self, app: App) -> tuple[ColorMetrics, ...]:
+        """Error rate, p95 latency and request rate of each color, now."""
+        ...
+
+    async def series(
+        self, app: App, color: Color, signal: str, minutes: int
+    ) -> tuple[tuple[float, float], ...]:
+        """(unix time, value) samples of `signal` for `color` over the last `minutes`."""
+        ...
+
+
+class NotifierPort(Protocol):
+    """Where incidents and audit-worthy outcomes are announced."""
+
+    async def notify(self, *, title: str, body: str, severity: str) -> None:
+        """Send one notification; failures raise `Unavailable`."""
+        ...

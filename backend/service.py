@@ -1,0 +1,191 @@
+"""The release service: the one facade both front ends call.
+
+Domain verbs read the app, compute an absolute target with `plans`, write it
+conditionally through the cluster port, and record an audit entry. New
+behaviour belongs here, never in a widget or a CLI command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from turnout.backend import plans, signals
+from turnout.backend.audit import AuditLog, os_user
+from turnout.backend.errors import InvalidInput, TurnoutError
+from turnout.backend.models import ActionResult, App, AuditEntry, Color, Traffic
+from turnout.backend.ports import ClusterPort, MetricsPort
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ReleaseService:
+    """Read and act on blue/green apps of one cluster context."""
+
+    def __init__(self, cluster: ClusterPort, metrics: MetricsPort | None = None, *,
+                 audit: AuditLog | None = None, identity: str = "", clock: Clock = _utcnow,
+                 read_only: bool = False) -> None:
+        self.cluster = cluster
+        self.metrics = metrics
+        self.audit = audit or AuditLog()
+        self.identity = identity or os_user()
+        self.clock = clock
+        self.read_only = read_only
+        """Whether writes are refused (the write gate enforces it; front ends only show it)."""
+
+    @property
+    def context(self) -> str:
+        """The cluster context this service acts on."""
+        return self.cluster.context
+
+    # --- reads ---------------------------------------------------------------
+
+    async def apps(self, namespace: str | None = None) -> tuple[App, ...]:
+        """Every app, with golden signals and verdicts where metrics can be had."""
+        found = await self.cluster.list_apps(namespace)
+        return tuple(await asyncio.gather(*(self._observed(app) for app in found)))
+
+    async def app(self, name: str, namespace: str | None = None) -> App:
+        """One app, with golden signals and verdicts."""
+        return await self._observed(await self.cluster.get_app(name, namespace))
+
+    async def _observed(self, app: App) -> App:
+        if self.metrics is None:
+            return app
+        try:
+            metrics = await self.metrics.golden_signals(app)
+        except TurnoutError as err:
+            log.warning("metrics of %s/%s unavailable: %s", app.namespace, app.name, err)
+            return app
+        now = self.clock()
+        verdicts = [signals.crash_loop(app.slot(c), now) for c in ("blue", "green")
+                    if app.traffic.weights.of(c) > 0]
+        verdicts += [signals.error_rate(m, now, source=f"metrics/{app.name}/{m.color}")
+                     for m in metrics if app.traffic.weights.of(m.color) > 0]
+        return msgspec.structs.replace(app, metrics=metrics, verdicts=tuple(verdicts))
+
+    def changes(self) -> AsyncIterator[tuple[str, str]]:
+        """(namespace, app) whenever an app changes; from the cluster's watch."""
+        return self.cluster.changes()
+
+    async def series(self, app: App, color: Color, signal: str,
+                     minutes: int = 15) -> tuple[tuple[float, float], ...]:
+        """A metric's recent samples for charts; empty without a metrics source."""
+        if self.metrics is None:
+            return ()
+        return await self.metrics.series(app, color, signal, minutes)
+
+    # --- traffic verbs -------------------------------------------------------
+
+    async def set_weight(self, name: str, percent: int, **kw: Any) -> ActionResult:
+        """Send `percent` of traffic to the canary color."""
+        return await self._traffic("weight", name, lambda t: plans.with_weight(t, percent), **kw)
+
+    async def step(self, name: str, **kw: Any) -> ActionResult:
+        """Move the canary to the next weight of its plan."""
+        return await self._traffic("step", name, plans.next_step, **kw)
+
+    async def promote(self, name: str, *, full: bool = False, **kw: Any) -> ActionResult:
+        """Next step, or with `full` make the canary color live at 100 %."""
+        planner = plans.promoted if full else plans.next_step
+        return await self._traffic("promote-full" if full else "promote", name, planner, **kw)
+
+    async def abort(self, name: str, **kw: Any) -> ActionResult:
+        """Back to the stable color at 100 %."""
+        return await self._traffic("abort", name, plans.aborted, **kw)
+
+    async def rollback(self, name: str, **kw: Any) -> ActionResult:
+        """Restore the previous color, scaling it back up first if needed."""
+        app = await self.cluster.get_app(name, kw.get("namespace"))
+        target = plans.rolled_back(app.traffic)
+        restore = app.slot(target.live)
+        if restore.desired == 0 or restore.desired < app.slot(app.traffic.live).desired:
+            await self.scale(name, target.live, app.slot(app.traffic.live).desired, **kw)
+        return await self._traffic("rollback", name, plans.rolled_back, **kw)
+
+    async def switch(self, name: str, to: str, **kw: Any) -> ActionResult:
+        """Make `to` the live color with all traffic."""
+        color = plans.check_color(to)
+        return await self._traffic(f"switch-{color}", name, lambda t: plans.switched(t, color), **kw)
+
+    async def _traffic(self, action: str, name: str, planner: Callable[[Traffic], Traffic], *,
+                       namespace: str | None = None, dry_run: bool = False,
+                       reason: str = "") -> ActionResult:
+        app = await self.cluster.get_app(name, namespace)
+        target = planner(app.traffic)
+        before = app.traffic
+        changed = (target.live, target.weights) != (before.live, before.weights)
+        after = await self.cluster.write_traffic(app, target, dry_run=dry_run) if changed else before
+        result = ActionResult(action=action, app=app.name, namespace=app.namespace, before=before,
+                              after=after, dry_run=dry_run, changed=changed)
+        if changed:
+            self._audit(app, action, _traffic_view(before), _traffic_view(after), reason, dry_run)
+        return result
+
+    # --- slot verbs ----------------------------------------------------------
+
+    async def scale(self, name: str, color: str, replicas: int, *, namespace: str | None = None,
+                    dry_run: bool = False, reason: str = "") -> App:
+        """Set the replica count of one color."""
+        checked = plans.check_color(color)
+        if not 0 <= replicas <= 1000:
+            raise InvalidInput(f"replicas {replicas}: expected 0..1000")
+        app = await self.cluster.get_app(name, namespace)
+        slot = app.slot(checked)
+        await self.cluster.scale(app, checked, replicas, dry_run=dry_run)
+        self._audit(app, f"scale-{checked}", {"replicas": slot.desired}, {"replicas": replicas},
+                    reason, dry_run)
+        return await self.app(name, app.namespace)
+
+    async def set_image(self, name: str, color: str, image: str, *, namespace: str | None = None,
+                        dry_run: bool = False, reason: str = "") -> App:
+        """Deploy `image` into one color (normally the idle one)."""
+        checked = plans.check_color(color)
+        if not image or any(ch.isspace() for ch in image):
+            raise InvalidInput(f"image {image!r}: expected a reference like registry/app:tag")
+        app = await self.cluster.get_app(name, namespace)
+        before = app.slot(checked).image
+        await self.cluster.set_image(app, checked, image, dry_run=dry_run)
+        self._audit(app, f"set-image-{checked}", {"image": before}, {"image": image},
+                    reason, dry_run)
+        return await self.app(name, app.namespace)
+
+    async def fire_drill(self, name: str, namespace: str | None = None) -> Color:
+        """Demo only: make the new color fail so an operator can rehearse a rollback."""
+        drill = getattr(self.cluster, "fire_drill", None)
+        if drill is None:
+            raise InvalidInput("fire drills run only on the demo environment (turnout demo)")
+        app = await self.cluster.get_app(name, namespace)
+        color: Color = await drill(app)
+        return color
+
+    def _audit(self, app: App, action: str, before: dict[str, object], after: dict[str, object],
+               reason: str, dry_run: bool) -> None:
+        entry = AuditEntry(at=self.clock(), who=self.identity, os_user=os_user(),
+                           context=app.context, namespace=app.namespace, app=app.name,
+                           action=action, before=before, after=after, reason=reason,
+                           operation_id=uuid.uuid4().hex[:12], dry_run=dry_run)
+        try:
+            self.audit.record(entry)
+        except OSError as err:
+            log.error("audit log %s not writable: %s", self.audit.path, err)
+
+    async def close(self) -> None:
+        """Release the cluster connection and watches."""
+        await self.cluster.close()
+
+
+def _traffic_view(traffic: Traffic) -> dict[str, object]:
+    return {"live": traffic.live, "weights": {"blue": traffic.weights.blue,
+                                              "green": traffic.weights.green}}
