@@ -14,7 +14,6 @@ from typing import Any, TypeVar
 
 import msgspec
 import yaml
-
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags.model import Flag, FlagSet, Segment
 from turnout.backend.flags.validate import validate_flag, validate_flagset, validate_segment
@@ -71,7 +70,9 @@ def flagset_from_obj(obj: Any, what: str = "flags document") -> FlagSet:
         key: convert(value, Segment, f"segments.{key}")
         for key, value in _section(obj, "segments").items()
     }
-    flags = {key: convert(value, Flag, f"flags.{key}") for key, value in _section(obj, "flags").items()}
+    flags = {
+        key: convert(value, Flag, f"flags.{key}") for key, value in _section(obj, "flags").items()
+    }
     schema = obj.get("schema", 1)
     return validate_flagset(FlagSet(schema=schema, flags=flags, segments=segments))
 

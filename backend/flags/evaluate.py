@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
-
 from turnout.backend.flags.bucketing import TOTAL_WEIGHT, bucket, flag_prefix, key_tail
 from turnout.backend.flags.model import Condition, Flag, FlagSet, Segment
 
@@ -84,7 +83,8 @@ def compile_segment(segment: Segment) -> Matcher:
 def _compile_split(flag: Flag) -> Compiled:
     table: list[Evaluation] = []
     for variant, weight in flag.rollout.items():
-        table.extend(_result(flag, variant, Reason.SPLIT, len(table) + i) for i in range(weight))
+        start = len(table)
+        table.extend(_result(flag, variant, Reason.SPLIT, start + i) for i in range(weight))
     assert len(table) == TOTAL_WEIGHT, "validated flags have weights summing to 100"
     buckets = tuple(table)
     prefix = flag_prefix(flag.key)
@@ -93,7 +93,8 @@ def _compile_split(flag: Flag) -> Compiled:
     def split(ctx: Context, tail: bytes | None) -> Evaluation:
         if tail is None:
             return missing
-        return buckets[bucket(prefix, tail)]
+        slot: int = bucket(prefix, tail)
+        return buckets[slot]
 
     return split
 
@@ -117,14 +118,17 @@ def compile_flag(flag: Flag, segments: Mapping[str, Segment]) -> Compiled:
         for user in users
     }
     rules = tuple(
-        (compile_segment(segments[rule.segment]), _result(flag, rule.variant, Reason.TARGETING_MATCH))
+        (
+            compile_segment(segments[rule.segment]),
+            _result(flag, rule.variant, Reason.TARGETING_MATCH),
+        )
         for rule in flag.rules
     )
     if not targets and not rules:
         return fallthrough
 
     def evaluate(ctx: Context, tail: bytes | None) -> Evaluation:
-        hit = targets.get(ctx.get("targetingKey"))  # type: ignore[arg-type]
+        hit = targets.get(ctx.get("targetingKey"))
         if hit is not None:
             return hit
         for matches, result in rules:

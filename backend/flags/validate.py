@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags.model import SCHEMA_VERSION, Flag, FlagSet, Plan, Segment
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# No dots: flagd's JSON-logic `var` reads "a.b" as a nested path, we read flat keys.
+ATTRIBUTE_PATTERN = re.compile(r"^[A-Za-z_$][A-Za-z0-9_-]{0,127}$")
 
 _KIND_TYPES: dict[str, tuple[type, ...]] = {
     "boolean": (bool,),
@@ -129,8 +130,11 @@ def validate_segment(segment: Segment, path: str) -> Segment:
     for index, condition in enumerate(segment.conditions):
         if not condition.values:
             raise _fail(f"{path}.conditions[{index}].values", "at least one value is required")
-        if not condition.attribute:
-            raise _fail(f"{path}.conditions[{index}].attribute", "must not be empty")
+        if not ATTRIBUTE_PATTERN.match(condition.attribute):
+            raise _fail(
+                f"{path}.conditions[{index}].attribute",
+                f"invalid attribute name {condition.attribute!r} (letters, digits, '_', '-')",
+            )
     return segment
 
 
@@ -150,8 +154,3 @@ def validate_flagset(flagset: FlagSet) -> FlagSet:
 def _check_same_key(key: str, inner: str, path: str) -> None:
     if key != inner:
         raise _fail(f"{path}.key", f"does not match its entry {key!r} (got {inner!r})")
-
-
-def is_number(value: Any) -> bool:
-    """True for int/float but not bool (bool subclasses int)."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
