@@ -37,6 +37,12 @@ def is_ours(pid: int, exe: str) -> bool:
         return False
     if stat.rsplit(")", 1)[1].split()[0] == "Z":
         return False
+    try:
+        # redis-server rewrites its cmdline, so the executable is the better witness.
+        if os.readlink(f"/proc/{pid}/exe") == os.path.realpath(exe):
+            return True
+    except OSError:
+        pass
     return any(part.decode(errors="replace") == exe for part in cmdline[:2])
 
 
