@@ -8,7 +8,6 @@ from pathlib import Path
 
 import msgspec
 import platformdirs
-
 from turnout.backend.models import AuditEntry
 
 

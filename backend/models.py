@@ -174,10 +174,8 @@ class App(msgspec.Struct, frozen=True, kw_only=True):
     def health(self) -> Outcome:
         """The worst verdict across signals; pass when nothing has failed."""
         outcomes = {v.outcome for v in self.verdicts}
-        for worst in ("fail", "error", "inconclusive"):
-            if worst in outcomes:
-                return worst  # type: ignore[return-value]
-        return "pass"
+        order: tuple[Outcome, ...] = ("fail", "error", "inconclusive")
+        return next((worst for worst in order if worst in outcomes), "pass")
 
 
 class ActionResult(msgspec.Struct, frozen=True, kw_only=True):

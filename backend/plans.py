@@ -7,6 +7,8 @@ on the same state. Adapters write the target conditionally on the revision read.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from turnout.backend.errors import InvalidInput
 from turnout.backend.models import COLORS, Color, Traffic, Weights, other
 
@@ -19,7 +21,7 @@ def parse_plan(text: str) -> tuple[int, ...]:
         raise InvalidInput(f"canary plan {text!r}: expected percents like 10,50,100") from None
     if not steps or steps[-1] != 100 or any(not 0 < s <= 100 for s in steps):
         raise InvalidInput(f"canary plan {text!r}: percents in 1..100 ending at 100")
-    if any(a >= b for a, b in zip(steps, steps[1:], strict=False)):
+    if any(a >= b for a, b in pairwise(steps)):
         raise InvalidInput(f"canary plan {text!r}: percents must rise")
     return steps
 
@@ -35,7 +37,7 @@ def check_color(color: str) -> Color:
     """Validate a color given by the operator."""
     if color not in COLORS:
         raise InvalidInput(f"color {color!r}: expected blue or green")
-    return color  # type: ignore[return-value]
+    return "blue" if color == "blue" else "green"
 
 
 def with_weight(traffic: Traffic, percent: int) -> Traffic:

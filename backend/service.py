@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-
 from turnout.backend import plans, signals
 from turnout.backend.audit import AuditLog, os_user
 from turnout.backend.errors import InvalidInput, TurnoutError
@@ -87,6 +86,29 @@ class ReleaseService:
         return await self.metrics.series(app, color, signal, minutes)
 
     # --- traffic verbs -------------------------------------------------------
+
+    async def preview(self, action: str, name: str, *, namespace: str | None = None,
+                      percent: int | None = None, to: str | None = None) -> ActionResult:
+        """What `action` would change, computed from the current state; nothing is written."""
+        app = await self.cluster.get_app(name, namespace)
+        target = self._planner(action, percent, to)(app.traffic)
+        changed = (target.live, target.weights) != (app.traffic.live, app.traffic.weights)
+        return ActionResult(action=action, app=app.name, namespace=app.namespace,
+                            before=app.traffic, after=target, dry_run=True, changed=changed)
+
+    @staticmethod
+    def _planner(action: str, percent: int | None, to: str | None) -> Callable[[Traffic], Traffic]:
+        if action == "weight" and percent is not None:
+            return lambda t: plans.with_weight(t, percent)
+        if action == "switch" and to is not None:
+            color = plans.check_color(to)
+            return lambda t: plans.switched(t, color)
+        planners: dict[str, Callable[[Traffic], Traffic]] = {
+            "step": plans.next_step, "promote": plans.next_step, "promote-full": plans.promoted,
+            "abort": plans.aborted, "rollback": plans.rolled_back}
+        if action not in planners:
+            raise InvalidInput(f"unknown action {action!r}")
+        return planners[action]
 
     async def set_weight(self, name: str, percent: int, **kw: Any) -> ActionResult:
         """Send `percent` of traffic to the canary color."""

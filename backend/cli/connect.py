@@ -39,4 +39,5 @@ def connect(ctx: CliContext) -> ReleaseService:
         from turnout.backend.kube import build_kube_service
     except ImportError:
         raise ConfigError("this build has no Kubernetes backend; try: turnout demo") from None
-    return build_kube_service(ctx, existing)
+    service: ReleaseService = build_kube_service(ctx, existing)
+    return service

@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         "app", nargs="?")
     command("watch", commands.watch, "print app status each time it changes").add_argument(
         "app", nargs="?")
-    app_cmd = lambda name, func, help_: _with_app(command(name, func, help_, write=True))  # noqa: E731
+    def app_cmd(name: str, func: commands.Command, help_: str) -> argparse.ArgumentParser:
+        return _with_app(command(name, func, help_, write=True))
+
     app_cmd("switch", commands.switch, "make a color live with all traffic").add_argument(
         "--to", required=True, choices=("blue", "green"))
     app_cmd("weight", commands.weight, "set the canary color's share of traffic").add_argument(

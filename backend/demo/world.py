@@ -63,7 +63,7 @@ class SimApp:
     history: dict[Color, list[tuple[float, float, float, float]]] = field(default_factory=dict)
 
 
-SEED_APPS: tuple[tuple[str, str, str, str, str, int, str, tuple[int, ...], float], ...] = (
+SEED_APPS: tuple[tuple[str, str, str, str, Color, int, str, tuple[int, ...], float], ...] = (
     # name, namespace, blue version, green version, live, canary %, router, plan, rps
     ("checkout", "shop", "1.4.2", "1.4.1", "blue", 0, "service", (10, 50, 100), 420.0),
     ("search", "search", "2.7.0", "2.8.0", "blue", 10, "nginx", (10, 25, 50, 100), 910.0),
@@ -80,10 +80,11 @@ class DemoWorld:
         self.apps: dict[tuple[str, str], SimApp] = {}
         self._pod_serial = 0
         for name, ns, blue, green, live, canary, router, plan, rps in SEED_APPS:
-            slots = {c: SimSlot(color=c, version=v, replicas=replicas)
-                     for c, v in (("blue", blue), ("green", green))}
-            app = SimApp(name=name, namespace=ns, base_rps=rps, slots=slots, live=live,  # type: ignore[arg-type]
-                         weights=Weights.split(live, canary), router=router, plan=plan)  # type: ignore[arg-type]
+            slots: dict[Color, SimSlot] = {
+                "blue": SimSlot(color="blue", version=blue, replicas=replicas),
+                "green": SimSlot(color="green", version=green, replicas=replicas)}
+            app = SimApp(name=name, namespace=ns, base_rps=rps, slots=slots, live=live,
+                         weights=Weights.split(live, canary), router=router, plan=plan)
             self.apps[(ns, name)] = app
             for slot in slots.values():
                 self._reconcile(app, slot, warm=True)

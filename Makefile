@@ -1,0 +1,72 @@
+# Turnout: two commands on a fresh machine — `make demo` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+APT_PACKAGES := redis-server prometheus tmux openssh-server
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test venv system-deps lint unit lab lab-build lab-down lab-status bench wheel clean
+
+$(STAMP): pyproject.toml setup.py
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## Debian packages the lab and the tests use; installed only when missing and running as root.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; }; \
+	  else echo "not root: cannot install$$missing (lab tests will skip)"; fi; \
+	fi
+
+## Open the TUI on the embedded demo environment.
+demo: venv
+	$(BIN)/turnout demo
+
+## The folders install as turnout.*; mypy and import-linter read them through this symlink tree.
+.typecheck/turnout:
+	mkdir -p .typecheck/turnout
+	for d in backend tui themes; do ln -sfn ../../$$d .typecheck/turnout/$$d; done
+
+lint: venv .typecheck/turnout
+	$(BIN)/ruff check backend tui themes tests bench
+	MYPYPATH=.typecheck $(BIN)/mypy --strict -p turnout.backend
+	PYTHONPATH=.typecheck $(BIN)/lint-imports
+
+## Build the lab's Kubernetes binaries (cached under ~/.cache/turnout-lab). Under
+## TURNOUT_REQUIRE_LAB=1 a failed build fails; otherwise lab tests skip.
+lab-build:
+	@if command -v go >/dev/null; then bash lab/build.sh >/dev/null || [ "$$TURNOUT_REQUIRE_LAB" != 1 ]; \
+	elif [ "$$TURNOUT_REQUIRE_LAB" = 1 ]; then echo "lab: Go is required (TURNOUT_REQUIRE_LAB=1)" >&2; exit 1; fi
+
+## Set up, then run every test: lint, type checks, the import contract, unit, lab and TUI tests.
+test: venv system-deps lint lab-build
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lab: venv system-deps lab-build
+	$(PY) lab/labctl.py up
+
+lab-down:
+	$(PY) lab/labctl.py down
+
+lab-status:
+	$(PY) lab/labctl.py status
+
+## Benchmarks: each figure beside its peers, rows also in bench/results/latest.json.
+bench: venv system-deps lab-build
+	$(BIN)/python bench/run.py
+
+wheel: venv
+	$(BIN)/pip wheel -q . --no-deps -w dist
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

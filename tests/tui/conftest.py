@@ -1,0 +1,25 @@
+"""TUI fixtures: the app on a seeded, frozen demo (no clock ticks during a test)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from turnout.backend.config import Config
+from turnout.backend.demo import build_demo_service
+from turnout.backend.gate import WriteGate
+from turnout.tui.app import TurnoutApp
+
+FROZEN = 10_000.0
+"""A demo tick far longer than any test: the world does not move under a snapshot."""
+
+
+@pytest.fixture
+def make_app() -> Callable[..., TurnoutApp]:
+    def build(*, read_only: bool = False, theme: str = "turnout-dark") -> TurnoutApp:
+        service = build_demo_service(gate=WriteGate(read_only=read_only, why="test"),
+                                     tick_seconds=FROZEN)
+        app = TurnoutApp(service, Config(theme=theme), live=False)
+        app.animation_level = "none"
+        return app
+    return build

@@ -1,0 +1,101 @@
+"""Keys in, backend effects out: what the operator's keystrokes actually change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from turnout.backend.models import Weights
+from turnout.tui.app import TurnoutApp
+from turnout.tui.screens.app_detail import AppScreen
+from turnout.tui.screens.confirm import ConfirmScreen
+
+
+async def _open_search(app: TurnoutApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await pilot.press("down", "enter")  # rows sorted by namespace: payments, search, shop
+    await pilot.pause()
+    assert isinstance(app.screen, AppScreen) and app.screen.app_name == "search"
+
+
+async def test_step_confirmed_changes_the_weights(make_app: Callable[..., TurnoutApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_search(app, pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.screen.focused is not None and app.screen.focused.id == "cancel"
+        await pilot.press("tab", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert (await app.service.app("search")).traffic.weights == Weights(blue=75, green=25)
+    assert [e.action for e in app.service.audit.tail()] == ["step"]
+
+
+async def test_cancel_changes_nothing(make_app: Callable[..., TurnoutApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_search(app, pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("enter")  # focus is on Cancel
+        await app.workers.wait_for_complete()
+    assert (await app.service.app("search")).traffic.weights == Weights(blue=90, green=10)
+    assert app.service.audit.tail() == ()
+
+
+async def test_rollback_needs_the_app_name_typed(make_app: Callable[..., TurnoutApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_search(app, pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        confirm = app.screen.query_one("#confirm")
+        assert confirm.disabled
+        await pilot.click("#typed")
+        await pilot.press(*"searc")
+        assert confirm.disabled
+        await pilot.press("h", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    traffic = (await app.service.app("search")).traffic
+    assert (traffic.live, traffic.weights) == ("blue", Weights(blue=100, green=0))
+
+
+async def test_read_only_offers_no_action(make_app: Callable[..., TurnoutApp]) -> None:
+    app = make_app(read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_search(app, pilot)
+        for key in ("s", "b", "a", "P", "x"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, AppScreen)
+        assert "READ-ONLY" in str(app.screen.query_one("#status").render())
+    assert app.service.audit.tail() == ()
+
+
+async def test_resize_during_a_confirmation_keeps_it(make_app: Callable[..., TurnoutApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_search(app, pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("tab", "enter")
+        await app.workers.wait_for_complete()
+    assert (await app.service.app("search")).traffic.weights == Weights(blue=75, green=25)
+
+
+async def test_hostile_names_are_shown_as_text(make_app: Callable[..., TurnoutApp]) -> None:
+    app = make_app()
+    world = app.service.cluster.world  # type: ignore[attr-defined]
+    world.apps[("search", "search")].slots["green"].pods[0].name = "x\x1b]0;pwned\x07[@click=app.quit]"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_search(app, pilot)
+        table = app.screen.query_one("#pods-green")
+        names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]  # type: ignore[attr-defined]
+        assert "x[@click=app.quit]" in names
+        assert app.is_running

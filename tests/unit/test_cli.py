@@ -1,0 +1,68 @@
+"""The headless CLI as a pipeline calls it: a subprocess, stdout data, stderr one line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import yaml
+
+
+def turnout(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "turnout.backend", *args], input=stdin,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_status_json_has_the_documented_schema() -> None:
+    done = turnout("--demo", "status", "-o", "json")
+    assert done.returncode == 0, done.stderr
+    items = json.loads(done.stdout)["items"]
+    assert {i["name"] for i in items} == {"checkout", "search", "payments"}
+    for item in items:
+        assert item["live"] in ("blue", "green")
+        assert sum(item["weights"].values()) == 100
+        for color in ("blue", "green"):
+            assert {"ready", "desired", "version"} <= item["colors"][color].keys()
+
+
+def test_yaml_name_and_table_outputs() -> None:
+    assert yaml.safe_load(turnout("--demo", "status", "search", "-o", "yaml").stdout)["name"] == "search"
+    assert "app/shop/checkout" in turnout("--demo", "status", "-o", "name").stdout.splitlines()
+    table = turnout("--demo", "status").stdout.splitlines()
+    assert table[0].split()[:3] == ["NAMESPACE", "APP", "LIVE"] and len(table) == 4
+
+
+def test_unknown_app_exits_not_found_with_one_line() -> None:
+    done = turnout("--demo", "status", "nope")
+    assert done.returncode == 4
+    assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_no_kubeconfig_points_at_the_demo(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = subprocess.run([sys.executable, "-m", "turnout.backend", "status"], capture_output=True,
+                          text=True, timeout=60, env={"HOME": str(tmp_path), "PATH": "/usr/bin"})
+    assert done.returncode == 3
+    assert "turnout demo" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_write_in_a_script_requires_yes() -> None:
+    done = turnout("--demo", "weight", "search", "50")
+    assert done.returncode == 2 and "--yes" in done.stderr
+
+
+def test_a_write_with_yes_prints_the_result_as_json() -> None:
+    done = turnout("--demo", "weight", "search", "50", "--yes", "-o", "json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["after"]["weights"] == {"blue": 50, "green": 50}
+
+
+def test_read_only_refuses_with_its_exit_code() -> None:
+    done = turnout("--demo", "--read-only", "rollback", "search", "--yes")
+    assert done.returncode == 7 and "read-only" in done.stderr
+
+
+def test_bad_weight_is_invalid_input() -> None:
+    done = turnout("--demo", "weight", "search", "150", "--yes")
+    assert done.returncode == 2 and "0..100" in done.stderr

@@ -1,0 +1,91 @@
+"""The release service over the demo environment: verbs, conflicts, read-only, audit."""
+
+from __future__ import annotations
+
+import pytest
+from turnout.backend.audit import AuditLog
+from turnout.backend.demo import build_demo_service
+from turnout.backend.errors import Conflict, NotFound, ReadOnly
+from turnout.backend.gate import WriteGate
+from turnout.backend.models import Weights
+
+
+async def test_seeded_demo_is_reproducible() -> None:
+    first = await build_demo_service(seed=3).apps()
+    second = await build_demo_service(seed=3).apps()
+    assert [a.blue.pods for a in first] == [a.blue.pods for a in second]
+    assert {a.name for a in first} == {"checkout", "search", "payments"}
+
+
+async def test_step_then_rollback_restores_the_stable_color() -> None:
+    service = build_demo_service()
+    stepped = await service.step("search")
+    assert stepped.after.weights == Weights(blue=75, green=25)
+    back = await service.rollback("search")
+    assert (back.after.live, back.after.weights) == ("blue", Weights(blue=100, green=0))
+    assert (await service.app("search")).traffic.weights == Weights(blue=100, green=0)
+
+
+async def test_a_stale_revision_is_a_conflict_and_changes_nothing() -> None:
+    service = build_demo_service()
+    stale = await service.cluster.get_app("search", None)
+    await service.set_weight("search", 50)
+    target = stale.traffic.__class__(live="blue", weights=Weights(blue=0, green=100))
+    with pytest.raises(Conflict, match="changed by someone else"):
+        await service.cluster.write_traffic(stale, target, dry_run=False)
+    assert (await service.app("search")).traffic.weights == Weights(blue=50, green=50)
+
+
+async def test_read_only_gate_refuses_every_write() -> None:
+    service = build_demo_service(gate=WriteGate(read_only=True, why="test"))
+    for verb in (service.step("search"), service.abort("search"), service.rollback("checkout"),
+                 service.scale("checkout", "green", 0), service.set_image("checkout", "green", "x:1")):
+        with pytest.raises(ReadOnly):
+            await verb
+    assert (await service.app("search")).traffic.weights == Weights(blue=90, green=10)
+
+
+async def test_every_write_is_audited_without_secrets(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    service = build_demo_service(audit_path=audit.path)
+    await service.set_weight("search", 50, reason="INC-42")
+    [entry] = audit.tail()
+    assert (entry.app, entry.action, entry.reason) == ("search", "weight", "INC-42")
+    assert entry.after == {"live": "blue", "weights": {"blue": 50, "green": 50}}
+
+
+async def test_dry_run_writes_nothing() -> None:
+    service = build_demo_service()
+    result = await service.set_weight("search", 50, dry_run=True)
+    assert result.dry_run and result.after.weights == Weights(blue=50, green=50)
+    assert (await service.app("search")).traffic.weights == Weights(blue=90, green=10)
+
+
+async def test_unknown_app_is_not_found() -> None:
+    with pytest.raises(NotFound, match="nope"):
+        await build_demo_service().app("nope")
+
+
+async def test_fire_drill_makes_the_canary_crash_loop_and_fail() -> None:
+    service = build_demo_service()
+    color = await service.fire_drill("search")
+    assert color == "green"
+    world = service.cluster.world  # type: ignore[attr-defined]
+    for _ in range(60):
+        world.tick(1.0)
+    app = await service.app("search")
+    assert all(p.waiting_reason == "CrashLoopBackOff" for p in app.green.pods)
+    failing = {(v.color, v.signal) for v in app.verdicts if v.outcome == "fail"}
+    assert ("green", "error-rate") in failing and ("green", "restarts") in failing
+    assert app.health == "fail"
+
+
+async def test_a_bad_version_crash_loops_after_deploy() -> None:
+    service = build_demo_service()
+    await service.set_image("checkout", "green", "registry.demo/checkout:1.5.0-bad")
+    world = service.cluster.world  # type: ignore[attr-defined]
+    for _ in range(40):
+        world.tick(1.0)
+    green = (await service.app("checkout")).green
+    assert green.version == "1.5.0-bad" and green.ready == 0
+    assert max(p.restarts_5m for p in green.pods) >= 2

@@ -1,0 +1,45 @@
+"""Release actions offered in the TUI, declared once: key, label, confirmation wording."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from turnout.backend.models import ActionResult
+from turnout.tui.render import Palette, safe, traffic_bar
+
+
+@dataclass(frozen=True)
+class ReleaseAction:
+    """A traffic verb of the release service, as the operator triggers it."""
+
+    id: str
+    key: str
+    label: str
+    verb: str
+    """The `ReleaseService.preview` action name."""
+    typed: bool = False
+    """Whether the confirmation needs the app name typed."""
+
+
+RELEASE_ACTIONS: tuple[ReleaseAction, ...] = (
+    ReleaseAction("step", "s", "Step canary", "step"),
+    ReleaseAction("promote", "P", "Promote (full)", "promote-full", typed=True),
+    ReleaseAction("abort", "a", "Abort", "abort"),
+    ReleaseAction("rollback", "b", "Rollback", "rollback", typed=True),
+)
+
+
+def describe(result: ActionResult, context: str, palette: Palette) -> tuple[Text, ...]:
+    """The exact change an action will make, for the confirmation modal."""
+    before, after = result.before, result.after
+    return (
+        Text.assemble("context    ", safe(context)),
+        Text.assemble("namespace  ", safe(result.namespace)),
+        Text.assemble("app        ", safe(result.app)),
+        Text(f"live       {before.live} → {after.live}"),
+        Text.assemble("weights    ", traffic_bar(before, palette, 10), "  →  ",
+                      traffic_bar(after, palette, 10)),
+        Text(f"           blue {before.weights.blue}% / green {before.weights.green}%  →  "
+             f"blue {after.weights.blue}% / green {after.weights.green}%"),
+    )

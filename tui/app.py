@@ -1,0 +1,173 @@
+"""The Turnout TUI: the app-wide state, live refresh, and confirmed actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App as TextualApp
+from textual.binding import Binding
+from textual.reactive import reactive
+from turnout.backend.config import Config
+from turnout.backend.errors import TurnoutError
+from turnout.backend.models import App
+from turnout.backend.service import ReleaseService
+from turnout.themes import THEMES
+from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction, describe
+from turnout.tui.messages import ActionFinished, AppsRefreshed, RefreshFailed
+from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
+from turnout.tui.screens.help import HelpScreen
+from turnout.tui.screens.overview import OverviewScreen
+
+
+class TurnoutApp(TextualApp[int]):
+    """One screen for releases: built on a `ReleaseService` that is passed in."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "Turnout"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("r", "refresh", "Refresh", show=False, id="refresh"),
+        Binding("T", "next_theme", "Theme", show=False, id="theme"),
+        *(Binding(a.key, f"release('{a.id}')", a.label, id=a.id) for a in RELEASE_ACTIONS),
+        Binding("x", "fire_drill", "Fire drill", id="fire-drill"),
+    ]
+
+    apps: reactive[tuple[App, ...]] = reactive((), always_update=True)
+    """Every app of the context, from the latest refresh."""
+    connection: reactive[str] = reactive("connecting")
+    """Connection state shown in every screen's status bar."""
+
+    def __init__(self, service: ReleaseService, config: Config, *, live: bool = True) -> None:
+        super().__init__()
+        self.service = service
+        self.config = config
+        self.live = live
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = config.theme if config.theme in self.available_themes else "turnout-dark"
+        self.set_keymap(config.keymap)
+
+    def on_mount(self) -> None:
+        self.push_screen(OverviewScreen())
+        self.refresh_apps()
+        if self.live:
+            self.watch_changes()
+            self.set_interval(self.config.refresh_seconds, self.refresh_apps)
+
+    # --- live data: workers read, messages carry facts, handlers own state ----
+
+    @work(exclusive=True, group="refresh", exit_on_error=False)
+    async def refresh_apps(self) -> None:
+        """Read every app once; the result arrives as `AppsRefreshed`."""
+        try:
+            apps = await self.service.apps()
+        except TurnoutError as err:
+            self.post_message(RefreshFailed(str(err), err.title))
+            return
+        self.post_message(AppsRefreshed(apps, self.service.clock()))
+
+    @work(exclusive=True, group="watch", exit_on_error=False)
+    async def watch_changes(self) -> None:
+        """Follow the cluster's change stream; each change asks for a refresh."""
+        async for _ in self.service.changes():
+            self.refresh_apps()
+
+    @on(AppsRefreshed)
+    def _apps_refreshed(self, message: AppsRefreshed) -> None:
+        self.apps = message.apps
+        self.connection = "● live"
+
+    @on(RefreshFailed)
+    def _refresh_failed(self, message: RefreshFailed) -> None:
+        if not self.connection.startswith("stale"):
+            self.connection = f"stale since {datetime.now():%H:%M:%S} ({message.title})"
+            self.notify(message.error, title=message.title, severity="warning")
+
+    # --- actions ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out what cannot be done here, rather than failing after a confirmation."""
+        if action in ("release", "fire_drill"):
+            if self.service.read_only or getattr(self.screen, "selected", None) is None:
+                return None
+            if action == "fire_drill" and self.service.context != "demo":
+                return None
+        return True
+
+    def action_release(self, action_id: str) -> None:
+        action = next(a for a in RELEASE_ACTIONS if a.id == action_id)
+        target: App | None = getattr(self.screen, "selected", None)
+        if target is not None:
+            self.confirm_and_run(action, target)
+
+    @work(group="action", exit_on_error=False)
+    async def confirm_and_run(self, action: ReleaseAction, target: App) -> None:
+        """Preview the change, ask, then perform it; nothing is written if cancelled."""
+        try:
+            preview = await self.service.preview(action.verb, target.name,
+                                                 namespace=target.namespace)
+        except TurnoutError as err:
+            self.notify(str(err), title=err.title, severity="error")
+            return
+        request = ConfirmRequest(
+            title=f"{action.label}: {target.namespace}/{target.name}",
+            lines=describe(preview, self.service.context, self.theme_variables),
+            confirm_label=action.label, type_to_confirm=target.name if action.typed else "")
+        if not await self.push_screen_wait(ConfirmScreen(request)):
+            self.notify("Cancelled: nothing was changed.", title=action.label)
+            return
+        await self._perform(action, target)
+
+    async def _perform(self, action: ReleaseAction, target: App) -> None:
+        verbs = {"step": self.service.step, "abort": self.service.abort,
+                 "rollback": self.service.rollback}
+        try:
+            if action.id == "promote":
+                result = await self.service.promote(target.name, full=True,
+                                                    namespace=target.namespace)
+            else:
+                result = await verbs[action.id](target.name, namespace=target.namespace)
+        except TurnoutError as err:
+            self.post_message(ActionFinished(str(err), ok=False, title=err.title))
+            return
+        w = result.after.weights
+        self.post_message(ActionFinished(
+            f"{result.namespace}/{result.app}: live {result.after.live}, "
+            f"blue {w.blue}% / green {w.green}%", ok=True, title=action.label))
+
+    @on(ActionFinished)
+    def _action_finished(self, message: ActionFinished) -> None:
+        self.notify(message.summary, title=message.title,
+                    severity="information" if message.ok else "error")
+        self.refresh_apps()
+
+    @work(group="action", exit_on_error=False)
+    async def action_fire_drill(self) -> None:
+        target: App | None = getattr(self.screen, "selected", None)
+        if target is None:
+            return
+        try:
+            color = await self.service.fire_drill(target.name, target.namespace)
+        except TurnoutError as err:
+            self.notify(str(err), title=err.title, severity="error")
+            return
+        self.notify(f"{target.name}: {color} now failing. Roll back with b.",
+                    title="Fire drill", severity="warning")
+        self.refresh_apps()
+
+    def action_refresh(self) -> None:
+        self.refresh_apps()
+
+    def action_next_theme(self) -> None:
+        names = [t.name for t in THEMES]
+        self.theme = names[(names.index(self.theme) + 1) % len(names)] \
+            if self.theme in names else names[0]
+
+    def action_help(self) -> None:
+        keys = [(active.binding.key, active.binding.description)
+                for active in self.screen.active_bindings.values() if active.binding.description]
+        self.push_screen(HelpScreen(keys))

@@ -1,0 +1,15 @@
+"""Entry point the CLI finds through the `turnout.frontends` entry-point group."""
+
+from __future__ import annotations
+
+from turnout.backend.config import Config
+from turnout.backend.service import ReleaseService
+
+
+def run(service: ReleaseService, config: Config) -> int:
+    """Run the TUI on `service` until the operator quits; return the exit code."""
+    from turnout.tui.app import TurnoutApp
+
+    app = TurnoutApp(service, config)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,53 @@
+"""One color's side of the app screen: version, image, replicas and its pods."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+from turnout.backend.models import Color, Slot
+from turnout.tui.render import Palette, color_text, pod_row, ready_text, safe
+
+POD_COLUMNS = ("POD", "STATUS", "READY", "RESTARTS 5m", "AGE")
+
+
+class SlotPanel(Vertical):
+    """Shows one slot; `show` updates it in place without refetching anything."""
+
+    DEFAULT_CSS = """
+    SlotPanel { border: round $panel; height: 1fr; padding: 0 1; }
+    SlotPanel.-blue { border-title-color: $slot-blue; }
+    SlotPanel.-green { border-title-color: $slot-green; }
+    SlotPanel.-live { border: heavy $primary; }
+    SlotPanel > Static { height: auto; }
+    SlotPanel > DataTable { height: 1fr; }
+    """
+
+    def __init__(self, color: Color) -> None:
+        super().__init__(id=f"slot-{color}", classes=f"-{color}")
+        self.color = color
+        self.border_title = color
+
+    def compose(self) -> ComposeResult:
+        yield Static(id=f"slot-{self.color}-summary")
+        table: DataTable[Text] = DataTable(id=f"pods-{self.color}", cursor_type="row",
+                                           zebra_stripes=True)
+        table.add_columns(*POD_COLUMNS)
+        yield table
+
+    def show(self, slot: Slot, *, live: bool, weight: int, now: datetime,
+             palette: Palette) -> None:
+        """Render `slot`; pods are replaced row by row, keyed by pod name."""
+        self.set_class(live, "-live")
+        self.border_title = f"{self.color} · {'live' if live else 'idle'} · {weight}%"
+        summary = Text.assemble(color_text(self.color, palette, live=live), "  ",
+                                safe(slot.version), "  ready ", ready_text(slot, palette),
+                                "\n", safe(slot.image))
+        self.query_one(Static).update(summary)
+        table = self.query_one(DataTable)
+        table.clear()
+        for pod in slot.pods:
+            table.add_row(*pod_row(pod, now, palette), key=pod.name)
