@@ -67,12 +67,9 @@ def flagset_from_obj(obj: Any, what: str = "flags document") -> FlagSet:
     if not isinstance(obj, Mapping):
         raise InvalidInput(f"{what}: expected an object, got {type(obj).__name__}")
     segments = {
-        key: convert(value, Segment, f"segments.{key}")
-        for key, value in _section(obj, "segments").items()
+        key: convert(value, Segment, f"segments.{key}") for key, value in _section(obj, "segments").items()
     }
-    flags = {
-        key: convert(value, Flag, f"flags.{key}") for key, value in _section(obj, "flags").items()
-    }
+    flags = {key: convert(value, Flag, f"flags.{key}") for key, value in _section(obj, "flags").items()}
     schema = obj.get("schema", 1)
     return validate_flagset(FlagSet(schema=schema, flags=flags, segments=segments))
 

@@ -112,7 +112,7 @@ def compile_flag(flag: Flag, segments: Mapping[str, Segment]) -> Compiled:
         disabled = _result(flag, flag.off_variant, Reason.DISABLED)
         return lambda ctx, tail: disabled
     fallthrough = _compile_fallthrough(flag)
-    targets = {
+    targets: dict[object, Evaluation] = {
         user: _result(flag, variant, Reason.TARGETING_MATCH)
         for variant, users in flag.targets.items()
         for user in users

@@ -31,7 +31,7 @@ def _condition_logic(condition: Condition) -> JsonLogic:
     if condition.op in ("in", "not_in"):
         test: JsonLogic = {"in": [attr, list(condition.values)]}
         return test if condition.op == "in" else {"!": test}
-    tests = [{condition.op: [attr, value]} for value in condition.values]
+    tests: list[JsonLogic] = [{condition.op: [attr, value]} for value in condition.values]
     return tests[0] if len(tests) == 1 else {"or": tests}
 
 
@@ -155,9 +155,7 @@ def _parse_split(logic: Any, path: str) -> dict[str, int]:
     weights: dict[str, int] = {}
     for entry in logic["fractional"]:
         if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], str):
-            raise _bad(
-                path, "only [variant, weight] pairs with the default bucketing are supported"
-            )
+            raise _bad(path, "only [variant, weight] pairs with the default bucketing are supported")
         weights[entry[0]] = entry[1]
     return weights
 

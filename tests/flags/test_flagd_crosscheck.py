@@ -30,9 +30,7 @@ def _contexts(count: int, seed: int) -> list[dict[str, Any]]:
                 f"long-{rng.getrandbits(200):x}",
             ]
         )
-        contexts.append(
-            {"targetingKey": key, "email": f"p{rng.randrange(99)}{rng.choice(DOMAINS)}"}
-        )
+        contexts.append({"targetingKey": key, "email": f"p{rng.randrange(99)}{rng.choice(DOMAINS)}"})
     return contexts
 
 

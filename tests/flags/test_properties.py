@@ -25,9 +25,7 @@ def test_bucket_matches_reference_cbor_encoding(flag_key: str, user: str, total:
 
 
 def _rollout_flagset(percent: int) -> Evaluator:
-    doc = {
-        "flags": {"f": {"key": "f", "on": True, "rollout": {"on": percent, "off": 100 - percent}}}
-    }
+    doc = {"flags": {"f": {"key": "f", "on": True, "rollout": {"on": percent, "off": 100 - percent}}}}
     return Evaluator(flagset_from_obj(doc))
 
 
@@ -55,9 +53,7 @@ def test_rollout_share_is_close_to_the_percentage() -> None:
 json_scalars = st.none() | st.booleans() | st.integers(-5, 120) | st.text(max_size=8)
 json_values = st.recursive(
     json_scalars,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
-    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
     max_leaves=12,
 )
 flag_fields = st.fixed_dictionaries(
@@ -69,12 +65,8 @@ flag_fields = st.fixed_dictionaries(
         "default_variant": st.sampled_from(["on", "off", "a", "zz"]),
         "off_variant": st.sampled_from(["on", "off", "a", "zz"]),
         "rollout": st.dictionaries(st.sampled_from(["on", "off", "a"]), st.integers(-10, 110)),
-        "targets": st.dictionaries(
-            st.sampled_from(["on", "off"]), st.lists(st.sampled_from("xyz"))
-        ),
-        "rules": st.lists(
-            st.fixed_dictionaries({"segment": st.text(max_size=3), "variant": json_scalars})
-        ),
+        "targets": st.dictionaries(st.sampled_from(["on", "off"]), st.lists(st.sampled_from("xyz"))),
+        "rules": st.lists(st.fixed_dictionaries({"segment": st.text(max_size=3), "variant": json_scalars})),
         "plan": json_values,
         "bogus": json_values,
     },
@@ -83,9 +75,7 @@ flag_fields = st.fixed_dictionaries(
 
 @settings(max_examples=300)
 @given(fields=flag_fields, user=safe_text)
-def test_random_definitions_are_refused_cleanly_or_evaluate(
-    fields: dict[str, Any], user: str
-) -> None:
+def test_random_definitions_are_refused_cleanly_or_evaluate(fields: dict[str, Any], user: str) -> None:
     try:
         flagset = flagset_from_obj({"flags": {"f": fields}})
     except InvalidInput as exc:

@@ -1,0 +1,210 @@
+"""The Redis flag store: CAS writes in Lua, pub/sub change notices, capped history.
+
+Layout under a prefix (default `turnout:flags`): hashes `:flags` and
+`:segments` (key -> JSON), `:meta` (`epoch`, a random id set by the first
+write), lists `:history:<flag>` and the channel `:changes`.
+
+A write is one Lua script: compare the stored version, store the record,
+push the history entry, trim it, publish the notice — atomic on the server,
+so a concurrent writer never loses an update. A snapshot is one MULTI round
+trip. A missing `epoch` means the data is gone (a restart without
+persistence, a FLUSHDB): that is `StoreReset`, never an empty flag set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import msgspec
+import redis.asyncio as aioredis
+from redis import exceptions as redis_errors
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from turnout.backend.errors import NotFound, Unavailable
+from turnout.backend.flags.base import StoreBase
+from turnout.backend.flags.codec import decode_flag, decode_segment, encode
+from turnout.backend.flags.model import Flag, FlagSet, Segment
+from turnout.backend.flags.redis_gate import GatedConnection, GatedSSLConnection
+from turnout.backend.flags.store import HistoryEntry, Notice, StoreReset
+from turnout.backend.flags.validate import validate_flagset
+from turnout.backend.gate import WriteGate
+
+log = logging.getLogger(__name__)
+
+CAS_SCRIPT = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+local version = -1
+if current then version = tonumber(cjson.decode(current)['version']) end
+if version ~= tonumber(ARGV[2]) then return {0, current or ''} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+if ARGV[4] ~= '' then
+  redis.call('LPUSH', KEYS[2], ARGV[4])
+  redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[5]) - 1)
+end
+redis.call('HSETNX', KEYS[3], 'epoch', ARGV[8])
+redis.call('PUBLISH', ARGV[6], ARGV[7])
+return {1, ''}
+"""
+
+_REDIS_ERRORS = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
+
+
+def _text(raw: bytes | str) -> str:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+class RedisStore(StoreBase):
+    """Flags in Redis, for many readers across processes and machines."""
+
+    def __init__(self, url: str, gate: WriteGate, *, timeout: float = 2.0) -> None:
+        super().__init__(gate)
+        self.url = safe_url(url)
+        query = parse_qs(urlsplit(url).query)
+        self.prefix = query.get("prefix", ["turnout:flags"])[0]
+        self.channel = f"{self.prefix}:changes"
+        self.epoch: str | None = None
+        self.run_id: str | None = None
+        tls = url.startswith("rediss://")
+        self._redis: aioredis.Redis = aioredis.Redis.from_url(
+            url.split("?", 1)[0],
+            connection_class=GatedSSLConnection if tls else GatedConnection,
+            write_gate=gate,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            # One immediate retry reconnects a pooled connection after a server
+            # restart; beyond that, fail fast: readers keep their snapshot and
+            # writers report Unavailable rather than hang.
+            retry=Retry(NoBackoff(), 1),
+        )
+        self._cas = self._redis.register_script(CAS_SCRIPT)
+
+    @contextlib.contextmanager
+    def _translated(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except _REDIS_ERRORS as exc:
+            raise Unavailable(f"{self.url} unreachable while {what}: {exc}") from exc
+        except redis_errors.RedisError as exc:
+            raise Unavailable(f"{self.url} refused {what}: {exc}") from exc
+
+    def _key(self, name: str) -> str:
+        return f"{self.prefix}:{name}"
+
+    async def snapshot(self) -> FlagSet:
+        """All flags and segments in one MULTI round trip; checks for a reset."""
+        with self._translated("loading flags"):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hgetall(self._key("flags"))
+                pipe.hgetall(self._key("segments"))
+                pipe.hget(self._key("meta"), "epoch")
+                pipe.info("server")
+                flags, segments, epoch, info = await pipe.execute()
+        self._check_epoch(_text(epoch) if epoch else None, str(info.get("run_id", "")))
+        return validate_flagset(
+            FlagSet(
+                flags={k.decode(): decode_flag(v, f"flags.{k.decode()}") for k, v in flags.items()},
+                segments={
+                    k.decode(): decode_segment(v, f"segments.{k.decode()}") for k, v in segments.items()
+                },
+            )
+        )
+
+    def _check_epoch(self, epoch: str | None, run_id: str) -> None:
+        restarted = self.run_id is not None and run_id != self.run_id
+        self.run_id = run_id
+        if epoch is None:
+            why = "Redis restarted (run_id changed)" if restarted else "no flag index"
+            raise StoreReset(
+                f"flag store {self.url} was reset: {why}, {self._key('meta')} is missing; "
+                "refusing to read this as 'no flags'. Restore with `turnout flags import`."
+            )
+        if self.epoch is not None and epoch != self.epoch:
+            log.warning("flag store %s was re-initialised (epoch %s -> %s)", self.url, self.epoch, epoch)
+        self.epoch = epoch
+
+    async def _read_flag(self, key: str) -> Flag | None:
+        with self._translated(f"reading flag {key!r}"):
+            raw = await self._redis.hget(self._key("flags"), key)
+        return None if raw is None else decode_flag(raw, f"flags.{key}")
+
+    async def _read_segment(self, key: str) -> Segment | None:
+        with self._translated(f"reading segment {key!r}"):
+            raw = await self._redis.hget(self._key("segments"), key)
+        return None if raw is None else decode_segment(raw, f"segments.{key}")
+
+    async def _segment_keys(self) -> set[str]:
+        with self._translated("reading segments"):
+            keys = await self._redis.hkeys(self._key("segments"))
+        return {_text(k) for k in keys}
+
+    async def _eval_cas(
+        self,
+        table: str,
+        key: str,
+        expected: int | None,
+        record: Any,
+        entry: HistoryEntry | None,
+        notice: Notice,
+    ) -> bytes | None:
+        keys = [self._key(table), self._key(f"history:{key}"), self._key("meta")]
+        args: list[bytes | str | int] = [
+            key, -1 if expected is None else expected, encode(record),
+            b"" if entry is None else encode(entry), self.history_cap, self.channel,
+            encode(notice), secrets.token_hex(8),
+        ]  # fmt: skip
+        with self._translated(f"writing {key!r}"):
+            ok, current = await self._cas(keys=keys, args=args)
+        if ok:
+            return None
+        if not current:
+            raise NotFound(f"{key!r} no longer exists in {self.url} (expected version {expected})")
+        return bytes(current)
+
+    async def _cas_flag(self, expected: int | None, new: Flag, entry: HistoryEntry) -> Flag | None:
+        notice = Notice("flag", new.key, new.version)
+        current = await self._eval_cas("flags", new.key, expected, new, entry, notice)
+        return None if current is None else decode_flag(current, f"flags.{new.key}")
+
+    async def _cas_segment(self, expected: int | None, new: Segment) -> Segment | None:
+        notice = Notice("segment", new.key, new.version)
+        current = await self._eval_cas("segments", new.key, expected, new, None, notice)
+        return None if current is None else decode_segment(current, f"segments.{new.key}")
+
+    async def history(self, key: str, limit: int = 20) -> list[HistoryEntry]:
+        """The flag's latest writes, newest first."""
+        with self._translated(f"reading history of {key!r}"):
+            raw = await self._redis.lrange(self._key(f"history:{key}"), 0, limit - 1)
+        return [msgspec.json.decode(item, type=HistoryEntry) for item in raw]
+
+    async def watch(self) -> AsyncIterator[Notice]:
+        """Notices from every writer; first a `subscribed` notice once listening."""
+        pubsub = self._redis.pubsub()
+        try:
+            with self._translated("subscribing to changes"):
+                await pubsub.subscribe(self.channel)
+            yield Notice("subscribed", self.channel, 0)
+            while True:
+                with self._translated("waiting for changes"):
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is not None and message["type"] == "message":
+                    yield msgspec.json.decode(message["data"], type=Notice)
+        finally:
+            with contextlib.suppress(*_REDIS_ERRORS, redis_errors.RedisError):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self._redis.aclose()

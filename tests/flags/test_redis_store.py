@@ -1,0 +1,137 @@
+"""The Redis store against a real redis-server: CAS, history, notices, outage, reset."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+import pytest
+
+from turnout.backend.errors import Conflict, ReadOnly, Unavailable
+from turnout.backend.flags.codec import convert
+from turnout.backend.flags.model import Flag, Segment
+from turnout.backend.flags.reader import FlagReader, ReaderState
+from turnout.backend.flags.redis_store import RedisStore
+from turnout.backend.flags.store import StoreReset
+from turnout.backend.gate import WriteGate
+
+from .conftest import RedisServer
+from .shapes import BOOLEAN_ROLLOUT
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+async def store(redis_server: RedisServer) -> AsyncIterator[RedisStore]:
+    store = RedisStore(redis_server.url, WriteGate(), timeout=0.5)
+    yield store
+    await store.close()
+
+
+def _flag(**changes: Any) -> Flag:
+    return convert({**BOOLEAN_ROLLOUT, **changes}, Flag, "test")
+
+
+async def _until(predicate: Any, seconds: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+async def test_injected_writer_loses_no_update_and_first_gets_conflict(
+    store: RedisStore, redis_server: RedisServer
+) -> None:
+    created = await store.put(_flag(), expected_version=None, by="alice", reason="new")
+    read_by_first = await store.get("new-checkout")
+    other = RedisStore(redis_server.url, WriteGate())
+    second = await other.set_enabled("new-checkout", False, by="bob", reason="incident")
+    await other.close()
+    with pytest.raises(Conflict) as caught:
+        changed = msgspec.structs.replace(read_by_first, rollout={"on": 50, "off": 50})
+        await store.put(changed, expected_version=read_by_first.version, by="alice", reason="")
+    current = await store.get("new-checkout")
+    assert (created.version, second.version, current.version) == (1, 2, 2)
+    assert current.on is False and current.rollout == {"on": 25, "off": 75}
+    assert msgspec.json.decode(caught.value.detail)["version"] == 2
+
+
+async def test_history_records_who_why_before_after_and_revert(store: RedisStore) -> None:
+    await store.put(_flag(), expected_version=None, by="alice", reason="launch")
+    await store.set_enabled("new-checkout", False, by="bob", reason="errors up")
+    entries = await store.history("new-checkout")
+    assert [(e.action, e.by, e.reason) for e in entries] == [
+        ("off", "bob", "errors up"),
+        ("create", "alice", "launch"),
+    ]
+    assert entries[0].before is not None and entries[0].before.on is True
+    restored = await store.revert("new-checkout", by="carol", reason="false alarm")
+    assert restored.on is True and restored.version == 3
+
+
+async def test_history_is_capped(store: RedisStore) -> None:
+    store.history_cap = 3
+    await store.put(_flag(), expected_version=None, by="a", reason="")
+    for _ in range(5):
+        flag = await store.get("new-checkout")
+        await store.set_enabled("new-checkout", not flag.on, by="a", reason="")
+    assert len(await store.history("new-checkout", 100)) == 3
+
+
+async def test_read_only_gate_refuses_at_the_wire(redis_server: RedisServer) -> None:
+    writer = RedisStore(redis_server.url, WriteGate())
+    await writer.put(_flag(), expected_version=None, by="a", reason="")
+    reader = RedisStore(redis_server.url, WriteGate(read_only=True, why="--read-only"))
+    with pytest.raises(ReadOnly):
+        await reader.set_enabled("new-checkout", False, by="a", reason="")
+    with pytest.raises(ReadOnly):  # even a raw command that bypasses the store's own check
+        await reader._redis.hset("turnout:flags:flags", "x", "{}")
+    assert (await reader.get("new-checkout")).on is True
+    await writer.close()
+    await reader.close()
+
+
+async def test_reader_follows_notices_then_serves_stale_when_redis_stops(
+    store: RedisStore, redis_server: RedisServer
+) -> None:
+    await store.put(_flag(), expected_version=None, by="a", reason="")
+    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=0.5), retry_seconds=0.1)
+    await reader.start()
+    assert reader.state == ReaderState.READY
+    await asyncio.sleep(0.1)  # let the subscription settle
+    await store.put(_flag(rollout={"on": 100, "off": 0}), expected_version=1, by="a", reason="")
+    await _until(lambda: reader.is_enabled("new-checkout", {"targetingKey": "u"}))
+    redis_server.stop()
+    await _until(lambda: reader.state == ReaderState.STALE)
+    assert reader.stale_since is not None
+    assert reader.is_enabled("new-checkout", {"targetingKey": "u"})
+    with pytest.raises(Unavailable):
+        await store.set_enabled("new-checkout", False, by="a", reason="")
+    redis_server.start()  # comes back empty: a reset, not "all flags off"
+    await _until(lambda: reader.state == ReaderState.ERROR)
+    assert "reset" in reader.message
+    assert reader.is_enabled("new-checkout", {"targetingKey": "u"})
+    await reader.close()
+    await reader.store.close()
+
+
+async def test_snapshot_of_a_reset_store_raises_reset(store: RedisStore, redis_server: RedisServer) -> None:
+    await store.put(_flag(), expected_version=None, by="a", reason="")
+    assert list((await store.snapshot()).flags) == ["new-checkout"]
+    redis_server.stop()
+    redis_server.start()
+    with pytest.raises(StoreReset, match="run_id changed"):
+        await store.snapshot()
+
+
+async def test_segments_cas_and_rules_must_name_existing_segments(store: RedisStore) -> None:
+    segment = Segment(key="beta-testers", users=("u1",))
+    await store.put_segment(segment, expected_version=None, by="a", reason="")
+    with pytest.raises(Conflict):
+        await store.put_segment(segment, expected_version=None, by="a", reason="")
+    rules = [{"segment": "beta-testers", "variant": "on"}]
+    await store.put(_flag(rules=rules), expected_version=None, by="a", reason="")
+    snapshot = await store.snapshot()
+    assert snapshot.flags["new-checkout"].rules[0].segment == "beta-testers"
