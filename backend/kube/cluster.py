@@ -1,0 +1,168 @@
+"""`KubeCluster`: the `ClusterPort` over a real API server.
+
+Reads come from the watch cache when it is running and in sync, else from
+one-shot lists (never from a cache that may be stale). Every write is a
+conditional merge patch carrying the resourceVersion of a fresh read that was
+checked against what the operator saw: if the app changed in between, or the
+server answers 409, the operator gets `Conflict` with the difference, never a
+silent retry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from turnout.backend.config import Conventions
+from turnout.backend.errors import Conflict, InvalidInput, NotFound
+from turnout.backend.kube import wire
+from turnout.backend.kube.diff import differences
+from turnout.backend.kube.discover import Objects, discover, slot_record
+from turnout.backend.kube.http import KubeHttp, decode
+from turnout.backend.kube.informer import Informer
+from turnout.backend.kube.resources import list_objects
+from turnout.backend.kube.routing import TrafficObjects, Write, traffic_writes
+from turnout.backend.models import App, Color, Slot, Traffic
+
+MERGE = "application/merge-patch+json"
+STRATEGIC = "application/strategic-merge-patch+json"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class KubeCluster:
+    """Blue/green apps in one kube context, read by the conventions."""
+
+    def __init__(self, http: KubeHttp, context: str, conventions: Conventions, *,
+                 namespace: str | None = None, clock: Callable[[], datetime] = _now) -> None:
+        self.http = http
+        self.conventions = conventions
+        self.scope = namespace
+        """Namespace the watch cache covers; None for every namespace."""
+        self.clock = clock
+        self.informer = Informer(http, conventions, namespace)
+        self._context = context
+
+    @property
+    def context(self) -> str:
+        return self._context
+
+    # --- reads ---------------------------------------------------------------
+
+    async def _objects(self, namespace: str | None, app: str = "") -> Objects:
+        if self.informer.serves(namespace):
+            return self.informer.objects(namespace)
+        selector = f"{self.conventions.app_label}={app}" if app else ""
+        return await list_objects(self.http, namespace, selector)
+
+    def _discover(self, objects: Objects) -> tuple[App, ...]:
+        return discover(objects, self.conventions, self._context, self.clock(),
+                        self.informer.restart_history)
+
+    async def list_apps(self, namespace: str | None) -> tuple[App, ...]:
+        return self._discover(await self._objects(namespace))
+
+    async def get_app(self, name: str, namespace: str | None) -> App:
+        found = [a for a in self._discover(await self._objects(namespace, name)) if a.name == name]
+        if not found:
+            where = f" in namespace {namespace}" if namespace else ""
+            raise NotFound(f"app {name!r} not found{where} (context {self._context})")
+        if len(found) > 1:
+            spaces = ", ".join(a.namespace for a in found)
+            raise InvalidInput(f"app {name!r} exists in several namespaces ({spaces}): pass -n")
+        return found[0]
+
+    def changes(self) -> AsyncIterator[tuple[str, str]]:
+        return self.informer.changes()
+
+    # --- writes --------------------------------------------------------------
+
+    async def _fresh(self, app: App) -> tuple[App, Objects]:
+        """Re-read the app from the server and check it is still what the operator saw."""
+        selector = f"{self.conventions.app_label}={app.name}"
+        objects = await list_objects(self.http, app.namespace, selector)
+        fresh = next((a for a in self._discover(objects) if a.name == app.name), None)
+        if fresh is None:
+            raise Conflict(f"{app.namespace}/{app.name} changed by someone else: it is gone")
+        changed = differences(app, fresh)
+        if changed:
+            raise Conflict(f"{app.namespace}/{app.name} changed by someone else since it was "
+                           f"read: {'; '.join(changed)}. Nothing was written; re-read and retry")
+        return fresh, objects
+
+    async def _apply(self, app: App, writes: list[Write], dry_run: bool,
+                     content_type: str = MERGE) -> list[bytes]:
+        """Send the writes in order; a 409 re-reads and reports what changed."""
+        bodies = []
+        for done, write in enumerate(writes):
+            try:
+                bodies.append(await self.http.write("PATCH", write.path, write.patch,
+                                                    content_type=content_type, dry_run=dry_run))
+            except Conflict as err:
+                raise await self._conflict(app, write, done, len(writes)) from err
+        return bodies
+
+    async def _conflict(self, app: App, write: Write, done: int, total: int) -> Conflict:
+        try:
+            changed = differences(app, await self.get_app(app.name, app.namespace))
+        except NotFound:
+            changed = ["the app is gone"]
+        what = "; ".join(changed) or f"{write.kind}/{write.name} was updated"
+        partial = f" {done} of {total} writes had been applied." if done else ""
+        return Conflict(f"{app.namespace}/{app.name} changed by someone else while writing "
+                        f"{write.kind}/{write.name}: {what}.{partial} Re-read and retry")
+
+    async def write_traffic(self, app: App, target: Traffic, *, dry_run: bool) -> Traffic:
+        fresh, objects = await self._fresh(app)
+        routing = TrafficObjects(services={s.metadata.name: s for s in objects.services},
+                                 ingresses=list(objects.ingresses), routes=list(objects.routes))
+        writes = traffic_writes(app.name, routing, fresh.traffic, target, self.conventions)
+        await self._apply(app, writes, dry_run)
+        if dry_run:
+            return Traffic(live=target.live, weights=target.weights, router=fresh.traffic.router,
+                           plan=fresh.traffic.plan, revision=fresh.traffic.revision)
+        return (await self.get_app(app.name, app.namespace)).traffic
+
+    async def _slot_write(self, app: App, color: Color, dry_run: bool,
+                          spec_for: Callable[[wire.Deployment], dict[str, Any]],
+                          content_type: str = MERGE) -> Slot:
+        fresh, objects = await self._fresh(app)
+        deployment = next((d for d in objects.deployments
+                           if d.metadata.labels.get(self.conventions.color_label) == color), None)
+        if deployment is None:
+            raise NotFound(f"{app.namespace}/{app.name} has no {color} Deployment")
+        spec = spec_for(deployment)
+        meta = {"resourceVersion": deployment.metadata.resource_version, **spec.pop("metadata", {})}
+        write = Write("deployment", app.namespace, deployment.metadata.name,
+                      {"metadata": meta, **spec})
+        body = (await self._apply(app, [write], dry_run, content_type))[0]
+        updated = decode(body, wire.Deployment, f"patch {write.path}")
+        return slot_record(color, updated, fresh.slot(color).pods)
+
+    async def scale(self, app: App, color: Color, replicas: int, *, dry_run: bool) -> Slot:
+        return await self._slot_write(app, color, dry_run,
+                                      lambda _: {"spec": {"replicas": replicas}})
+
+    async def set_image(self, app: App, color: Color, image: str, *, dry_run: bool) -> Slot:
+        return await self._slot_write(app, color, dry_run, lambda d: image_patch(d, image),
+                                      STRATEGIC)
+
+    async def close(self) -> None:
+        await self.informer.close()
+        await self.http.close()
+
+
+def image_patch(deployment: wire.Deployment, image: str) -> dict[str, Any]:
+    """A strategic merge patch setting the first container's image and the version label."""
+    containers = deployment.spec.template.spec.containers
+    if not containers:
+        raise NotFound(f"deployment {deployment.metadata.name} has no container")
+    version = image.rpartition(":")[2] if ":" in image.rpartition("/")[2] else image
+    labels = {"app.kubernetes.io/version": version}
+    return {"metadata": {"labels": labels},
+            "spec": {"template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": containers[0].name,
+                                                           "image": image}]}}}}

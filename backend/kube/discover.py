@@ -1,0 +1,110 @@
+"""Discovery, pure: from listed objects to `App` records by the conventions.
+
+An app is a live Service `<app>` whose selector names the app and a color,
+Deployments labelled with the app and each color, an optional preview Service
+`<app>-preview`, and optionally a canary router (NGINX canary Ingress or
+HTTPRoute). Nothing here performs I/O, so every rule is unit-tested on JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from turnout.backend.config import Conventions
+from turnout.backend.errors import InvalidInput
+from turnout.backend.kube import wire
+from turnout.backend.kube.health import RestartSample, pod_record
+from turnout.backend.kube.routing import TrafficObjects, color_of, read_traffic
+from turnout.backend.models import COLORS, App, Color, Pod, Slot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Objects:
+    """Everything listed from one scope (a namespace or the whole cluster)."""
+
+    deployments: Sequence[wire.Deployment] = ()
+    pods: Sequence[wire.Pod] = ()
+    services: Sequence[wire.Service] = ()
+    ingresses: Sequence[wire.Ingress] = ()
+    routes: Sequence[wire.HTTPRoute] = ()
+
+
+def version_of(deployment: wire.Deployment) -> str:
+    """The version label, else the image tag."""
+    label = deployment.metadata.labels.get("app.kubernetes.io/version")
+    if label:
+        return label
+    image = image_of(deployment)
+    return image.rpartition(":")[2] if ":" in image.rpartition("/")[2] else image
+
+
+def image_of(deployment: wire.Deployment) -> str:
+    """The first container's image: the app's own (sidecars come after it by convention)."""
+    containers = deployment.spec.template.spec.containers
+    return containers[0].image if containers else ""
+
+
+def slot_record(color: Color, deployment: wire.Deployment | None, pods: Sequence[Pod]) -> Slot:
+    """One color's slot; an absent Deployment is an empty slot, not an error."""
+    if deployment is None:
+        return Slot(color=color, version="", image="", desired=0, ready=0, available=0)
+    status = deployment.status
+    return Slot(color=color, version=version_of(deployment), image=image_of(deployment),
+                desired=deployment.spec.replicas, ready=status.ready_replicas,
+                available=status.available_replicas, pods=tuple(pods),
+                revision=deployment.metadata.resource_version)
+
+
+Key = tuple[str, str]
+
+
+def _index(objects: Objects, conv: Conventions, now: datetime,
+           histories: Mapping[str, Sequence[RestartSample]]
+           ) -> tuple[dict[tuple[str, str, Color], wire.Deployment], dict[tuple[str, str, Color],
+                                                                           list[Pod]]]:
+    deployments: dict[tuple[str, str, Color], wire.Deployment] = {}
+    for d in objects.deployments:
+        color, app = color_of(d.metadata.labels, conv), d.metadata.labels.get(conv.app_label)
+        if color and app:
+            deployments.setdefault((d.metadata.namespace, app, color), d)
+    pods: dict[tuple[str, str, Color], list[Pod]] = defaultdict(list)
+    for p in objects.pods:
+        color, app = color_of(p.metadata.labels, conv), p.metadata.labels.get(conv.app_label)
+        if color and app and (p.metadata.namespace, app, color) in deployments:
+            record = pod_record(p, color, now, histories.get(p.metadata.uid, ()))
+            pods[(p.metadata.namespace, app, color)].append(record)
+    return deployments, pods
+
+
+def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
+             histories: Mapping[str, Sequence[RestartSample]] | None = None) -> tuple[App, ...]:
+    """Every app found in `objects`, sorted by namespace and name."""
+    deployments, pods = _index(objects, conv, now, histories or {})
+    by_ns: dict[str, TrafficObjects] = defaultdict(TrafficObjects)
+    for s in objects.services:
+        by_ns[s.metadata.namespace].services[s.metadata.name] = s
+    for i in objects.ingresses:
+        by_ns[i.metadata.namespace].ingresses.append(i)
+    for r in objects.routes:
+        by_ns[r.metadata.namespace].routes.append(r)
+    apps = []
+    for ns, name in sorted({(ns, app) for ns, app, _ in deployments}):
+        try:
+            traffic = read_traffic(name, by_ns[ns], conv)
+        except InvalidInput as err:
+            log.warning("%s/%s skipped: %s", ns, name, err)
+            continue
+        if traffic is None:
+            continue
+        slots = {c: slot_record(c, deployments.get((ns, name, c)),
+                                sorted(pods.get((ns, name, c), ()), key=lambda p: p.name))
+                 for c in COLORS}
+        apps.append(App(name=name, namespace=ns, context=context, blue=slots["blue"],
+                        green=slots["green"], traffic=traffic))
+    return tuple(apps)

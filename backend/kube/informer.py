@@ -1,0 +1,200 @@
+"""The watch cache: list + watch each resource, keep the latest objects, announce changes.
+
+One task per resource lists it, then watches from the list's resourceVersion
+with bookmarks. A stream the server ends on schedule is resumed from the last
+resourceVersion seen; a 410 Gone relists. A dropped stream marks the resource
+out of sync until a watch answers again, and `serves` is False meanwhile, so
+readers fall back to direct lists rather than show a stale object as live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+from turnout.backend.config import Conventions
+from turnout.backend.errors import TurnoutError, Unavailable
+from turnout.backend.kube import wire
+from turnout.backend.kube.discover import Objects
+from turnout.backend.kube.health import WINDOW, RestartSample, total_restarts
+from turnout.backend.kube.http import Gone, KubeHttp
+from turnout.backend.kube.resources import RESOURCES, Resource, list_items
+
+log = logging.getLogger(__name__)
+
+WATCH_SECONDS = 30
+"""How long the server keeps one watch open before we resume it (it sends bookmarks)."""
+SUFFIXES = ("-preview", "-canary", "-blue", "-green")
+
+
+def app_of(item: Any, conv: Conventions) -> str:
+    """The app an object belongs to: its app label, else its name without a role suffix."""
+    meta: wire.Meta = item.metadata
+    name = meta.labels.get(conv.app_label) or meta.name
+    return next((name.removesuffix(s) for s in SUFFIXES if name.endswith(s)), name)
+
+
+class Informer:
+    """An in-memory cache of the resources Turnout reads, kept current by watches."""
+
+    def __init__(self, http: KubeHttp, conventions: Conventions, namespace: str | None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.http = http
+        self.conventions = conventions
+        self.namespace = namespace
+        self.clock = clock
+        self.stores: dict[str, dict[tuple[str, str], Any]] = {r.field: {} for r in RESOURCES}
+        self.synced: dict[str, bool] = dict.fromkeys(self.stores, False)
+        self.relists: dict[str, int] = dict.fromkeys(self.stores, 0)
+        """How many times each resource was listed (1 + recoveries from 410 or a drop)."""
+        self.restart_history: dict[str, deque[RestartSample]] = {}
+        self._rv: dict[str, str] = dict.fromkeys(self.stores, "")
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._subscribers: set[asyncio.Queue[tuple[str, str]]] = set()
+
+    def serves(self, namespace: str | None) -> bool:
+        """Whether the cache is in sync and covers `namespace`."""
+        covered = self.namespace is None or namespace == self.namespace
+        return bool(self._tasks) and covered and all(self.synced.values())
+
+    def objects(self, namespace: str | None) -> Objects:
+        """The cached objects of `namespace` (or all)."""
+        def pick(field: str) -> tuple[Any, ...]:
+            return tuple(obj for (ns, _), obj in self.stores[field].items()
+                         if namespace is None or ns == namespace)
+        return Objects(**{r.field: pick(r.field) for r in RESOURCES})
+
+    def start(self) -> None:
+        """Start one list+watch task per resource (idempotent)."""
+        for resource in RESOURCES:
+            if resource.field not in self._tasks:
+                self._tasks[resource.field] = asyncio.create_task(self._run(resource))
+
+    async def wait_synced(self, timeout: float) -> None:
+        """Wait until every resource has been listed; `Unavailable` after `timeout`."""
+        async with asyncio.timeout(timeout):
+            while not all(self.synced.values()):
+                await asyncio.sleep(0.02)
+
+    async def changes(self) -> AsyncIterator[tuple[str, str]]:
+        """(namespace, app) for every change the watches see, from now on."""
+        queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._subscribers.add(queue)
+        self.start()
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.discard(queue)
+
+    def _emit(self, namespace: str, item: Any) -> None:
+        key = (namespace, app_of(item, self.conventions))
+        for queue in self._subscribers:
+            queue.put_nowait(key)
+
+    async def _run(self, resource: Resource) -> None:
+        """List, then watch forever; recover from 410 and dropped streams."""
+        must_list, backoff = not self._rv[resource.field], 0.2
+        while True:
+            try:
+                if must_list:
+                    await self._relist(resource)
+                    must_list = False
+                await self._watch(resource)
+                backoff = 0.2
+            except Gone:
+                log.info("watch %s: resourceVersion expired; relisting", resource.plural)
+                must_list = True
+            except TurnoutError as err:
+                self.synced[resource.field] = False
+                log.warning("watch %s: %s; retrying in %.1fs", resource.plural, err, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _relist(self, resource: Resource) -> None:
+        items, rv = await list_items(self.http, resource, self.namespace)
+        store = self.stores[resource.field]
+        fresh = {(i.metadata.namespace, i.metadata.name): i for i in items}
+        for key, old in list(store.items()):
+            if key not in fresh:
+                del store[key]
+                self._emit(key[0], old)
+        for key, item in fresh.items():
+            before = store.get(key)
+            store[key] = item
+            self._track(resource, item)
+            if before is None or before.metadata.resource_version != item.metadata.resource_version:
+                self._emit(key[0], item)
+        self._rv[resource.field] = rv
+        self.relists[resource.field] += 1
+        self.synced[resource.field] = True
+
+    async def _watch(self, resource: Resource) -> None:
+        """Follow one watch until the server ends it; raise Gone or Unavailable otherwise."""
+        params = {"watch": "1", "allowWatchBookmarks": "true",
+                  "resourceVersion": self._rv[resource.field],
+                  "timeoutSeconds": str(WATCH_SECONDS)}
+        decoder = msgspec.json.Decoder(resource.item)
+        lines = self.http.stream_lines(resource.path(self.namespace), params,
+                                       read_timeout=WATCH_SECONDS + 15)
+        async with contextlib.aclosing(lines):
+            async for line in lines:
+                self._on_event(resource, msgspec.json.decode(line, type=wire.WatchEvent), decoder)
+                self.synced[resource.field] = True
+
+    def _on_event(self, resource: Resource, event: wire.WatchEvent,
+                  decoder: msgspec.json.Decoder[Any]) -> None:
+        if event.type == "ERROR":
+            status = msgspec.json.decode(event.object, type=wire.Status)
+            if status.code == 410:
+                raise Gone(f"watch {resource.plural}: {status.message}")
+            raise Unavailable(f"watch {resource.plural}: {status.message or status.reason}")
+        item = decoder.decode(event.object)
+        self._rv[resource.field] = item.metadata.resource_version or self._rv[resource.field]
+        if event.type == "BOOKMARK":
+            return
+        key = (item.metadata.namespace, item.metadata.name)
+        if event.type == "DELETED":
+            self.stores[resource.field].pop(key, None)
+            self.restart_history.pop(item.metadata.uid, None)
+        else:
+            self.stores[resource.field][key] = item
+            self._track(resource, item)
+        self._emit(key[0], item)
+
+    def _track(self, resource: Resource, item: Any) -> None:
+        """Remember when a pod's restartCount changed, for restarts in the last 5 minutes."""
+        if resource.field != "pods":
+            return
+        history = self.restart_history.setdefault(item.metadata.uid, deque())
+        count, now = total_restarts(item), self.clock()
+        if not history or history[-1][1] != count:
+            history.append((now, count))
+        while len(history) > 1 and now - history[1][0] > WINDOW + timedelta(minutes=1):
+            history.popleft()
+
+    async def interrupt(self, field: str, resource_version: str | None = None) -> None:
+        """Drop one watch stream and resume it (from `resource_version` if given): for tests."""
+        task = self._tasks.pop(field)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        if resource_version is not None:
+            self._rv[field] = resource_version
+        resource = next(r for r in RESOURCES if r.field == field)
+        self._tasks[field] = asyncio.create_task(self._run(resource))
+
+    async def close(self) -> None:
+        """Stop every watch."""
+        tasks, self._tasks = list(self._tasks.values()), {}
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

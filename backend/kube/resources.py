@@ -1,0 +1,76 @@
+"""The resources Turnout reads, and one-shot lists of them into `Objects`."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from turnout.backend.errors import NotFound
+from turnout.backend.kube import wire
+from turnout.backend.kube.discover import Objects
+from turnout.backend.kube.http import KubeHttp, decode
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A listable, watchable resource and the lean record its items decode into."""
+
+    field: str
+    base: str
+    plural: str
+    item: type[Any]
+    by_app: bool
+    """Whether lists for one app can filter on the app label (Services and routers cannot)."""
+    optional: bool = False
+    """A CRD that may not be installed: 404 on the list means none."""
+
+    def path(self, namespace: str | None) -> str:
+        """The collection path in `namespace`, or across all namespaces."""
+        where = f"/namespaces/{namespace}" if namespace else ""
+        return f"{self.base}{where}/{self.plural}"
+
+    @property
+    def list_type(self) -> Any:
+        """The list type to decode a list response into."""
+        return wire.KubeList[self.item]  # type: ignore[name-defined]
+
+
+RESOURCES = (
+    Resource("deployments", "/apis/apps/v1", "deployments", wire.Deployment, by_app=True),
+    Resource("pods", "/api/v1", "pods", wire.Pod, by_app=True),
+    Resource("services", "/api/v1", "services", wire.Service, by_app=False),
+    Resource("ingresses", "/apis/networking.k8s.io/v1", "ingresses", wire.Ingress, by_app=False),
+    Resource("routes", "/apis/gateway.networking.k8s.io/v1", "httproutes", wire.HTTPRoute,
+             by_app=False, optional=True),
+)
+
+
+async def list_items(http: KubeHttp, resource: Resource, namespace: str | None,
+                     params: dict[str, str] | None = None) -> tuple[list[Any], str]:
+    """Every item of `resource` and the list's resourceVersion (to start a watch from)."""
+    try:
+        body = await http.get(resource.path(namespace), params)
+    except NotFound:
+        if resource.optional:
+            return [], ""
+        raise
+    listed: wire.KubeList[Any] = decode(body, resource.list_type, f"list {resource.plural}")
+    return listed.items, listed.metadata.resource_version
+
+
+async def list_objects(http: KubeHttp, namespace: str | None, app_selector: str = "") -> Objects:
+    """One consistent-enough snapshot: every resource listed concurrently."""
+    async def one(resource: Resource) -> list[Any]:
+        params = {"labelSelector": app_selector} if app_selector and resource.by_app else None
+        items, _ = await list_items(http, resource, namespace, params)
+        return items
+
+    lists = await asyncio.gather(*(one(r) for r in RESOURCES))
+    return Objects(**{r.field: tuple(items) for r, items in zip(RESOURCES, lists, strict=True)})
+
+
+def encode(obj: object) -> bytes:
+    """JSON for a request body."""
+    return msgspec.json.encode(obj)

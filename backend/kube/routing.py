@@ -1,0 +1,206 @@
+"""Traffic, pure: read it from Services and a canary router; plan the writes to change it.
+
+Writes are JSON merge patches that carry the resourceVersion read, so the API
+server refuses them with 409 if the object changed in between. Their order
+keeps every intermediate state safe: the live Service moves first (while the
+canary still points at the color that becomes live), the router weight second,
+the preview Service last.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from turnout.backend.config import Conventions
+from turnout.backend.errors import InvalidInput
+from turnout.backend.kube import wire
+from turnout.backend.models import COLORS, Color, RouterKind, Traffic, Weights, other
+from turnout.backend.plans import parse_plan
+
+log = logging.getLogger(__name__)
+
+CANARY = "nginx.ingress.kubernetes.io/canary"
+CANARY_WEIGHT = "nginx.ingress.kubernetes.io/canary-weight"
+PATHS = {
+    "service": "/api/v1/namespaces/{ns}/services/{name}",
+    "ingress": "/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses/{name}",
+    "route": "/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/httproutes/{name}",
+    "deployment": "/apis/apps/v1/namespaces/{ns}/deployments/{name}",
+}
+
+
+@dataclass
+class TrafficObjects:
+    """The routing objects of one namespace."""
+
+    services: dict[str, wire.Service] = field(default_factory=dict)
+    ingresses: list[wire.Ingress] = field(default_factory=list)
+    routes: list[wire.HTTPRoute] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Write:
+    """One conditional merge patch."""
+
+    kind: str
+    namespace: str
+    name: str
+    patch: dict[str, Any]
+
+    @property
+    def path(self) -> str:
+        """The object's REST path."""
+        return PATHS[self.kind].format(ns=self.namespace, name=self.name)
+
+
+def color_of(labels: Mapping[str, str] | None, conv: Conventions) -> Color | None:
+    """The color a label set or selector names, if any."""
+    value = (labels or {}).get(conv.color_label)
+    return value if value in COLORS else None
+
+
+def canary_ingress(app: str, objs: TrafficObjects) -> wire.Ingress | None:
+    """The NGINX canary Ingress sending to the app's preview Service."""
+    for ingress in objs.ingresses:
+        if ingress.metadata.annotations.get(CANARY) == "true" and (
+                f"{app}-preview" in ingress.backends()):
+            return ingress
+    return None
+
+
+def refcolor_of(name: str, objs: TrafficObjects, conv: Conventions) -> Color | None:
+    """The color a backendRef's Service selects, else the one its name ends with."""
+    service = objs.services.get(name)
+    found = color_of(service.spec.selector, conv) if service else None
+    return found or next((c for c in COLORS if name.endswith(f"-{c}")), None)
+
+
+def _route_refs(route: wire.HTTPRoute) -> list[dict[str, Any]]:
+    return [ref for rule in route.spec.rules for ref in rule.get("backendRefs") or []]
+
+
+def weighted_route(app: str, objs: TrafficObjects, conv: Conventions) -> wire.HTTPRoute | None:
+    """The HTTPRoute with backendRefs to the app's colored Services."""
+    for route in objs.routes:
+        names = {str(ref.get("name", "")) for ref in _route_refs(route)}
+        if names & {f"{app}-{c}" for c in COLORS} or route.metadata.name == app:
+            return route
+    return None
+
+
+def route_weights(route: wire.HTTPRoute, live: Color, objs: TrafficObjects,
+                  conv: Conventions) -> Weights:
+    """Per-color percent from relative backendRef weights (default weight 1)."""
+    totals = dict.fromkeys(COLORS, 0)
+    for ref in _route_refs(route):
+        color = refcolor_of(str(ref.get("name", "")), objs, conv)
+        if color:
+            totals[color] += int(ref.get("weight", 1))
+    total = sum(totals.values())
+    if total == 0:
+        return Weights.all_to(live)
+    blue = round(100 * totals["blue"] / total)
+    return Weights(blue=blue, green=100 - blue)
+
+
+def _plan(service: wire.Service, conv: Conventions) -> tuple[int, ...]:
+    text = service.metadata.annotations.get(conv.plan_annotation, "")
+    try:
+        return parse_plan(text) if text else ()
+    except InvalidInput as err:
+        log.warning("%s/%s: %s", service.metadata.namespace, service.metadata.name, err)
+        return ()
+
+
+def read_traffic(app: str, objs: TrafficObjects, conv: Conventions) -> Traffic | None:
+    """The app's traffic, or None when it has no live Service selecting a color."""
+    service = objs.services.get(app)
+    live = color_of(service.spec.selector, conv) if service else None
+    if service is None or live is None:
+        return None
+    revision = [f"service/{app}={service.metadata.resource_version}"]
+    preview = objs.services.get(f"{app}-preview")
+    if preview:
+        revision.append(f"service/{preview.metadata.name}={preview.metadata.resource_version}")
+    router: RouterKind = "service"
+    weights = Weights.all_to(live)
+    ingress, route = canary_ingress(app, objs), weighted_route(app, objs, conv)
+    if ingress is not None:
+        router, weights = "nginx", Weights.split(live, _canary_weight(ingress))
+        revision.append(f"ingress/{ingress.metadata.name}={ingress.metadata.resource_version}")
+    elif route is not None:
+        router, weights = "gateway", route_weights(route, live, objs, conv)
+        revision.append(f"route/{route.metadata.name}={route.metadata.resource_version}")
+    return Traffic(live=live, weights=weights, router=router, plan=_plan(service, conv),
+                   revision=",".join(revision))
+
+
+def _canary_weight(ingress: wire.Ingress) -> int:
+    text = ingress.metadata.annotations.get(CANARY_WEIGHT, "0")
+    try:
+        return min(max(int(text), 0), 100)
+    except ValueError:
+        log.warning("ingress %s: canary-weight %r is not a number", ingress.metadata.name, text)
+        return 0
+
+
+def _conditional(obj: wire.Service | wire.Ingress | wire.HTTPRoute,
+                 patch: dict[str, Any]) -> dict[str, Any]:
+    """A merge patch that the server applies only at the resourceVersion read."""
+    meta = dict(patch.pop("metadata", {}))
+    meta["resourceVersion"] = obj.metadata.resource_version
+    return {"metadata": meta, **patch}
+
+
+def _service_write(svc: wire.Service, color: Color, conv: Conventions) -> Write:
+    patch = _conditional(svc, {"spec": {"selector": {conv.color_label: color}}})
+    return Write("service", svc.metadata.namespace, svc.metadata.name, patch)
+
+
+def _router_write(app: str, objs: TrafficObjects, target: Traffic,
+                  conv: Conventions) -> Write | None:
+    ingress, route = canary_ingress(app, objs), weighted_route(app, objs, conv)
+    canary = target.weights.of(other(target.live))
+    if ingress is not None:
+        if _canary_weight(ingress) == canary and CANARY_WEIGHT in ingress.metadata.annotations:
+            return None
+        patch = _conditional(ingress, {"metadata": {"annotations": {CANARY_WEIGHT: str(canary)}}})
+        return Write("ingress", ingress.metadata.namespace, ingress.metadata.name, patch)
+    if route is not None:
+        rules = [_reweighted(rule, target.weights, objs, conv) for rule in route.spec.rules]
+        if rules == route.spec.rules:
+            return None
+        patch = _conditional(route, {"spec": {"rules": rules}})
+        return Write("route", route.metadata.namespace, route.metadata.name, patch)
+    if canary:
+        raise InvalidInput(f"{app} has no canary router (NGINX canary Ingress or HTTPRoute): "
+                           "only switch is possible")
+    return None
+
+
+def _reweighted(rule: dict[str, Any], weights: Weights, objs: TrafficObjects,
+                conv: Conventions) -> dict[str, Any]:
+    """The rule with each colored backendRef's weight set; other refs untouched."""
+    refs = []
+    for ref in rule.get("backendRefs") or []:
+        color = refcolor_of(str(ref.get("name", "")), objs, conv)
+        refs.append({**ref, "weight": weights.of(color)} if color else ref)
+    return {**rule, "backendRefs": refs} if "backendRefs" in rule else rule
+
+
+def traffic_writes(app: str, objs: TrafficObjects, current: Traffic, target: Traffic,
+                   conv: Conventions) -> list[Write]:
+    """The ordered conditional writes that turn `current` into `target`."""
+    switching = target.live != current.live
+    writes: list[Write] = []
+    if switching:
+        writes.append(_service_write(objs.services[app], target.live, conv))
+    router = _router_write(app, objs, target, conv)
+    writes += [router] if router else []
+    preview = objs.services.get(f"{app}-preview")
+    if switching and preview is not None:
+        writes.append(_service_write(preview, other(target.live), conv))
+    return writes
