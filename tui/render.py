@@ -7,11 +7,11 @@ the terminal. Colours come from the theme's variables (`palette`), never literal
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from rich.text import Text
-from turnout.backend.models import App, Color, Outcome, Pod, Slot, Traffic
+from turnout.backend.models import App, AuditEntry, Color, Outcome, Pod, Slot, Traffic
 from turnout.backend.sanitize import inert
 
 Palette = Mapping[str, str]
@@ -105,3 +105,27 @@ def overview_row(app: App, palette: Palette) -> tuple[Text, ...]:
             Text.assemble(safe(app.blue.version), " ", ready_text(app.blue, palette)),
             Text.assemble(safe(app.green.version), " ", ready_text(app.green, palette)),
             health_text(app.health, palette), safe(app.guard), safe(op or app.lock_holder))
+
+
+def verdicts_text(app: App, palette: Palette) -> Text:
+    """Each signal's last verdict: value against threshold, and where it came from."""
+    out = Text("signals ", style="bold")
+    for v in app.verdicts:
+        out.append_text(Text.assemble(f" {v.color}:{v.signal} ", health_text(v.outcome, palette),
+                                      safe(v.detail), " ·"))
+    for m in app.metrics:
+        if m.rps:
+            err = f"{m.error_rate:.2%}" if m.error_rate is not None else "n/a"
+            p95 = f"{m.p95_ms:.0f}ms" if m.p95_ms is not None else "n/a"
+            out.append(f"\n{m.color:<5}  errors {err:>7}  p95 {p95:>7}  {m.rps:6.0f} req/s")
+    return out
+
+
+def activity_text(app: App, audit: Sequence[AuditEntry], now: datetime, limit: int = 3) -> Text:
+    """The app's latest audited actions, newest first."""
+    mine = [e for e in audit if (e.app, e.namespace) == (app.name, app.namespace)][-limit:]
+    out = Text()
+    for entry in reversed(mine):
+        out.append(f"\n{age(entry.at, now)} ago  ")
+        out.append_text(safe(f"{entry.who}: {entry.action} {entry.reason}".rstrip()))
+    return out

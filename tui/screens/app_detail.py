@@ -1,23 +1,35 @@
-"""One app: blue and green side by side, the traffic panel, signals."""
+"""One app: blue and green side by side, traffic, signals, charts and recent activity."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+
+from turnout.backend.errors import TurnoutError
 from turnout.backend.models import COLORS, App
-from turnout.tui.render import color_text, health_text, plan_text, safe, traffic_bar
+from turnout.tui.render import activity_text, color_text, health_text, plan_text, safe, traffic_bar, verdicts_text
+from turnout.tui.widgets.chart_panel import ChartPanel
 from turnout.tui.widgets.slot_panel import SlotPanel
 from turnout.tui.widgets.status_bar import StatusBar
+
+CHART_MINUTES = 15
+COMPACT_HEIGHT = 34
+"""Below this many rows the charts give their space to the pod tables."""
 
 
 class AppScreen(Screen[None]):
     """Detail of one app, refreshed from the app-wide state."""
 
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="app.back")]
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="app.back"),
+        Binding("c", "toggle_charts", "Charts", id="app.charts"),
+    ]
 
     def __init__(self, name: str, namespace: str) -> None:
         super().__init__()
@@ -30,11 +42,20 @@ class AppScreen(Screen[None]):
         with Horizontal(id="slots"):
             for color in COLORS:
                 yield SlotPanel(color)
+        with Horizontal(id="charts"):
+            yield ChartPanel("errors % (last 15 min)", scale=100, id="chart-errors")
+            yield ChartPanel("p95 latency ms", id="chart-latency")
         yield Static(id="verdicts")
         yield Footer()
 
     def on_mount(self) -> None:
         self.watch(self.app, "apps", self._show, init=True)
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.height < COMPACT_HEIGHT, "-compact")
+
+    def action_toggle_charts(self) -> None:
+        self.toggle_class("-charts-hidden" if not self.has_class("-compact") else "-compact")
 
     @property
     def selected(self) -> App | None:
@@ -53,26 +74,29 @@ class AppScreen(Screen[None]):
         traffic = app.traffic
         self.query_one("#traffic", Static).update(Text.assemble(
             safe(f"{app.namespace}/{app.name}"), "  live ",
-            color_text(traffic.live, palette, live=True), "  ",
+            color_text(traffic.live, palette, live=True), " ",
             traffic_bar(traffic, palette, width=24), "  via ", traffic.router,
             "\nplan ", plan_text(traffic, palette), "   health ",
-            health_text(app.health, palette), "   guard ", safe(app.guard)))
+            health_text(app.health, palette), "  guard ", safe(app.guard)))
         for color in COLORS:
             self.query_one(f"#slot-{color}", SlotPanel).show(
                 app.slot(color), live=color == traffic.live, weight=traffic.weights.of(color),
                 now=now, palette=palette)
-        self.query_one("#verdicts", Static).update(self._verdicts(app))
+        audit = self.app.service.audit.tail(200)  # type: ignore[attr-defined]
+        self.query_one("#verdicts", Static).update(Text.assemble(
+            verdicts_text(app, palette), activity_text(app, audit, now)))
+        if not self.has_class("-compact") and not self.has_class("-charts-hidden"):
+            self.load_series(app)
 
-    def _verdicts(self, app: App) -> Text:
-        out = Text("signals  ", style="bold")
-        palette = self.app.theme_variables
-        for v in app.verdicts or ():
-            out.append_text(Text.assemble(f"{v.color}:{v.signal} ",
-                                          health_text(v.outcome, palette), " ",
-                                          safe(v.detail), "   "))
-        for m in app.metrics:
-            if m.rps:
-                err = f"{m.error_rate:.2%}" if m.error_rate is not None else "n/a"
-                p95 = f"{m.p95_ms:.0f}ms" if m.p95_ms is not None else "n/a"
-                out.append(f"\n{m.color}: errors {err}  p95 {p95}  {m.rps:.0f} req/s")
-        return out
+    @work(exclusive=True, group="series", exit_on_error=False)
+    async def load_series(self, app: App) -> None:
+        """Fetch the chart series; a metrics failure leaves the charts as they were."""
+        service = self.app.service  # type: ignore[attr-defined]
+        try:
+            errors = {c: await service.series(app, c, "error_rate", CHART_MINUTES) for c in COLORS}
+            latency = {c: await service.series(app, c, "p95_ms", CHART_MINUTES) for c in COLORS}
+        except TurnoutError:
+            self.query_one("#charts").add_class("-stale")
+            return
+        self.query_one("#chart-errors", ChartPanel).series = errors
+        self.query_one("#chart-latency", ChartPanel).series = latency

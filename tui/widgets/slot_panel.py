@@ -30,6 +30,7 @@ class SlotPanel(Vertical):
         super().__init__(id=f"slot-{color}", classes=f"-{color}")
         self.color = color
         self.border_title = color
+        self._shown: dict[str, tuple[Text, ...]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id=f"slot-{self.color}-summary")
@@ -47,7 +48,21 @@ class SlotPanel(Vertical):
                                 safe(slot.version), "  ready ", ready_text(slot, palette),
                                 "\n", safe(slot.image))
         self.query_one(Static).update(summary)
-        table = self.query_one(DataTable)
-        table.clear()
-        for pod in slot.pods:
-            table.add_row(*pod_row(pod, now, palette), key=pod.name)
+        self._update_pods(slot, now, palette)
+
+    def _update_pods(self, slot: Slot, now: datetime, palette: Palette) -> None:
+        """Change only what changed: thousands of pods must not re-lay the whole table."""
+        table: DataTable[Text] = self.query_one(DataTable)
+        rows = {pod.name: pod_row(pod, now, palette) for pod in slot.pods}
+        for gone in [key for key in table.rows if key.value not in rows]:
+            table.remove_row(gone)
+        columns = list(table.columns)
+        for name, cells in rows.items():
+            shown = self._shown.get(name)
+            if shown is None:
+                table.add_row(*cells, key=name)
+            elif shown != cells:
+                for column, old, new in zip(columns, shown, cells, strict=True):
+                    if old != new:
+                        table.update_cell(name, column, new)
+        self._shown = rows
