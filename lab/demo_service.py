@@ -123,7 +123,7 @@ def make_handler(fault: Fault, metrics: Metrics, identity: dict[str, str]) -> ty
     class Handler(BaseHTTPRequestHandler):
         server_version = "turnout-lab-demo/1"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             """Stay quiet: Prometheus calls every second."""
 
         def _send(self, code: int, body: object, ctype: str = "application/json") -> None:

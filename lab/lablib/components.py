@@ -82,7 +82,10 @@ def controller_manager(plan: Plan) -> list[str]:
 
 
 def scheduler(plan: Plan) -> list[str]:
-    """kube-scheduler from a config file (its --kubeconfig flag is deprecated); kwok does not schedule."""
+    """kube-scheduler, configured by file (its --kubeconfig flag is deprecated).
+
+    kwok does not schedule, so the real scheduler places pods on the fake nodes.
+    """
     config = plan.layout.root / "scheduler.yaml"
     kubeconfig = plan.layout.root / "admin.kubeconfig"
     config.write_text(

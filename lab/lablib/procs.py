@@ -61,23 +61,36 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
         os.kill(pid, sig)
 
 
-def stop_all(layout: Layout, grace: float = 10.0) -> list[str]:
-    """Stop every recorded lab process: SIGTERM, then SIGKILL after ``grace`` seconds.
+LAST_TO_STOP = ("apiserver", "etcd")
+"""Stopped after everything else, in this order: the API server hangs on SIGTERM
+while its clients are connected, and etcd waits for the API server."""
 
-    Returns the names still alive afterwards (empty when all are gone).
-    """
-    pids = read_json(layout.pids_json) or {}
+
+def _stop(pids: dict[str, dict], grace: float) -> list[str]:
+    """SIGTERM the given processes' groups, SIGKILL whatever outlives ``grace``."""
     alive = {n: r for n, r in pids.items() if is_ours(r["pid"], r["exe"])}
     for rec in alive.values():
         _signal_group(rec["pid"], signal.SIGTERM)
     deadline = time.monotonic() + grace
     while alive and time.monotonic() < deadline:
-        time.sleep(0.1)
+        time.sleep(0.05)
         alive = {n: r for n, r in alive.items() if is_ours(r["pid"], r["exe"])}
     for rec in alive.values():
         _signal_group(rec["pid"], signal.SIGKILL)
-    time.sleep(0.2)
-    left = [n for n, r in alive.items() if is_ours(r["pid"], r["exe"])]
+    if alive:
+        time.sleep(0.2)
+    return [n for n, r in alive.items() if is_ours(r["pid"], r["exe"])]
+
+
+def stop_all(layout: Layout, grace: float = 10.0) -> list[str]:
+    """Stop every recorded lab process, clients first, then the API server, then etcd.
+
+    Returns the names still alive afterwards (empty when all are gone).
+    """
+    pids = read_json(layout.pids_json) or {}
+    tiers = [{n: r for n, r in pids.items() if n not in LAST_TO_STOP}]
+    tiers += [{n: pids[n]} for n in LAST_TO_STOP if n in pids]
+    left = [name for tier in tiers for name in _stop(tier, grace)]
     if not left:
         layout.pids_json.unlink(missing_ok=True)
     return left

@@ -40,7 +40,7 @@ COLORS = ("blue", "green")
 
 
 def rbac() -> list[dict]:
-    """A ClusterRole that reads everything (CRDs and Secrets included) bound to the read-only group."""
+    """A ClusterRole reading everything (CRDs, Secrets too) bound to the read-only group."""
     role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
             "metadata": {"name": "lab-readonly"},
             "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["get", "list", "watch"]},
@@ -96,6 +96,7 @@ def deployment(app: DemoApp, color: str, endpoint: str) -> dict:
     """``<app>-<color>``: 3 replicas of the app's image at that color's version."""
     version = app.version(color)
     pod_labels = {**_labels(app, color), "app.kubernetes.io/version": version}
+    image = f"registry.local/{app.name}:{version}"
     return {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": f"{app.name}-{color}", "namespace": app.namespace,
                          "labels": pod_labels, "annotations": {"turnout.dev/endpoint": endpoint}},
@@ -103,7 +104,7 @@ def deployment(app: DemoApp, color: str, endpoint: str) -> dict:
                      "selector": {"matchLabels": _labels(app, color)},
                      "template": {"metadata": {"labels": pod_labels},
                                   "spec": {"containers": [{
-                                      "name": "app", "image": f"registry.local/{app.name}:{version}",
+                                      "name": "app", "image": image,
                                       "ports": [{"name": "http", "containerPort": 8080}]}]}}}}
 
 

@@ -31,7 +31,9 @@ _NOT_DELETING = """\
 # Finds each container's previous restartCount so a stage can carry it forward.
 _PREV_RESTARTS = """\
       {{ $prev := 0 }}
-      {{ range $root.status.containerStatuses }}{{ if eq .name $item.name }}{{ $prev = .restartCount }}{{ end }}{{ end }}"""
+      {{ range $root.status.containerStatuses }}
+      {{ if eq .name $item.name }}{{ $prev = .restartCount }}{{ end }}
+      {{ end }}"""
 
 # Only a pod without an IP gets one: status patches merge podIPs by ip, so a
 # second allocation would give the pod two IPs and be rejected.

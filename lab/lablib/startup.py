@@ -14,9 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import LabError, LabUnavailable
+from . import LabError, LabUnavailable, health, procs
 from . import components as comp
-from . import health, procs
 from .kube import Kube
 from .layout import REPO, Layout, free_ports, write_json
 from .pki import make_pki, write_tokens
@@ -183,7 +182,7 @@ def env_record(plan: comp.Plan, demos: dict, ready_seconds: float, nodes: int) -
         "pids": procs.running(plan.layout),
         "logs": str(plan.layout.logs),
         "binaries": str(plan.bin_dir),
-        "started_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "ready_seconds": round(ready_seconds, 1),
     }
 
