@@ -96,6 +96,14 @@ class ReleaseService:
         return ActionResult(action=action, app=app.name, namespace=app.namespace,
                             before=app.traffic, after=target, dry_run=True, changed=changed)
 
+    async def apply(self, action: str, name: str, *, namespace: str | None = None,
+                    percent: int | None = None, to: str | None = None, reason: str = "") -> ActionResult:
+        """Perform the traffic `action` that `preview` showed (same names, same parameters)."""
+        if action == "rollback":
+            return await self.rollback(name, namespace=namespace, reason=reason)
+        return await self._traffic(action, name, self._planner(action, percent, to),
+                                   namespace=namespace, reason=reason)
+
     @staticmethod
     def _planner(action: str, percent: int | None, to: str | None) -> Callable[[Traffic], Traffic]:
         if action == "weight" and percent is not None:

@@ -20,10 +20,13 @@ class ReleaseAction:
     """The `ReleaseService.preview` action name."""
     typed: bool = False
     """Whether the confirmation needs the app name typed."""
+    asks_percent: bool = False
+    """Whether the operator first enters a canary weight."""
 
 
 RELEASE_ACTIONS: tuple[ReleaseAction, ...] = (
     ReleaseAction("step", "s", "Step canary", "step"),
+    ReleaseAction("weight", "w", "Set weight", "weight", asks_percent=True),
     ReleaseAction("promote", "P", "Promote (full)", "promote-full", typed=True),
     ReleaseAction("abort", "a", "Abort", "abort"),
     ReleaseAction("rollback", "b", "Rollback", "rollback", typed=True),

@@ -19,6 +19,7 @@ from turnout.tui.messages import ActionFinished, AppsRefreshed, RefreshFailed
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
 from turnout.tui.screens.help import HelpScreen
 from turnout.tui.screens.overview import OverviewScreen
+from turnout.tui.screens.weight import WeightScreen
 
 
 class TurnoutApp(TextualApp[int]):
@@ -107,9 +108,14 @@ class TurnoutApp(TextualApp[int]):
     @work(group="action", exit_on_error=False)
     async def confirm_and_run(self, action: ReleaseAction, target: App) -> None:
         """Preview the change, ask, then perform it; nothing is written if cancelled."""
+        percent = None
+        if action.asks_percent:
+            percent = await self.push_screen_wait(WeightScreen(target))
+            if percent is None:
+                return
         try:
             preview = await self.service.preview(action.verb, target.name,
-                                                 namespace=target.namespace)
+                                                 namespace=target.namespace, percent=percent)
         except TurnoutError as err:
             self.notify(str(err), title=err.title, severity="error")
             return
@@ -120,17 +126,12 @@ class TurnoutApp(TextualApp[int]):
         if not await self.push_screen_wait(ConfirmScreen(request)):
             self.notify("Cancelled: nothing was changed.", title=action.label)
             return
-        await self._perform(action, target)
+        await self._perform(action, target, percent)
 
-    async def _perform(self, action: ReleaseAction, target: App) -> None:
-        verbs = {"step": self.service.step, "abort": self.service.abort,
-                 "rollback": self.service.rollback}
+    async def _perform(self, action: ReleaseAction, target: App, percent: int | None) -> None:
         try:
-            if action.id == "promote":
-                result = await self.service.promote(target.name, full=True,
-                                                    namespace=target.namespace)
-            else:
-                result = await verbs[action.id](target.name, namespace=target.namespace)
+            result = await self.service.apply(action.verb, target.name, namespace=target.namespace,
+                                              percent=percent)
         except TurnoutError as err:
             self.post_message(ActionFinished(str(err), ok=False, title=err.title))
             return

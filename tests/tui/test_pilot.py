@@ -99,3 +99,20 @@ async def test_hostile_names_are_shown_as_text(make_app: Callable[..., TurnoutAp
         names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]  # type: ignore[attr-defined]
         assert "x[@click=app.quit]" in names
         assert app.is_running
+
+
+async def test_set_weight_asks_a_percent_then_confirms(make_app: Callable[..., TurnoutApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_search(app, pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.press("1", "5", "0", "enter")  # out of range: refused, nothing asked
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("backspace", "backspace", "backspace", "4", "0", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("tab", "enter")
+        await app.workers.wait_for_complete()
+    assert (await app.service.app("search")).traffic.weights == Weights(blue=60, green=40)

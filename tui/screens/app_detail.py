@@ -10,10 +10,17 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-
 from turnout.backend.errors import TurnoutError
 from turnout.backend.models import COLORS, App
-from turnout.tui.render import activity_text, color_text, health_text, plan_text, safe, traffic_bar, verdicts_text
+from turnout.tui.render import (
+    activity_text,
+    color_text,
+    health_text,
+    plan_text,
+    safe,
+    traffic_bar,
+    verdicts_text,
+)
 from turnout.tui.widgets.chart_panel import ChartPanel
 from turnout.tui.widgets.slot_panel import SlotPanel
 from turnout.tui.widgets.status_bar import StatusBar
