@@ -15,7 +15,9 @@ from turnout.backend.models import App
 from turnout.backend.service import ReleaseService
 from turnout.themes import THEMES
 from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction, describe
+from turnout.tui.commands import AppsProvider
 from turnout.tui.messages import ActionFinished, AppsRefreshed, RefreshFailed
+from turnout.tui.preferences import load_theme, save_theme
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
 from turnout.tui.screens.help import HelpScreen
 from turnout.tui.screens.overview import OverviewScreen
@@ -28,7 +30,9 @@ class TurnoutApp(TextualApp[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "Turnout"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = TextualApp.COMMANDS | {AppsProvider}
     BINDINGS = [
+        Binding("colon", "command_palette", "Jump", show=False, id="jump"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("r", "refresh", "Refresh", show=False, id="refresh"),
@@ -49,8 +53,23 @@ class TurnoutApp(TextualApp[int]):
         self.live = live
         for theme in THEMES:
             self.register_theme(theme)
-        self.theme = config.theme if config.theme in self.available_themes else "turnout-dark"
+        self.theme = self._initial_theme(config)
         self.set_keymap(config.keymap)
+
+    def _initial_theme(self, config: Config) -> str:
+        """An explicit config/env theme wins; otherwise the one chosen last time."""
+        chosen = config.theme if config.theme != Config().theme else load_theme() or config.theme
+        return chosen if chosen in self.available_themes else "turnout-dark"
+
+    def watch_theme(self, theme: str) -> None:
+        if self.is_running:
+            save_theme(theme)
+
+    def open_app(self, target: App) -> None:
+        """Show one app's detail screen."""
+        from turnout.tui.screens.app_detail import AppScreen
+
+        self.push_screen(AppScreen(target.name, target.namespace))
 
     def on_mount(self) -> None:
         self.push_screen(OverviewScreen())

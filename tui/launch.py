@@ -13,3 +13,11 @@ def run(service: ReleaseService, config: Config) -> int:
     app = TurnoutApp(service, config)
     app.run()
     return app.return_code or 0
+
+
+def serve(command: str, host: str, port: int) -> int:
+    """Serve the TUI to a browser with textual-serve; each session runs `command`."""
+    from textual_serve.server import Server
+
+    Server(command, host=host, port=port, title="Turnout").serve()
+    return 0

@@ -31,6 +31,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from turnout.backend.cli.commands import open_tui
 
             return open_tui(ctx, demo=bool(ctx.opt("demo")))
+        if args.front_end:
+            front: int = args.func(args, ctx)
+            return front
         code: int = asyncio.run(args.func(args, ctx))
         return code
     except TurnoutError as err:

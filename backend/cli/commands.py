@@ -6,6 +6,8 @@ Each is `async def cmd(args, ctx) -> int`; errors propagate as `TurnoutError`.
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from collections.abc import Awaitable, Callable
 from importlib.metadata import entry_points
 
@@ -16,6 +18,8 @@ from turnout.backend.models import ActionResult, App
 from turnout.backend.sanitize import inert
 
 Command = Callable[[argparse.Namespace, CliContext], Awaitable[int]]
+FrontEnd = Callable[[argparse.Namespace, CliContext], int]
+"""Commands that hand the terminal to a front end run outside the CLI's event loop."""
 
 
 def open_tui(ctx: CliContext, *, demo: bool) -> int:
@@ -31,7 +35,22 @@ def open_tui(ctx: CliContext, *, demo: bool) -> int:
     return code
 
 
-async def demo(args: argparse.Namespace, ctx: CliContext) -> int:
+def serve(args: argparse.Namespace, ctx: CliContext) -> int:
+    """The TUI in a browser on 127.0.0.1; read-only unless --write is given."""
+    found = entry_points(group="turnout.frontends", name="serve")
+    if not found:
+        raise ConfigError("the browser front end is not installed (pip install turnout)")
+    command = [sys.executable, "-m", "turnout.backend"]
+    for flag in ("context", "kubeconfig", "namespace", "request_timeout"):
+        if ctx.opt(flag) is not None:
+            command += [f"--{flag.replace('_', '-')}", str(ctx.opt(flag))]
+    command += ["--demo"] if ctx.opt("demo") else []
+    command += [] if args.write else ["--read-only"]
+    code: int = next(iter(found)).load()(shlex.join(command), "127.0.0.1", args.port)
+    return code
+
+
+def demo(args: argparse.Namespace, ctx: CliContext) -> int:
     return open_tui(ctx, demo=True)
 
 

@@ -7,6 +7,8 @@ import argparse
 from turnout.backend.cli import commands
 from turnout.backend.cli.output import FORMATS
 
+FRONT_ENDS: tuple[object, ...] = (commands.demo, commands.serve)
+
 
 def _globals() -> argparse.ArgumentParser:
     """Flags accepted both before and after the subcommand, as kubectl does."""
@@ -53,10 +55,14 @@ def build_parser() -> argparse.ArgumentParser:
                 write: bool = False) -> argparse.ArgumentParser:
         parents = [common, writes] if write else [common]
         cmd = sub.add_parser(name, parents=parents, help=help_, description=help_)
-        cmd.set_defaults(func=func, write=write)
+        cmd.set_defaults(func=func, write=write, front_end=func in FRONT_ENDS)
         return cmd
 
-    command("demo", commands.demo, "open the TUI on the embedded demo environment")
+    command("demo", commands.demo, "open the TUI on the embedded demo environment")  # type: ignore[arg-type]
+    web = command("serve", commands.serve,  # type: ignore[arg-type]
+                  "serve the TUI to a browser on 127.0.0.1 (read-only)")
+    web.add_argument("--port", type=int, default=8000)
+    web.add_argument("--write", action="store_true", help="allow actions (default read-only)")
     command("status", commands.status, "show apps: live color, weights, pods").add_argument(
         "app", nargs="?")
     command("watch", commands.watch, "print app status each time it changes").add_argument(

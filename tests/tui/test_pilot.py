@@ -116,3 +116,28 @@ async def test_set_weight_asks_a_percent_then_confirms(make_app: Callable[..., T
         await pilot.press("tab", "enter")
         await app.workers.wait_for_complete()
     assert (await app.service.app("search")).traffic.weights == Weights(blue=60, green=40)
+
+
+async def test_palette_jumps_to_an_app(make_app: Callable[..., TurnoutApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("colon")
+        await pilot.pause()
+        await pilot.press(*"open payments")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, AppScreen) and app.screen.app_name == "payments"
+
+
+async def test_the_chosen_theme_persists(make_app: Callable[..., TurnoutApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("T")
+        await pilot.pause()
+        chosen = app.theme
+    assert chosen != "turnout-dark"
+    again = make_app()
+    async with again.run_test(size=(80, 24)):
+        assert again.theme == chosen

@@ -80,6 +80,4 @@ class OverviewScreen(Screen[None]):
     def action_open(self) -> None:
         app = self.selected
         if app is not None:
-            from turnout.tui.screens.app_detail import AppScreen
-
-            self.app.push_screen(AppScreen(app.name, app.namespace))
+            self.app.open_app(app)  # type: ignore[attr-defined]
