@@ -10,6 +10,8 @@ silent retry.
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +29,13 @@ from turnout.backend.models import App, Color, Slot, Traffic
 
 MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
+
+
+async def test_pause(point: str) -> None:
+    """Sleep at a named point when `TURNOUT_TEST_PAUSE=point=seconds` (tests widen races)."""
+    name, _, seconds = os.environ.get("TURNOUT_TEST_PAUSE", "").partition("=")
+    if name == point and seconds:
+        await asyncio.sleep(float(seconds))
 
 
 def _now() -> datetime:
@@ -97,6 +106,7 @@ class KubeCluster:
                      content_type: str = MERGE) -> list[bytes]:
         """Send the writes in order; a 409 re-reads and reports what changed."""
         bodies = []
+        await test_pause("before-write")
         for done, write in enumerate(writes):
             try:
                 bodies.append(await self.http.write("PATCH", write.path, write.patch,

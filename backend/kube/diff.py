@@ -6,7 +6,7 @@ from turnout.backend.models import COLORS, App, Traffic
 
 
 def _weights(traffic: Traffic) -> str:
-    return f"blue/green {traffic.weights.blue}/{traffic.weights.green}"
+    return f"{traffic.weights.blue}/{traffic.weights.green}"
 
 
 def differences(before: App, after: App) -> list[str]:
@@ -15,7 +15,7 @@ def differences(before: App, after: App) -> list[str]:
     if before.traffic.live != after.traffic.live:
         changes.append(f"live color {before.traffic.live} -> {after.traffic.live}")
     if before.traffic.weights != after.traffic.weights:
-        changes.append(f"weights {_weights(before.traffic)} -> {_weights(after.traffic)}")
+        changes.append(f"weights blue/green {_weights(before.traffic)} -> {_weights(after.traffic)}")
     if before.traffic.router != after.traffic.router:
         changes.append(f"router {before.traffic.router} -> {after.traffic.router}")
     for color in COLORS:
