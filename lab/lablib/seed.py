@@ -56,7 +56,7 @@ def rbac() -> list[dict]:
 
 def fake_node(name: str) -> dict:
     """A Node that kwok manages (picked by its annotation); roomy enough for benchmarks."""
-    capacity = {"cpu": "64", "memory": "512Gi", "pods": "5000"}
+    capacity = {"cpu": "64", "memory": "512Gi", "pods": "20000"}
     return {"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": name,
                          "annotations": {"kwok.x-k8s.io/node": "fake",

@@ -244,3 +244,39 @@ def test_every_lab_process_listens_on_loopback_only(lab) -> None:
     assert exposed == {}
     assert str(lab.env["ports"]["apiserver"]) in " ".join(listening["apiserver"])
     assert all(listening[name] for name in listening if name != "kwok")
+
+
+def test_second_lab_starts_and_down_leaves_no_process(lab, tmp_path) -> None:
+    """A lab in another state folder runs beside the shared one; `down` stops all of it."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.lab.conftest import LABCTL
+
+    env = {**os.environ, "TURNOUT_LAB_DIR": str(tmp_path / "lab")}
+
+    def labctl(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(LABCTL), *args], env=env, text=True,
+                              capture_output=True, timeout=300)
+
+    up = labctl("up", "--nodes", "1")
+    try:
+        assert up.returncode == 0, up.stderr
+        pids = json.loads((tmp_path / "lab" / "env.json").read_text())["pids"]
+        assert labctl("status").returncode == 0
+    finally:
+        down = labctl("down")
+    assert down.returncode == 0, down.stderr
+    assert [name for name, pid in pids.items() if alive(pid)] == []
+    assert labctl("status").returncode != 0
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
