@@ -132,8 +132,9 @@ spec:
       operator: 'In'
       values: ['Pending', 'Running']
   delay:
+    # kwok reads the jitter as the upper bound of the delay, not an addition.
     durationMilliseconds: 1500
-    jitterDurationMilliseconds: 500
+    jitterDurationMilliseconds: 2500
   next:
     statusTemplate: |
       {{{{ $now := Now }}}}
@@ -162,7 +163,7 @@ spec:
       phase: Running
       startTime: {{{{ or .status.startTime $now | Quote }}}}
 """
-"""Every ~1.5 s: restartCount + 1, waiting CrashLoopBackOff, Ready False."""
+"""Every 1.5-2.5 s: restartCount + 1, waiting CrashLoopBackOff, Ready False."""
 
 POD_NOTREADY = f"""\
 apiVersion: kwok.x-k8s.io/v1alpha1
