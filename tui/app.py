@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import App as TextualApp
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.theme import Theme
 from turnout.backend.config import Config
 from turnout.backend.errors import TurnoutError
 from turnout.backend.models import App
@@ -61,9 +62,8 @@ class TurnoutApp(TextualApp[int]):
         chosen = config.theme if config.theme != Config().theme else load_theme() or config.theme
         return chosen if chosen in self.available_themes else "turnout-dark"
 
-    def watch_theme(self, theme: str) -> None:
-        if self.is_running:
-            save_theme(theme)
+    def _theme_changed(self, theme: Theme) -> None:
+        save_theme(theme.name)
 
     def open_app(self, target: App) -> None:
         """Show one app's detail screen."""
@@ -72,6 +72,7 @@ class TurnoutApp(TextualApp[int]):
         self.push_screen(AppScreen(target.name, target.namespace))
 
     def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.push_screen(OverviewScreen())
         self.refresh_apps()
         if self.live:

@@ -11,8 +11,11 @@ from textual.widgets import DataTable, Footer, Input
 from turnout.backend.models import App
 from turnout.tui.render import overview_row
 from turnout.tui.widgets.status_bar import StatusBar
+from turnout.tui.widgets.table_sync import sync_rows
 
-COLUMNS = ("APP", "NAMESPACE", "LIVE", "TRAFFIC b/g", "BLUE", "GREEN", "HEALTH", "GUARD", "OP")
+COLUMNS = (("APP", 12), ("NAMESPACE", 11), ("LIVE", 8), ("TRAFFIC b/g", 17), ("BLUE", 11),
+           ("GREEN", 11), ("HEALTH", 11), ("GUARD", 9), ("OP", 10))
+"""Fixed widths: live values change every second and columns must not jump under the cursor."""
 
 
 class OverviewScreen(Screen[None]):
@@ -25,11 +28,16 @@ class OverviewScreen(Screen[None]):
         Binding("enter", "open", "Open", id="overview.open"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: dict[str, tuple[Text, ...]] = {}
+
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield Input(id="filter", placeholder="filter apps…", classes="-hidden")
         table: DataTable[Text] = DataTable(id="apps", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
         yield table
         yield Footer()
 
@@ -49,13 +57,9 @@ class OverviewScreen(Screen[None]):
         table = self.query_one("#apps", DataTable)
         needle = self.query_one("#filter", Input).value.strip().lower()
         shown = [a for a in apps if needle in f"{a.namespace}/{a.name}".lower()]
-        keep = self.selected
-        table.clear()
         palette = self.app.theme_variables
-        for app in shown:
-            table.add_row(*overview_row(app, palette), key=f"{app.namespace}/{app.name}")
-        if keep is not None and f"{keep.namespace}/{keep.name}" in table.rows:
-            table.move_cursor(row=table.get_row_index(f"{keep.namespace}/{keep.name}"))
+        rows = {f"{a.namespace}/{a.name}": overview_row(a, palette) for a in shown}
+        self._shown = sync_rows(table, rows, self._shown)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

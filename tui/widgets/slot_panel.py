@@ -10,8 +10,10 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 from turnout.backend.models import Color, Slot
 from turnout.tui.render import Palette, color_text, pod_row, ready_text, safe
+from turnout.tui.widgets.table_sync import sync_rows
 
-POD_COLUMNS = ("POD", "STATUS", "READY", "RESTARTS 5m", "AGE")
+POD_COLUMNS = (("POD", 26), ("STATUS", 16), ("READY", 5), ("RESTARTS 5m", 11), ("AGE", 4))
+"""Fixed widths: columns must not jump as pods come and go."""
 
 
 class SlotPanel(Vertical):
@@ -36,7 +38,8 @@ class SlotPanel(Vertical):
         yield Static(id=f"slot-{self.color}-summary")
         table: DataTable[Text] = DataTable(id=f"pods-{self.color}", cursor_type="row",
                                            zebra_stripes=True)
-        table.add_columns(*POD_COLUMNS)
+        for label, width in POD_COLUMNS:
+            table.add_column(label, width=width)
         yield table
 
     def show(self, slot: Slot, *, live: bool, weight: int, now: datetime,
@@ -52,17 +55,5 @@ class SlotPanel(Vertical):
 
     def _update_pods(self, slot: Slot, now: datetime, palette: Palette) -> None:
         """Change only what changed: thousands of pods must not re-lay the whole table."""
-        table: DataTable[Text] = self.query_one(DataTable)
         rows = {pod.name: pod_row(pod, now, palette) for pod in slot.pods}
-        for gone in [key for key in table.rows if key.value not in rows]:
-            table.remove_row(gone)
-        columns = list(table.columns)
-        for name, cells in rows.items():
-            shown = self._shown.get(name)
-            if shown is None:
-                table.add_row(*cells, key=name)
-            elif shown != cells:
-                for column, old, new in zip(columns, shown, cells, strict=True):
-                    if old != new:
-                        table.update_cell(name, column, new)
-        self._shown = rows
+        self._shown = sync_rows(self.query_one(DataTable), rows, self._shown)
