@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 
-class Wire(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+class Wire(msgspec.Struct, rename="camel", frozen=True, kw_only=True, gc=False):
     """Base of every wire record: Kubernetes spells fields in camelCase."""
 
 

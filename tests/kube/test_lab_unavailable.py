@@ -1,0 +1,62 @@
+"""An API server that is down, or accepts and never answers: Unavailable within the timeout."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.kube.conftest import turnout
+from tests.lab.conftest import Lab
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture
+def black_hole() -> Iterator[int]:
+    """A listening socket that never accepts: the kernel completes the handshake, nobody
+    answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield sock.getsockname()[1]
+
+
+def pointed_at(lab: Lab, tmp_path: Path, port: int) -> str:
+    """The lab kubeconfig with its server moved to `port`."""
+    config = yaml.safe_load(Path(lab.kubeconfig).read_text())
+    for cluster in config["clusters"]:
+        cluster["cluster"]["server"] = f"https://127.0.0.1:{port}"
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+def test_black_holed_endpoint_is_unavailable_within_the_timeout(lab: Lab, tmp_path: Path,
+                                                                black_hole: int) -> None:
+    config = pointed_at(lab, tmp_path, black_hole)
+    run = turnout(lab, "--request-timeout", "1.5", "-A", "status", kubeconfig=config)
+    assert run.code == 8, run.err
+    assert "did not answer within 1.5s" in run.err
+    assert run.seconds < 1.5 + 1.5  # the timeout plus interpreter start-up
+
+
+def test_refused_connection_is_unavailable(lab: Lab, tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    run = turnout(lab, "--request-timeout", "1", "status", kubeconfig=pointed_at(lab, tmp_path,
+                                                                                   port))
+    assert run.code == 8 and "unreachable" in run.err
+    assert run.seconds < 1 + 1.5
+
+
+def test_writes_to_a_black_hole_are_unavailable_too(lab: Lab, tmp_path: Path,
+                                                    black_hole: int) -> None:
+    config = pointed_at(lab, tmp_path, black_hole)
+    run = turnout(lab, "--request-timeout", "1", "-n", "shop", "weight", "checkout", "10",
+                  "--yes", kubeconfig=config)
+    assert run.code == 8, run.err

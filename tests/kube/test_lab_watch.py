@@ -1,0 +1,128 @@
+"""The watch cache against a real API server: follows kubectl, survives 410 and drops."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import json
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+from turnout.backend.config import Conventions
+from turnout.backend.gate import WriteGate
+from turnout.backend.kube import KubeCluster, KubeHttp, load_target
+from turnout.backend.models import App
+
+from tests.kube.conftest import kubectl, seed_app
+from tests.kube.proxy import Proxy
+from tests.lab.conftest import Lab
+
+pytestmark = pytest.mark.lab
+WEIGHT = "nginx.ingress.kubernetes.io/canary-weight"
+
+
+def cluster_for(lab: Lab, namespace: str, server: str | None = None) -> KubeCluster:
+    target = load_target([Path(lab.kubeconfig)], "lab")
+    if server:
+        target = dataclasses.replace(target, server=server)
+    return KubeCluster(KubeHttp(target, WriteGate(), 5.0), target.context, Conventions(),
+                       namespace=namespace)
+
+
+async def until(cluster: KubeCluster, changes: AsyncIterator[tuple[str, str]],
+                check: Callable[[App], bool], timeout: float = 10.0) -> float:
+    """Wait for a change after which the cached app passes `check`; return when (monotonic)."""
+    async with asyncio.timeout(timeout):
+        async for namespace, name in changes:
+            cached = name == "shop" and cluster.informer.serves(namespace)
+            if cached and check(await cluster.get_app(name, namespace)):
+                return time.monotonic()
+    raise AssertionError("changes() ended")
+
+
+async def annotate(lab: Lab, ns: str, value: int) -> float:
+    """Set the canary weight with kubectl; return when kubectl finished."""
+    await asyncio.to_thread(kubectl, lab, "-n", ns, "annotate", "--overwrite",
+                            "ingress/shop-canary", f"{WEIGHT}={value}")
+    return time.monotonic()
+
+
+async def follows(lab: Lab, cluster: KubeCluster, changes: AsyncIterator[tuple[str, str]],
+                  ns: str, value: int) -> float:
+    """Seconds between kubectl finishing a change and the cache showing it."""
+    waiter = asyncio.ensure_future(until(cluster, changes,
+                                         lambda a: a.traffic.canary_weight == value))
+    done = await annotate(lab, ns, value)
+    return await waiter - done
+
+
+async def started(lab: Lab, ns: str, server: str | None = None
+                  ) -> tuple[KubeCluster, AsyncIterator[tuple[str, str]]]:
+    cluster = cluster_for(lab, ns, server)
+    changes = cluster.changes()
+    first = asyncio.ensure_future(anext(changes))
+    await cluster.informer.wait_synced(10)
+    first.cancel()
+    return cluster, cluster.informer.changes()
+
+
+async def test_watch_follows_kubectl_within_a_second(lab: Lab, lab_namespace: str) -> None:
+    seed_app(lab, lab_namespace, "shop", "nginx")
+    cluster, changes = await started(lab, lab_namespace)
+    try:
+        assert cluster.informer.serves(lab_namespace)
+        assert await follows(lab, cluster, changes, lab_namespace, 35) < 1.0
+        assert (await cluster.get_app("shop", lab_namespace)).traffic.canary_weight == 35
+    finally:
+        await cluster.close()
+
+
+def compact_etcd(lab: Lab) -> int:
+    """Compact etcd at its current revision through its HTTP gateway."""
+    def post(path: str, body: dict[str, object]) -> dict[str, object]:
+        request = urllib.request.Request(f"{lab.env['etcd']}{path}", json.dumps(body).encode(),
+                                         {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())  # type: ignore[no-any-return]
+
+    header = post("/v3/kv/range", {"key": base64.b64encode(b"/").decode()})["header"]
+    revision = int(header["revision"])  # type: ignore[index]
+    post("/v3/kv/compaction", {"revision": revision, "physical": True})
+    return revision
+
+
+async def test_watch_survives_a_forced_410(lab: Lab, lab_namespace: str) -> None:
+    seed_app(lab, lab_namespace, "shop", "nginx")
+    cluster, changes = await started(lab, lab_namespace)
+    try:
+        await annotate(lab, lab_namespace, 20)
+        compact_etcd(lab)
+        await cluster.informer.interrupt("ingresses", resource_version="1")
+        async with asyncio.timeout(10):
+            while cluster.informer.relists["ingresses"] < 2:
+                await asyncio.sleep(0.05)
+        assert await follows(lab, cluster, changes, lab_namespace, 45) < 1.0
+    finally:
+        await cluster.close()
+
+
+async def test_watch_survives_a_dropped_connection(lab: Lab, lab_namespace: str) -> None:
+    seed_app(lab, lab_namespace, "shop", "nginx")
+    async with Proxy(lab.env["apiserver"]) as proxy:
+        cluster, changes = await started(lab, lab_namespace, proxy.url)
+        try:
+            await proxy.cut()
+            async with asyncio.timeout(5):
+                while cluster.informer.serves(lab_namespace):
+                    await asyncio.sleep(0.05)
+            await annotate(lab, lab_namespace, 60)
+            await asyncio.sleep(1.0)
+            await proxy.resume()
+            await until(cluster, changes, lambda a: a.traffic.canary_weight == 60)
+            assert await follows(lab, cluster, changes, lab_namespace, 70) < 1.0
+        finally:
+            await cluster.close()
