@@ -1,0 +1,63 @@
+"""Hostile text in cluster objects never reaches the terminal as control sequences.
+
+The real Textual driver runs in a pseudo-terminal; every byte it writes is read
+back and searched for the payloads.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+HOSTILE_APP = r"""
+from turnout.backend.config import Config
+from turnout.backend.demo import build_demo_service
+from turnout.tui.app import TurnoutApp
+
+service = build_demo_service(tick_seconds=10_000)
+world = service.cluster.world
+slot = world.apps[("search", "search")].slots["green"]
+slot.pods[0].name = "evil\x1b]0;PWNED-TITLE\x07\x1b]52;c;UFdORUQ=\x07[@click=app.quit]-pod"
+slot.version = "2.8.0\u202eevil\x9b2J"
+TurnoutApp(service, Config(), live=False).run()
+"""
+
+
+def _read_for(fd: int, seconds: float) -> bytes:
+    out = b""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                break
+    return out
+
+
+def test_escape_sequences_and_markup_stay_inert_on_a_real_terminal() -> None:
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "140", "LINES": "40"}
+    proc = subprocess.Popen([sys.executable, "-c", HOSTILE_APP], stdin=slave, stdout=slave,
+                            stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    try:
+        written = _read_for(master, 6.0)
+        os.write(master, b"\r")  # open the app under the cursor (payments)
+        os.write(master, b"\x1b[B\r")  # down to search, open it
+        written += _read_for(master, 4.0)
+        assert proc.poll() is None, "the app exited: markup was executed as an action"
+    finally:
+        proc.kill()
+        proc.wait(10)
+        os.close(master)
+    assert b"evil" in written, "the hostile pod never reached the screen: the test proves nothing"
+    assert b"PWNED-TITLE" not in written
+    assert b"UFdORUQ=" not in written  # OSC 52 clipboard payload
+    assert b"\xe2\x80\xae" not in written  # U+202E right-to-left override
+    assert b"@click=app.quit" in written, "the markup text should be shown literally"
