@@ -127,6 +127,9 @@ def main(argv: list[str]) -> int:
     except LabError as exc:
         print(f"lab: failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:  # `labctl up | head -1`: the work is done, only output was cut
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
