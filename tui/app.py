@@ -19,6 +19,7 @@ from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction, describe
 from turnout.tui.commands import AppsProvider
 from turnout.tui.messages import ActionFinished, AppsRefreshed, RefreshFailed
 from turnout.tui.preferences import load_theme, save_theme
+from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
 from turnout.tui.screens.help import HelpScreen
 from turnout.tui.screens.overview import OverviewScreen
@@ -67,8 +68,6 @@ class TurnoutApp(TextualApp[int]):
 
     def open_app(self, target: App) -> None:
         """Show one app's detail screen."""
-        from turnout.tui.screens.app_detail import AppScreen
-
         self.push_screen(AppScreen(target.name, target.namespace))
 
     def on_mount(self) -> None:
@@ -164,6 +163,8 @@ class TurnoutApp(TextualApp[int]):
     def _action_finished(self, message: ActionFinished) -> None:
         self.notify(message.summary, title=message.title,
                     severity="information" if message.ok else "error")
+        if isinstance(self.screen, AppScreen):
+            self.screen.load_audit()
         self.refresh_apps()
 
     @work(group="action", exit_on_error=False)

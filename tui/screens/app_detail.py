@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -11,7 +13,7 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 from turnout.backend.errors import TurnoutError
-from turnout.backend.models import COLORS, App
+from turnout.backend.models import COLORS, App, AuditEntry
 from turnout.tui.render import (
     activity_text,
     color_text,
@@ -26,6 +28,8 @@ from turnout.tui.widgets.slot_panel import SlotPanel
 from turnout.tui.widgets.status_bar import StatusBar
 
 CHART_MINUTES = 15
+CHART_REFRESH_SECONDS = 5.0
+"""Charts span 15 minutes: redrawing them more often than this shows nothing new."""
 COMPACT_HEIGHT = 34
 """Below this many rows the charts give their space to the pod tables."""
 
@@ -42,6 +46,8 @@ class AppScreen(Screen[None]):
         super().__init__()
         self.app_name = name
         self.app_namespace = namespace
+        self._audit: tuple[AuditEntry, ...] = ()
+        self._charted = float("-inf")
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -56,7 +62,12 @@ class AppScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.load_audit()
         self.watch(self.app, "apps", self._show, init=True)
+
+    def load_audit(self) -> None:
+        """Re-read the audit trail: on open and after each action, not on every frame."""
+        self._audit = self.app.service.audit.tail(200)  # type: ignore[attr-defined]
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.height < COMPACT_HEIGHT, "-compact")
@@ -89,10 +100,11 @@ class AppScreen(Screen[None]):
             self.query_one(f"#slot-{color}", SlotPanel).show(
                 app.slot(color), live=color == traffic.live, weight=traffic.weights.of(color),
                 now=now, palette=palette)
-        audit = self.app.service.audit.tail(200)  # type: ignore[attr-defined]
         self.query_one("#verdicts", Static).update(Text.assemble(
-            verdicts_text(app, palette), activity_text(app, audit, now)))
-        if not self.has_class("-compact") and not self.has_class("-charts-hidden"):
+            verdicts_text(app, palette), activity_text(app, self._audit, now)))
+        charts_shown = not self.has_class("-compact") and not self.has_class("-charts-hidden")
+        if charts_shown and time.monotonic() - self._charted >= CHART_REFRESH_SECONDS:
+            self._charted = time.monotonic()
             self.load_series(app)
 
     @work(exclusive=True, group="series", exit_on_error=False)

@@ -8,8 +8,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
-from turnout.backend.models import Color, Slot
-from turnout.tui.render import Palette, color_text, pod_row, ready_text, safe
+from turnout.backend.models import Color, Pod, Slot
+from turnout.tui.render import Palette, age, color_text, pod_row, ready_text, safe
 from turnout.tui.widgets.table_sync import sync_rows
 
 POD_COLUMNS = (("POD", 26), ("STATUS", 16), ("READY", 5), ("RESTARTS 5m", 11), ("AGE", 4))
@@ -33,6 +33,7 @@ class SlotPanel(Vertical):
         self.color = color
         self.border_title = color
         self._shown: dict[str, tuple[Text, ...]] = {}
+        self._rows: dict[str, tuple[tuple[Pod, str, str], tuple[Text, ...]]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id=f"slot-{self.color}-summary")
@@ -55,5 +56,17 @@ class SlotPanel(Vertical):
 
     def _update_pods(self, slot: Slot, now: datetime, palette: Palette) -> None:
         """Change only what changed: thousands of pods must not re-lay the whole table."""
-        rows = {pod.name: pod_row(pod, now, palette) for pod in slot.pods}
+        theme = self.app.theme
+        rows = {pod.name: self._row(pod, now, palette, theme) for pod in slot.pods}
         self._shown = sync_rows(self.query_one(DataTable), rows, self._shown)
+        for gone in self._rows.keys() - rows.keys():
+            del self._rows[gone]
+
+    def _row(self, pod: Pod, now: datetime, palette: Palette, theme: str) -> tuple[Text, ...]:
+        """The pod's cells, rebuilt only when the pod, its shown age or the theme changed."""
+        key = (pod, age(pod.started_at, now), theme)
+        cached = self._rows.get(pod.name)
+        if cached is None or cached[0] != key:
+            cached = (key, pod_row(pod, now, palette))
+            self._rows[pod.name] = cached
+        return cached[1]

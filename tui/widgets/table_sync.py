@@ -24,7 +24,9 @@ def sync_rows(table: DataTable[Text], rows: Rows, shown: Rows) -> dict[str, tupl
         if before is None:
             table.add_row(*cells, key=key)
             continue
+        if before is cells:  # callers cache unchanged rows: skip the cell-by-cell compare
+            continue
         for column, old, new in zip(columns, before, cells, strict=True):
-            if old != new:
+            if old is not new and old != new:
                 table.update_cell(key, column, new, update_width=True)
     return dict(rows)
