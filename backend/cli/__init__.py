@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from turnout.backend.cli.commands import open_tui
 
             return open_tui(ctx, demo=bool(ctx.opt("demo")))
-        if args.front_end:
+        if getattr(args, "front_end", False):
             front: int = args.func(args, ctx)
             return front
         code: int = asyncio.run(args.func(args, ctx))
