@@ -23,6 +23,8 @@ from turnout.backend.kube.diff import differences
 from turnout.backend.kube.discover import Objects, discover, slot_record
 from turnout.backend.kube.http import KubeHttp, decode
 from turnout.backend.kube.informer import Informer
+from turnout.backend.kube.lock import acquire, check_unlocked, release
+from turnout.backend.kube.record import Recorder
 from turnout.backend.kube.resources import list_objects
 from turnout.backend.kube.routing import TrafficObjects, Write, traffic_writes
 from turnout.backend.models import App, Color, Slot, Traffic
@@ -53,6 +55,7 @@ class KubeCluster:
         """Namespace the watch cache covers; None for every namespace."""
         self.clock = clock
         self.informer = Informer(http, conventions, namespace)
+        self.recorder = Recorder(http)
         self._context = context
 
     @property
@@ -96,6 +99,7 @@ class KubeCluster:
         fresh = next((a for a in self._discover(objects) if a.name == app.name), None)
         if fresh is None:
             raise Conflict(f"{app.namespace}/{app.name} changed by someone else: it is gone")
+        check_unlocked(fresh.lock_holder, app.name)
         changed = differences(app, fresh)
         if changed:
             raise Conflict(f"{app.namespace}/{app.name} changed by someone else since it was "
@@ -131,6 +135,11 @@ class KubeCluster:
                                  ingresses=list(objects.ingresses), routes=list(objects.routes))
         writes = traffic_writes(app.name, routing, fresh.traffic, target, self.conventions)
         await self._apply(app, writes, dry_run)
+        if writes and not dry_run:
+            await self.recorder.event(app, "TurnoutTraffic", f"traffic live {fresh.traffic.live} "
+                                      f"-> {target.live}, blue/green {fresh.traffic.weights.blue}/"
+                                      f"{fresh.traffic.weights.green} -> {target.weights.blue}/"
+                                      f"{target.weights.green}", self.clock())
         if dry_run:
             return Traffic(live=target.live, weights=target.weights, router=fresh.traffic.router,
                            plan=fresh.traffic.plan, revision=fresh.traffic.revision)
@@ -150,7 +159,13 @@ class KubeCluster:
                       {"metadata": meta, **spec})
         body = (await self._apply(app, [write], dry_run, content_type))[0]
         updated = decode(body, wire.Deployment, f"patch {write.path}")
-        return slot_record(color, updated, fresh.slot(color).pods)
+        record = slot_record(color, updated, fresh.slot(color).pods)
+        if not dry_run:
+            old = fresh.slot(color)
+            await self.recorder.event(app, "TurnoutSlot", f"{color}: replicas {old.desired} -> "
+                                      f"{record.desired}, image {old.image} -> {record.image}",
+                                      self.clock())
+        return record
 
     async def scale(self, app: App, color: Color, replicas: int, *, dry_run: bool) -> Slot:
         return await self._slot_write(app, color, dry_run,
@@ -159,6 +174,27 @@ class KubeCluster:
     async def set_image(self, app: App, color: Color, image: str, *, dry_run: bool) -> Slot:
         return await self._slot_write(app, color, dry_run, lambda d: image_patch(d, image),
                                       STRATEGIC)
+
+    # --- release lock --------------------------------------------------------
+
+    async def lock(self, name: str, namespace: str | None, *, force: bool = False) -> str:
+        """Take or renew the app's release lock; return a previous holder taken over."""
+        app = await self.get_app(name, namespace)
+        previous = await acquire(self.http, app.namespace, app.name, self.conventions,
+                                 self.clock(), force=force)
+        if previous:
+            await self.recorder.event(app, "TurnoutLockTakenOver",
+                                      f"lock taken over from {previous}", self.clock())
+        return previous
+
+    async def unlock(self, name: str, namespace: str | None, *, force: bool = False) -> str:
+        """Release the app's lock; return who held it."""
+        app = await self.get_app(name, namespace)
+        return await release(self.http, app.namespace, app.name, self.clock(), force=force)
+
+    async def identity(self) -> str:
+        """Who the API server says we are (SelfSubjectReview)."""
+        return await self.recorder.identity()
 
     async def close(self) -> None:
         await self.informer.close()

@@ -18,6 +18,7 @@ from turnout.backend.config import Conventions
 from turnout.backend.errors import InvalidInput
 from turnout.backend.kube import wire
 from turnout.backend.kube.health import RestartSample, pod_record
+from turnout.backend.kube.lock import lock_holder
 from turnout.backend.kube.routing import TrafficObjects, color_of, read_traffic
 from turnout.backend.models import COLORS, App, Color, Pod, Slot
 
@@ -33,6 +34,7 @@ class Objects:
     services: Sequence[wire.Service] = ()
     ingresses: Sequence[wire.Ingress] = ()
     routes: Sequence[wire.HTTPRoute] = ()
+    leases: Sequence[wire.Lease] = ()
 
 
 def version_of(deployment: wire.Deployment) -> str:
@@ -106,5 +108,6 @@ def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
                                 sorted(pods.get((ns, name, c), ()), key=lambda p: p.name))
                  for c in COLORS}
         apps.append(App(name=name, namespace=ns, context=context, blue=slots["blue"],
-                        green=slots["green"], traffic=traffic))
+                        green=slots["green"], traffic=traffic,
+                        lock_holder=lock_holder(objects.leases, ns, name, conv, now)))
     return tuple(apps)

@@ -140,6 +140,8 @@ class Informer:
         params = {"watch": "1", "allowWatchBookmarks": "true",
                   "resourceVersion": self._rv[resource.field],
                   "timeoutSeconds": str(WATCH_SECONDS)}
+        if resource.selector:
+            params["labelSelector"] = resource.selector
         decoder = msgspec.json.Decoder(resource.item)
         lines = self.http.stream_lines(resource.path(self.namespace), params,
                                        read_timeout=WATCH_SECONDS + 15)

@@ -25,6 +25,8 @@ class Resource:
     """Whether lists for one app can filter on the app label (Services and routers cannot)."""
     optional: bool = False
     """A CRD that may not be installed: 404 on the list means none."""
+    selector: str = ""
+    """A label selector always applied (Turnout's own Leases among every other Lease)."""
 
     def path(self, namespace: str | None) -> str:
         """The collection path in `namespace`, or across all namespaces."""
@@ -37,6 +39,9 @@ class Resource:
         return wire.KubeList[self.item]  # type: ignore[name-defined]
 
 
+LOCK_SELECTOR = "app.kubernetes.io/managed-by=turnout"
+"""Label on the Leases that are Turnout's release locks."""
+
 RESOURCES = (
     Resource("deployments", "/apis/apps/v1", "deployments", wire.Deployment, by_app=True),
     Resource("pods", "/api/v1", "pods", wire.Pod, by_app=True),
@@ -44,12 +49,16 @@ RESOURCES = (
     Resource("ingresses", "/apis/networking.k8s.io/v1", "ingresses", wire.Ingress, by_app=False),
     Resource("routes", "/apis/gateway.networking.k8s.io/v1", "httproutes", wire.HTTPRoute,
              by_app=False, optional=True),
+    Resource("leases", "/apis/coordination.k8s.io/v1", "leases", wire.Lease, by_app=False,
+             selector=LOCK_SELECTOR),
 )
 
 
 async def list_items(http: KubeHttp, resource: Resource, namespace: str | None,
                      params: dict[str, str] | None = None) -> tuple[list[Any], str]:
     """Every item of `resource` and the list's resourceVersion (to start a watch from)."""
+    if resource.selector:
+        params = {**(params or {}), "labelSelector": resource.selector}
     try:
         body = await http.get(resource.path(namespace), params)
     except NotFound:

@@ -245,3 +245,19 @@ class Status(Wire, frozen=True):
     reason: str = ""
     message: str = ""
     details: dict[str, Any] = {}
+
+
+class LeaseSpec(Wire, frozen=True):
+    """Who holds a release lock and until when."""
+
+    holder_identity: str = ""
+    lease_duration_seconds: int = 0
+    acquire_time: datetime | None = None
+    renew_time: datetime | None = None
+
+
+class Lease(Wire, frozen=True):
+    """coordination.k8s.io/v1 Lease: Turnout's per-app release lock."""
+
+    metadata: Meta = Meta()
+    spec: LeaseSpec = LeaseSpec()

@@ -1,0 +1,60 @@
+"""`turnout lock APP` / `turnout unlock APP`: the release lock, Kubernetes only.
+
+Wire with `kube_cmd.register(sub, parents=[common])` in `parser.build_parser`,
+where `common` is the global-options parent (so -n, --context... work here too).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from turnout.backend.cli.context import CliContext
+from turnout.backend.errors import InvalidInput
+from turnout.backend.sanitize import inert
+
+
+async def lock(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Take or renew the lock; with --force take it over from its holder."""
+    if args.force:
+        ctx.confirm(f"take over the release lock of {args.app}")
+    service = ctx.service()
+    try:
+        cluster = service.cluster
+        if not hasattr(cluster, "lock"):
+            raise InvalidInput("release locks exist only on a Kubernetes cluster")
+        previous = await cluster.lock(args.app, ctx.namespace, force=args.force)
+    finally:
+        await service.close()
+    taken = f" (taken over from {inert(previous)})" if previous else ""
+    ctx.out.write(f"locked {inert(args.app)}{taken}\n")
+    return 0
+
+
+async def unlock(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Release the lock (someone else's only with --force)."""
+    if args.force:
+        ctx.confirm(f"release someone else's lock on {args.app}")
+    service = ctx.service()
+    try:
+        cluster = service.cluster
+        if not hasattr(cluster, "unlock"):
+            raise InvalidInput("release locks exist only on a Kubernetes cluster")
+        held = await cluster.unlock(args.app, ctx.namespace, force=args.force)
+    finally:
+        await service.close()
+    ctx.out.write(f"unlocked {inert(args.app)}" + (f" (was {inert(held)})\n" if held else "\n"))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+             parents: Sequence[argparse.ArgumentParser] = ()) -> None:
+    """Add `lock` and `unlock` to the top-level parser."""
+    for name, func, help_ in (("lock", lock, "take (or renew) an app's release lock"),
+                              ("unlock", unlock, "release an app's release lock")):
+        cmd = subparsers.add_parser(name, parents=list(parents), help=help_, description=help_)
+        cmd.add_argument("app", help="app name")
+        cmd.add_argument("--force", action="store_true", help="take over / release another "
+                         "operator's lock (asks first; --yes in scripts)")
+        cmd.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+        cmd.set_defaults(func=func, write=True)
