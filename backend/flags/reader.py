@@ -86,9 +86,7 @@ class FlagReader:
         old = self.evaluator.flagset
         self.evaluator = Evaluator(flagset)
         changed = sorted(
-            k
-            for k in flagset.flags.keys() | old.flags.keys()
-            if flagset.flags.get(k) != old.flags.get(k)
+            k for k in flagset.flags.keys() | old.flags.keys() if flagset.flags.get(k) != old.flags.get(k)
         )
         if flagset.segments != old.segments:
             changed = sorted(flagset.flags)

@@ -1,0 +1,338 @@
+"""The `turnout flags ...` commands (registered by `cli/flags_cmd.py`).
+
+Every subcommand takes the store from `--flags-url` (else `TURNOUT_FLAGS_URL`,
+the config file, or the local file store), prints data only on stdout
+(`-o json|yaml` for machines), and writes with `--reason` for the audit
+trail. Edits are pure functions in `flags/ops.py`; the store does the
+compare-and-set, so two operators never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import json
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from turnout.backend.cli.output import write_data, write_table
+from turnout.backend.errors import InvalidInput
+from turnout.backend.flags import ops
+from turnout.backend.flags.bucketing import bucket_of
+from turnout.backend.flags.codec import convert, load_json, to_builtins
+from turnout.backend.flags.evaluate import Evaluation, Evaluator
+from turnout.backend.flags.flagd import export_flagd, import_flagd
+from turnout.backend.flags.model import Condition, Flag, Plan, Segment
+from turnout.backend.flags.store import FlagStore
+from turnout.backend.flags.urls import open_store, resolve_url
+
+Handler = Callable[[argparse.Namespace, Any], Awaitable[int]]
+
+
+class _Ctx(Protocol):
+    """What the flag commands use of the CLI context."""
+
+    out: Any
+    stdin: Any
+    config: Any
+    gate: Any
+
+
+@contextlib.asynccontextmanager
+async def _store(args: argparse.Namespace, ctx: _Ctx) -> AsyncIterator[FlagStore]:
+    url = resolve_url(getattr(args, "flags_url", None), getattr(ctx.config, "flags_url", ""))
+    store = open_store(url, ctx.gate, timeout=float(getattr(ctx.config, "request_timeout", 5.0)))
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def _fmt(args: argparse.Namespace) -> str:
+    return str(getattr(args, "output", None) or "table")
+
+
+def _by() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _show_flags(flags: Iterable[Flag], args: argparse.Namespace, ctx: _Ctx) -> None:
+    flags = list(flags)
+    if _fmt(args) == "name":
+        ctx.out.writelines(f"flag/{f.key}\n" for f in flags)
+    elif _fmt(args) == "table":
+        write_table(
+            ctx.out, ("FLAG", "STATE", "ROLLOUT", "STAGE", "VERSION", "APP"), [_row(f) for f in flags]
+        )
+    else:
+        views = [to_builtins(f) for f in flags]
+        write_data(views[0] if len(views) == 1 else {"items": views}, _fmt(args), ctx.out)
+
+
+def _row(flag: Flag) -> list[str]:
+    split = ",".join(f"{v}={w}" for v, w in flag.rollout.items()) or f"-> {flag.default_variant}"
+    stage = f"{flag.plan.stage + 1}/{len(flag.plan.stages)}" if flag.plan else "-"
+    return [flag.key, "on" if flag.on else "OFF", split, stage, str(flag.version), flag.meta.app]
+
+
+async def _edit(args: argparse.Namespace, ctx: _Ctx, change: Callable[[Flag], Flag]) -> int:
+    async with _store(args, ctx) as store:
+        current = await store.get(args.key)
+        saved = await store.put(
+            change(current), expected_version=current.version, by=_by(), reason=args.reason
+        )
+    _show_flags([saved], args, ctx)
+    return 0
+
+
+# --- commands ----------------------------------------------------------------
+
+
+async def cmd_list(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """Every flag."""
+    async with _store(args, ctx) as store:
+        flags = await store.list()
+    if _fmt(args) not in ("table", "name"):
+        write_data({"items": [to_builtins(f) for f in flags]}, _fmt(args), ctx.out)
+    else:
+        _show_flags(flags, args, ctx)
+    return 0
+
+
+async def cmd_get(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """One flag, in full."""
+    async with _store(args, ctx) as store:
+        flag = await store.get(args.key)
+    write_data(to_builtins(flag), "json" if _fmt(args) == "json" else "yaml", ctx.out)
+    return 0
+
+
+async def cmd_create(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """A new flag (off unless --on)."""
+    flag = _new_flag(args)
+    async with _store(args, ctx) as store:
+        saved = await store.put(flag, expected_version=None, by=_by(), reason=args.reason)
+    _show_flags([saved], args, ctx)
+    return 0
+
+
+def _new_flag(args: argparse.Namespace) -> Flag:
+    fields: dict[str, Any] = {"key": args.key, "kind": args.kind, "on": args.on}
+    fields["description"] = args.description
+    fields["meta"] = {"owner": args.owner, "app": args.app, "tags": args.tag}
+    if args.variant:
+        fields["variants"] = dict(_parse_variant(v) for v in args.variant)
+        first = next(iter(fields["variants"]))
+        fields["default_variant"] = fields["off_variant"] = first
+    for name in ("default_variant", "off_variant"):
+        if getattr(args, name):
+            fields[name] = getattr(args, name)
+    if args.weights:
+        fields["rollout"] = _parse_weights(args.weights)
+    flag = convert(fields, Flag, f"flags.{args.key}")
+    if args.stages:
+        stages = tuple(int(s) for s in args.stages.split(","))
+        flag = ops.replace(flag, plan=Plan(stages=stages))
+        flag = ops.set_rollout(flag, stages[0] if args.rollout is None else args.rollout)
+    elif args.rollout is not None:
+        flag = ops.set_rollout(flag, args.rollout)
+    return flag
+
+
+def _parse_variant(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep:
+        raise InvalidInput(f"--variant {text!r}: expected NAME=VALUE (VALUE in JSON)")
+    try:
+        return name, json.loads(raw)
+    except ValueError:
+        return name, raw  # a bare word is a string value
+
+
+def _parse_weights(text: str) -> dict[str, int]:
+    try:
+        return {n: int(w) for n, _, w in (p.partition("=") for p in text.split(","))}
+    except ValueError as exc:
+        raise InvalidInput(f"--weights {text!r}: expected VARIANT=N,VARIANT=N") from exc
+
+
+async def cmd_switch(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """The kill switch (`on` / `off`)."""
+    async with _store(args, ctx) as store:
+        saved = await store.set_enabled(args.key, args.turn_on, by=_by(), reason=args.reason)
+    _show_flags([saved], args, ctx)
+    return 0
+
+
+async def cmd_rollout(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """Set the percentage (or --weights for A/B/n)."""
+    if args.weights:
+        weights = _parse_weights(args.weights)
+        return await _edit(args, ctx, lambda f: ops.set_weights(f, weights))
+    if args.percent is None:
+        raise InvalidInput("give PERCENT or --weights")
+    return await _edit(args, ctx, lambda f: ops.set_rollout(f, args.percent))
+
+
+async def cmd_stage(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """Move along the staged plan."""
+    return await _edit(args, ctx, lambda f: ops.move_stage(f, 1 if args.direction == "next" else -1))
+
+
+async def cmd_target(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """Individual users or a segment to a variant (--remove to drop)."""
+    variant = None if args.remove else args.variant
+    if variant is None and not args.remove:
+        raise InvalidInput("give --variant VARIANT, or --remove")
+
+    def change(flag: Flag) -> Flag:
+        for user in args.user:
+            flag = ops.target_user(flag, user, variant)
+        for segment in args.segment:
+            flag = ops.target_segment(flag, segment, variant)
+        return flag
+
+    return await _edit(args, ctx, change)
+
+
+async def cmd_segment(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """Create or replace a segment: listed users and/or attribute conditions."""
+    conditions = tuple(_parse_condition(c) for c in args.where)
+    segment = Segment(
+        key=args.key, description=args.description, users=tuple(args.user), conditions=conditions
+    )
+    async with _store(args, ctx) as store:
+        current = (await store.snapshot()).segments.get(args.key)
+        version = None if current is None else current.version
+        saved = await store.put_segment(segment, expected_version=version, by=_by(), reason=args.reason)
+    write_data(to_builtins(saved), "json" if _fmt(args) == "json" else "yaml", ctx.out)
+    return 0
+
+
+def _parse_condition(text: str) -> Condition:
+    parts = text.split(None, 2)
+    if len(parts) != 3:
+        raise InvalidInput(f"--where {text!r}: expected 'ATTRIBUTE OP VALUE[,VALUE]'")
+    attribute, op, values = parts
+    return convert(
+        {"attribute": attribute, "op": op, "values": values.split(",")}, Condition, "--where"
+    )
+
+
+def _context(args: argparse.Namespace) -> dict[str, Any]:
+    context: dict[str, Any] = {"targetingKey": args.user}
+    for pair in args.attr:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise InvalidInput(f"--attr {pair!r}: expected NAME=VALUE")
+        context[name] = value
+    return context
+
+
+async def cmd_explain(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """Why this user gets this variant: reason and bucket."""
+    async with _store(args, ctx) as store:
+        flagset = await store.snapshot()
+    if args.key not in flagset.flags:
+        raise InvalidInput(f"flag {args.key!r} not found")
+    flag = flagset.flags[args.key]
+    result = Evaluator(flagset).evaluate(args.key, _context(args))
+    view = _explain_view(flag, result, bucket_of(flag.key, args.user))
+    if _fmt(args) in ("json", "yaml"):
+        write_data(view, _fmt(args), ctx.out)
+    else:
+        ctx.out.writelines(f"{k:<9} {v}\n" for k, v in view.items() if v is not None)
+    return 0
+
+
+def _explain_view(flag: Flag, result: Evaluation, bucket: int) -> dict[str, Any]:
+    ranges, start = [], 0
+    for variant, weight in flag.rollout.items():
+        ranges.append(f"{variant} {start}-{start + weight - 1}" if weight else f"{variant} none")
+        start += weight
+    return {
+        "flag": f"{flag.key} (version {flag.version}, {'on' if flag.on else 'OFF'})",
+        "variant": result.variant,
+        "value": json.dumps(result.value),
+        "reason": str(result.reason),
+        "bucket": bucket,
+        "split": ", ".join(ranges) or None,
+        "error": result.error or None,
+    }
+
+
+async def cmd_eval(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """Batch evaluation: JSON lines of contexts in, one JSON line per context and flag out."""
+    async with _store(args, ctx) as store:
+        evaluator = Evaluator(await store.snapshot())
+    for number, line in enumerate(_lines(args, ctx), 1):
+        if not line.strip():
+            continue
+        context = load_json(line, f"context line {number}")
+        for result in _evaluate(evaluator, context, args.keys):
+            row = {"targetingKey": context.get("targetingKey"), **to_builtins(result)}
+            ctx.out.write(json.dumps(row) + "\n")
+    return 0
+
+
+def _lines(args: argparse.Namespace, ctx: _Ctx) -> Iterator[str]:
+    if args.context_file:
+        with Path(args.context_file).open() as handle:
+            yield from handle
+    else:
+        yield from ctx.stdin
+
+
+def _evaluate(evaluator: Evaluator, context: Any, keys: list[str]) -> list[Evaluation]:
+    if not isinstance(context, dict):
+        raise InvalidInput("each context line must be a JSON object")
+    if not keys:
+        return evaluator.evaluate_all(context)
+    return [evaluator.evaluate(k, context) for k in keys]
+
+
+async def cmd_history(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """Who changed the flag, when and why."""
+    async with _store(args, ctx) as store:
+        entries = await store.history(args.key, args.limit)
+    if _fmt(args) in ("json", "yaml"):
+        write_data({"items": to_builtins(entries)}, _fmt(args), ctx.out)
+        return 0
+    rows = [[str(e.version), e.at.isoformat(timespec="seconds"), e.by, e.action, e.reason] for e in entries]
+    write_table(ctx.out, ("VERSION", "AT", "BY", "ACTION", "REASON"), rows)
+    return 0
+
+
+async def cmd_revert(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """Undo the latest change."""
+    async with _store(args, ctx) as store:
+        saved = await store.revert(args.key, by=_by(), reason=args.reason)
+    _show_flags([saved], args, ctx)
+    return 0
+
+
+async def cmd_export(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """flagd flag-definition JSON on stdout."""
+    async with _store(args, ctx) as store:
+        doc = export_flagd(await store.snapshot())
+    ctx.out.write(json.dumps(doc, indent=2) + "\n")
+    return 0
+
+
+async def cmd_import(args: argparse.Namespace, ctx: _Ctx) -> int:
+    """Load a flagd flag-definition JSON file (or `-` for stdin) into the store."""
+    raw = ctx.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    flagset = import_flagd(load_json(raw, args.file))
+    async with _store(args, ctx) as store:
+        importer = getattr(store, "import_flagset", None)
+        if importer is None:
+            raise InvalidInput(f"{store.url} does not support import")
+        count = await importer(flagset, by=_by(), reason=args.reason)
+    getattr(ctx, "err", sys.stderr).write(f"imported {count} flags into {store.url}\n")
+    return 0
