@@ -8,6 +8,7 @@ from pathlib import Path
 
 import msgspec
 import platformdirs
+
 from turnout.backend.models import AuditEntry
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import msgspec
 import platformdirs
 import yaml
+
 from turnout.backend.errors import ConfigError
 from turnout.backend.gate import WriteGate
 

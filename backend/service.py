@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+
 from turnout.backend import plans, signals
 from turnout.backend.audit import AuditLog, os_user
 from turnout.backend.errors import InvalidInput, TurnoutError

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import msgspec
+
 from turnout.backend.gate import WriteGate
 from turnout.backend.kube import wire
 from turnout.backend.kube.health import pod_record

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.app import App as TextualApp
 from textual.app import ComposeResult
 from textual.widgets import DataTable
+
 from turnout.backend.config import Config
 from turnout.backend.demo.cluster import DemoCluster
 from turnout.backend.demo.metrics import DemoMetrics

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
+
 from turnout.backend.models import ActionResult
 from turnout.tui.render import Palette, safe, traffic_bar
 

@@ -10,6 +10,7 @@ from textual.app import App as TextualApp
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.theme import Theme
+
 from turnout.backend.config import Config
 from turnout.backend.errors import TurnoutError
 from turnout.backend.models import App

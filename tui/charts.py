@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import plotext as plt
+
 from turnout.backend.sanitize import inert
 
 MARKERS = {"blue": "dot", "green": "+"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
 from turnout.backend.models import App
 from turnout.backend.sanitize import inert
 from turnout.tui.actions import RELEASE_ACTIONS

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from textual.message import Message
+
 from turnout.backend.models import App
 
 

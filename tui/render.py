@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from rich.text import Text
+
 from turnout.backend.models import App, AuditEntry, Color, Outcome, Pod, Slot, Traffic
 from turnout.backend.sanitize import inert
 

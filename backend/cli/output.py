@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 import msgspec
 import yaml
+
 from turnout.backend.models import COLORS, ActionResult, App
 from turnout.backend.sanitize import inert
 

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 
 import msgspec
+
 from turnout.backend.errors import NotFound
 from turnout.backend.flags.model import Flag, FlagSet, Segment
 from turnout.backend.flags.store import (

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import msgspec
 import yaml
+
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags.model import Flag, FlagSet, Segment
 from turnout.backend.flags.validate import validate_flag, validate_flagset, validate_segment

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 import msgspec
+
 from turnout.backend.flags.bucketing import TOTAL_WEIGHT, bucket, flag_prefix, key_tail
 from turnout.backend.flags.model import Condition, Flag, FlagSet, Segment
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 import yaml
+
 from turnout.backend.errors import Unavailable
 from turnout.backend.flags.base import StoreBase
 from turnout.backend.flags.codec import convert, flagset_from_obj, load_json, load_yaml, to_builtins

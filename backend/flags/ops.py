@@ -8,6 +8,7 @@ the CLI and the TUI.
 from __future__ import annotations
 
 import msgspec
+
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags.model import Flag, Plan, Rule
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from redis.asyncio.connection import Connection, SSLConnection
+
 from turnout.backend.gate import WriteGate
 
 READ_COMMANDS = frozenset(

@@ -25,6 +25,7 @@ import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+
 from turnout.backend.errors import NotFound, Unavailable
 from turnout.backend.flags.base import StoreBase
 from turnout.backend.flags.codec import decode_flag, decode_segment, encode

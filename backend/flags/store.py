@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Literal, Protocol, runtime_checkable
 
 import msgspec
+
 from turnout.backend.errors import Conflict, InvalidInput, NotFound, Unavailable
 from turnout.backend.flags.codec import encode
 from turnout.backend.flags.model import Flag, FlagSet, Segment

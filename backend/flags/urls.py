@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import platformdirs
+
 from turnout.backend.errors import ConfigError
 from turnout.backend.flags.store import FlagStore
 from turnout.backend.gate import WriteGate

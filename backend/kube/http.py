@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import msgspec
+
 from turnout.backend.errors import (
     Conflict,
     Forbidden,

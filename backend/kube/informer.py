@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+
 from turnout.backend.config import Conventions
 from turnout.backend.errors import TurnoutError, Unavailable
 from turnout.backend.kube import wire

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from turnout.backend.errors import ConfigError
 
 

@@ -12,6 +12,7 @@ import socket
 from datetime import datetime
 
 import msgspec
+
 from turnout.backend.audit import os_user
 from turnout.backend.errors import TurnoutError
 from turnout.backend.kube.http import KubeHttp

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+
 from turnout.backend.errors import NotFound
 from turnout.backend.kube import wire
 from turnout.backend.kube.discover import Objects

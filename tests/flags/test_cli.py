@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from turnout.backend.cli import main
 from turnout.backend.errors import InvalidInput, NotFound, ReadOnly
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags.bucketing import bucket_of
 from turnout.backend.flags.codec import decode_flagset, flagset_from_obj

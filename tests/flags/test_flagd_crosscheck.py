@@ -6,6 +6,7 @@ import random
 from typing import Any
 
 import pytest
+
 from turnout.backend.flags.codec import flagset_from_obj
 from turnout.backend.flags.evaluate import Evaluator, Reason
 from turnout.backend.flags.flagd import export_flagd, import_flagd

@@ -8,6 +8,7 @@ import mmh3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags.bucketing import bucket_of
 from turnout.backend.flags.codec import flagset_from_obj

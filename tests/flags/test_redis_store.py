@@ -8,6 +8,7 @@ from typing import Any
 
 import msgspec
 import pytest
+
 from turnout.backend.errors import Conflict, ReadOnly, Unavailable
 from turnout.backend.flags.codec import convert
 from turnout.backend.flags.model import Flag, Segment

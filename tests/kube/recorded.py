@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+
 from turnout.backend.kube import wire
 from turnout.backend.kube.discover import Objects
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
+from tests.kube import recorded
 from turnout.backend.config import Conventions
 from turnout.backend.kube.discover import discover
 from turnout.backend.models import Weights
-
-from tests.kube import recorded
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 CONV = Conventions()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from tests.kube import recorded
 from turnout.backend.kube import wire
 from turnout.backend.kube.health import observed_recent_restarts, pod_record
-
-from tests.kube import recorded
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

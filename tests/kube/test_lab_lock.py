@@ -6,15 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
+
+from tests.kube.conftest import get, kubectl, seed_app
+from tests.lab.conftest import Lab
 from turnout.backend import plans
 from turnout.backend.config import Conventions
 from turnout.backend.errors import Locked
 from turnout.backend.gate import WriteGate
 from turnout.backend.kube import KubeCluster, KubeHttp, load_target
 from turnout.backend.kube.lock import lease_name, me
-
-from tests.kube.conftest import get, kubectl, seed_app
-from tests.lab.conftest import Lab
 
 pytestmark = pytest.mark.lab
 

@@ -12,14 +12,14 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-from turnout.backend.config import Conventions
-from turnout.backend.gate import WriteGate
-from turnout.backend.kube import KubeCluster, KubeHttp, load_target
-from turnout.backend.models import App
 
 from tests.kube.conftest import kubectl, seed_app
 from tests.kube.proxy import Proxy
 from tests.lab.conftest import Lab
+from turnout.backend.config import Conventions
+from turnout.backend.gate import WriteGate
+from turnout.backend.kube import KubeCluster, KubeHttp, load_target
+from turnout.backend.models import App
 
 pytestmark = pytest.mark.lab
 WEIGHT = "nginx.ingress.kubernetes.io/canary-weight"

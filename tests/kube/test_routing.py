@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+
+from tests.kube import recorded
 from turnout.backend import plans
 from turnout.backend.config import Conventions
 from turnout.backend.errors import InvalidInput
 from turnout.backend.kube.discover import Objects
 from turnout.backend.kube.routing import CANARY_WEIGHT, TrafficObjects, read_traffic, traffic_writes
-
-from tests.kube import recorded
 
 CONV = Conventions()
 

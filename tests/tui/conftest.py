@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from turnout.backend.config import Config
 from turnout.backend.demo import build_demo_service
 from turnout.backend.gate import WriteGate

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from turnout.tui.app import TurnoutApp
 
 SIZES = [(80, 24), (120, 40)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from turnout.backend.config import Config, ContextSettings, load_config, resolve_gate
 from turnout.backend.errors import ConfigError
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from turnout.backend.audit import AuditLog
 from turnout.backend.demo import build_demo_service
 from turnout.backend.errors import Conflict, NotFound, ReadOnly

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from turnout.backend import plans
 from turnout.backend.errors import InvalidInput
 from turnout.backend.models import Traffic, Weights

@@ -12,6 +12,7 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+
 from turnout.backend.errors import TurnoutError
 from turnout.backend.models import COLORS, App, AuditEntry
 from turnout.tui.render import (

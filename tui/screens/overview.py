@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input
+
 from turnout.backend.models import App
 from turnout.tui.render import overview_row
 from turnout.tui.widgets.status_bar import StatusBar

@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.validation import Integer
 from textual.widgets import Input, Label
+
 from turnout.backend.models import App
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
+
 from turnout.tui.charts import line_chart
 
 Series = Mapping[str, Sequence[tuple[float, float]]]

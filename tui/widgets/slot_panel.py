@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
+
 from turnout.backend.models import Color, Pod, Slot
 from turnout.tui.render import Palette, age, color_text, pod_row, ready_text, safe
 from turnout.tui.widgets.table_sync import sync_rows
