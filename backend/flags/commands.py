@@ -220,9 +220,7 @@ def _parse_condition(text: str) -> Condition:
     if len(parts) != 3:
         raise InvalidInput(f"--where {text!r}: expected 'ATTRIBUTE OP VALUE[,VALUE]'")
     attribute, op, values = parts
-    return convert(
-        {"attribute": attribute, "op": op, "values": values.split(",")}, Condition, "--where"
-    )
+    return convert({"attribute": attribute, "op": op, "values": values.split(",")}, Condition, "--where")
 
 
 def _context(args: argparse.Namespace) -> dict[str, Any]:

@@ -29,11 +29,11 @@ def test_staged_rollout_kill_switch_history_and_revert(
     flags_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(capsys, "create", "new-checkout", "--stages", "10,25,50,100", "--on")[0] == 0
-    code, out, _ = run(capsys, "stage", "new-checkout", "next", "-o", "json")
+    _, out, _ = run(capsys, "stage", "new-checkout", "next", "-o", "json")
     assert json.loads(out)["rollout"] == {"on": 25, "off": 75}
-    code, out, _ = run(capsys, "off", "new-checkout", "--reason", "errors up", "-o", "json")
+    _, out, _ = run(capsys, "off", "new-checkout", "--reason", "errors up", "-o", "json")
     assert json.loads(out)["on"] is False
-    code, out, _ = run(capsys, "history", "new-checkout", "-o", "json")
+    _, out, _ = run(capsys, "history", "new-checkout", "-o", "json")
     items = json.loads(out)["items"]
     assert [(i["action"], i["reason"]) for i in items][:1] == [("off", "errors up")]
     _, out, _ = run(capsys, "revert", "new-checkout", "-o", "json")
@@ -72,7 +72,7 @@ def test_export_then_import_into_another_store(
 ) -> None:
     run(capsys, "create", "pricing", "--kind", "string", "--variant", "a=old",
         "--variant", "b=new", "--weights", "a=50,b=50", "--on")  # fmt: skip
-    code, exported, _ = run(capsys, "export")
+    _, exported, _ = run(capsys, "export")
     target = tmp_path / "flagd.json"
     target.write_text(exported)
     other = (tmp_path / "other.yaml").as_uri()

@@ -1,0 +1,112 @@
+"""The LaunchDarkly store against the local REST stand-in."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from turnout.backend.errors import Conflict, InvalidInput, ReadOnly, Unavailable
+from turnout.backend.flags import ops
+from turnout.backend.flags.launchdarkly import LaunchDarklyStore
+from turnout.backend.flags.urls import open_store
+from turnout.backend.gate import WriteGate
+
+from .ld_standin import StandIn
+
+TOKEN = "api-secret-token-123"
+
+
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    server = StandIn(TOKEN)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def store(standin: StandIn) -> AsyncIterator[LaunchDarklyStore]:
+    store = LaunchDarklyStore("shop", "production", TOKEN, WriteGate(), base_url=standin.base_url)
+    yield store
+    await store.close()
+
+
+async def test_lists_flags_with_targets_and_rollouts(store: LaunchDarklyStore) -> None:
+    flags = {f.key: f for f in await store.list()}
+    checkout = flags["new-checkout"]
+    assert (checkout.on, checkout.rollout, checkout.version) == (True, {"on": 25, "off": 75}, 7)
+    assert checkout.targets == {"on": ("qa-1", "qa-2")}
+    pricing = flags["pricing-page"]
+    assert (pricing.on, pricing.default_variant, pricing.kind) == (False, "control", "string")
+    assert "ld-rules=1" in pricing.meta.tags
+
+
+async def test_kill_switch_sends_version_test_and_comment(store: LaunchDarklyStore, standin: StandIn) -> None:
+    flag = await store.set_enabled("new-checkout", False, by="alice", reason="errors up")
+    assert (flag.on, flag.version) == (False, 8)
+    patch = standin.requests[-1]
+    assert patch["method"] == "PATCH" and patch["headers"]["Authorization"] == TOKEN
+    assert patch["body"]["patch"][0] == {"op": "test", "path": "/_version", "value": 7}
+    assert patch["body"]["patch"][1]["path"] == "/environments/production/on"
+    assert "errors up" in patch["body"]["comment"] and "alice" in patch["body"]["comment"]
+
+
+async def test_rollout_change_writes_thousandths(store: LaunchDarklyStore, standin: StandIn) -> None:
+    current = await store.get("new-checkout")
+    await store.put(ops.set_rollout(current, 50), expected_version=7, by="a", reason="stage 3")
+    weights = standin.flags["new-checkout"]["environments"]["production"]["fallthrough"]
+    assert weights == {"rollout": {"variations": [{"variation": 0, "weight": 50000},
+                                                  {"variation": 1, "weight": 50000}]}}  # fmt: skip
+
+
+async def test_stale_version_is_a_conflict(store: LaunchDarklyStore) -> None:
+    current = await store.get("new-checkout")
+    with pytest.raises(Conflict):
+        await store.put(ops.set_rollout(current, 50), expected_version=6, by="a", reason="")
+
+
+async def test_unsupported_edits_are_refused_before_sending(
+    store: LaunchDarklyStore, standin: StandIn
+) -> None:
+    current = await store.get("new-checkout")
+    with pytest.raises(InvalidInput, match="edit targets in LaunchDarkly"):
+        await store.put(ops.target_user(current, "bob", "on"), expected_version=7, by="a", reason="")
+    assert all(r["method"] == "GET" for r in standin.requests)
+
+
+async def test_429_and_5xx_are_retried_honouring_retry_after(
+    store: LaunchDarklyStore, standin: StandIn
+) -> None:
+    standin.fail_next = [(429, {"Retry-After": "0"}), (503, {})]
+    store.max_delay = 0.01
+    assert (await store.get("new-checkout")).key == "new-checkout"
+    assert len(standin.requests) == 3
+    standin.fail_next = [(500, {})] * 4
+    with pytest.raises(Unavailable):
+        await store.get("new-checkout")
+
+
+async def test_read_only_gate_stops_the_patch(standin: StandIn) -> None:
+    store = LaunchDarklyStore(
+        "shop", "production", TOKEN, WriteGate(read_only=True), base_url=standin.base_url
+    )
+    with pytest.raises(ReadOnly):
+        await store.set_enabled("new-checkout", False, by="a", reason="")
+    assert "PATCH" not in {r["method"] for r in standin.requests}
+    await store.close()
+
+
+async def test_token_comes_from_env_and_is_never_in_errors_or_logs(
+    standin: StandIn, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("LD_API_KEY", "wrong-" + TOKEN)
+    monkeypatch.setenv("LD_BASE_URL", standin.base_url)
+    store = open_store("launchdarkly://shop/production", WriteGate())
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(Exception) as caught:
+        await store.get("new-checkout")
+    assert TOKEN not in str(caught.value) and TOKEN not in caplog.text
+    assert caught.value.exit_code == 6  # Forbidden
+    await store.close()
