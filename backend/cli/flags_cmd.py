@@ -11,6 +11,7 @@ import argparse
 from typing import get_args
 
 from turnout.backend.flags import commands as c
+from turnout.backend.flags import commands_io as io
 from turnout.backend.flags.model import Kind
 
 OUTPUTS = ("table", "json", "yaml", "name")
@@ -62,14 +63,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     _target(command("target", c.cmd_target, "send users or a segment to a variant", write=True))
     _segment(command("segment", c.cmd_segment, "create or replace a segment", write=True))
-    _explain(command("explain", c.cmd_explain, "why a user gets a variant (reason, bucket)"))
-    _eval(command("eval", c.cmd_eval, "evaluate JSON-lines contexts", key=False))
+    _explain(command("explain", io.cmd_explain, "why a user gets a variant (reason, bucket)"))
+    _eval(command("eval", io.cmd_eval, "evaluate JSON-lines contexts", key=False))
     command("history", c.cmd_history, "who changed a flag, when, why").add_argument(
         "--limit", type=int, default=20
     )
     command("revert", c.cmd_revert, "undo the latest change to a flag", write=True)
-    command("export", c.cmd_export, "print flagd flag-definition JSON", key=False)
-    command("import", c.cmd_import, "load flagd flag-definition JSON", write=True, key=False).add_argument(
+    command("export", io.cmd_export, "print flagd flag-definition JSON", key=False)
+    command("import", io.cmd_import, "load flagd flag-definition JSON", write=True, key=False).add_argument(
         "file", help="path, or - for stdin"
     )
 

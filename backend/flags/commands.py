@@ -13,18 +13,13 @@ import argparse
 import contextlib
 import getpass
 import json
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
 from turnout.backend.cli.output import write_data, write_table
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags import ops
-from turnout.backend.flags.bucketing import bucket_of
-from turnout.backend.flags.codec import convert, load_json, to_builtins
-from turnout.backend.flags.evaluate import Evaluation, Evaluator
-from turnout.backend.flags.flagd import export_flagd, import_flagd
+from turnout.backend.flags.codec import convert, to_builtins
 from turnout.backend.flags.model import Condition, Flag, Plan, Segment
 from turnout.backend.flags.store import FlagStore
 from turnout.backend.flags.urls import open_store, resolve_url
@@ -32,7 +27,7 @@ from turnout.backend.flags.urls import open_store, resolve_url
 Handler = Callable[[argparse.Namespace, Any], Awaitable[int]]
 
 
-class _Ctx(Protocol):
+class Ctx(Protocol):
     """What the flag commands use of the CLI context."""
 
     out: Any
@@ -42,7 +37,7 @@ class _Ctx(Protocol):
 
 
 @contextlib.asynccontextmanager
-async def _store(args: argparse.Namespace, ctx: _Ctx) -> AsyncIterator[FlagStore]:
+async def store_for(args: argparse.Namespace, ctx: Ctx) -> AsyncIterator[FlagStore]:
     url = resolve_url(getattr(args, "flags_url", None), getattr(ctx.config, "flags_url", ""))
     store = open_store(url, ctx.gate, timeout=float(getattr(ctx.config, "request_timeout", 5.0)))
     try:
@@ -51,28 +46,28 @@ async def _store(args: argparse.Namespace, ctx: _Ctx) -> AsyncIterator[FlagStore
         await store.close()
 
 
-def _fmt(args: argparse.Namespace) -> str:
+def output_format(args: argparse.Namespace) -> str:
     return str(getattr(args, "output", None) or "table")
 
 
-def _by() -> str:
+def by_whom() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
 
 
-def _show_flags(flags: Iterable[Flag], args: argparse.Namespace, ctx: _Ctx) -> None:
+def _show_flags(flags: Iterable[Flag], args: argparse.Namespace, ctx: Ctx) -> None:
     flags = list(flags)
-    if _fmt(args) == "name":
+    if output_format(args) == "name":
         ctx.out.writelines(f"flag/{f.key}\n" for f in flags)
-    elif _fmt(args) == "table":
+    elif output_format(args) == "table":
         write_table(
             ctx.out, ("FLAG", "STATE", "ROLLOUT", "STAGE", "VERSION", "APP"), [_row(f) for f in flags]
         )
     else:
         views = [to_builtins(f) for f in flags]
-        write_data(views[0] if len(views) == 1 else {"items": views}, _fmt(args), ctx.out)
+        write_data(views[0] if len(views) == 1 else {"items": views}, output_format(args), ctx.out)
 
 
 def _row(flag: Flag) -> list[str]:
@@ -81,11 +76,11 @@ def _row(flag: Flag) -> list[str]:
     return [flag.key, "on" if flag.on else "OFF", split, stage, str(flag.version), flag.meta.app]
 
 
-async def _edit(args: argparse.Namespace, ctx: _Ctx, change: Callable[[Flag], Flag]) -> int:
-    async with _store(args, ctx) as store:
+async def _edit(args: argparse.Namespace, ctx: Ctx, change: Callable[[Flag], Flag]) -> int:
+    async with store_for(args, ctx) as store:
         current = await store.get(args.key)
         saved = await store.put(
-            change(current), expected_version=current.version, by=_by(), reason=args.reason
+            change(current), expected_version=current.version, by=by_whom(), reason=args.reason
         )
     _show_flags([saved], args, ctx)
     return 0
@@ -94,30 +89,30 @@ async def _edit(args: argparse.Namespace, ctx: _Ctx, change: Callable[[Flag], Fl
 # --- commands ----------------------------------------------------------------
 
 
-async def cmd_list(args: argparse.Namespace, ctx: _Ctx) -> int:
+async def cmd_list(args: argparse.Namespace, ctx: Ctx) -> int:
     """Every flag."""
-    async with _store(args, ctx) as store:
+    async with store_for(args, ctx) as store:
         flags = await store.list()
-    if _fmt(args) not in ("table", "name"):
-        write_data({"items": [to_builtins(f) for f in flags]}, _fmt(args), ctx.out)
+    if output_format(args) not in ("table", "name"):
+        write_data({"items": [to_builtins(f) for f in flags]}, output_format(args), ctx.out)
     else:
         _show_flags(flags, args, ctx)
     return 0
 
 
-async def cmd_get(args: argparse.Namespace, ctx: _Ctx) -> int:
+async def cmd_get(args: argparse.Namespace, ctx: Ctx) -> int:
     """One flag, in full."""
-    async with _store(args, ctx) as store:
+    async with store_for(args, ctx) as store:
         flag = await store.get(args.key)
-    write_data(to_builtins(flag), "json" if _fmt(args) == "json" else "yaml", ctx.out)
+    write_data(to_builtins(flag), "json" if output_format(args) == "json" else "yaml", ctx.out)
     return 0
 
 
-async def cmd_create(args: argparse.Namespace, ctx: _Ctx) -> int:
+async def cmd_create(args: argparse.Namespace, ctx: Ctx) -> int:
     """A new flag (off unless --on)."""
     flag = _new_flag(args)
-    async with _store(args, ctx) as store:
-        saved = await store.put(flag, expected_version=None, by=_by(), reason=args.reason)
+    async with store_for(args, ctx) as store:
+        saved = await store.put(flag, expected_version=None, by=by_whom(), reason=args.reason)
     _show_flags([saved], args, ctx)
     return 0
 
@@ -162,15 +157,15 @@ def _parse_weights(text: str) -> dict[str, int]:
         raise InvalidInput(f"--weights {text!r}: expected VARIANT=N,VARIANT=N") from exc
 
 
-async def cmd_switch(args: argparse.Namespace, ctx: _Ctx) -> int:
+async def cmd_switch(args: argparse.Namespace, ctx: Ctx) -> int:
     """The kill switch (`on` / `off`)."""
-    async with _store(args, ctx) as store:
-        saved = await store.set_enabled(args.key, args.turn_on, by=_by(), reason=args.reason)
+    async with store_for(args, ctx) as store:
+        saved = await store.set_enabled(args.key, args.turn_on, by=by_whom(), reason=args.reason)
     _show_flags([saved], args, ctx)
     return 0
 
 
-async def cmd_rollout(args: argparse.Namespace, ctx: _Ctx) -> int:
+async def cmd_rollout(args: argparse.Namespace, ctx: Ctx) -> int:
     """Set the percentage (or --weights for A/B/n)."""
     if args.weights:
         weights = _parse_weights(args.weights)
@@ -180,12 +175,12 @@ async def cmd_rollout(args: argparse.Namespace, ctx: _Ctx) -> int:
     return await _edit(args, ctx, lambda f: ops.set_rollout(f, args.percent))
 
 
-async def cmd_stage(args: argparse.Namespace, ctx: _Ctx) -> int:
+async def cmd_stage(args: argparse.Namespace, ctx: Ctx) -> int:
     """Move along the staged plan."""
     return await _edit(args, ctx, lambda f: ops.move_stage(f, 1 if args.direction == "next" else -1))
 
 
-async def cmd_target(args: argparse.Namespace, ctx: _Ctx) -> int:
+async def cmd_target(args: argparse.Namespace, ctx: Ctx) -> int:
     """Individual users or a segment to a variant (--remove to drop)."""
     variant = None if args.remove else args.variant
     if variant is None and not args.remove:
@@ -201,17 +196,17 @@ async def cmd_target(args: argparse.Namespace, ctx: _Ctx) -> int:
     return await _edit(args, ctx, change)
 
 
-async def cmd_segment(args: argparse.Namespace, ctx: _Ctx) -> int:
+async def cmd_segment(args: argparse.Namespace, ctx: Ctx) -> int:
     """Create or replace a segment: listed users and/or attribute conditions."""
     conditions = tuple(_parse_condition(c) for c in args.where)
     segment = Segment(
         key=args.key, description=args.description, users=tuple(args.user), conditions=conditions
     )
-    async with _store(args, ctx) as store:
+    async with store_for(args, ctx) as store:
         current = (await store.snapshot()).segments.get(args.key)
         version = None if current is None else current.version
-        saved = await store.put_segment(segment, expected_version=version, by=_by(), reason=args.reason)
-    write_data(to_builtins(saved), "json" if _fmt(args) == "json" else "yaml", ctx.out)
+        saved = await store.put_segment(segment, expected_version=version, by=by_whom(), reason=args.reason)
+    write_data(to_builtins(saved), "json" if output_format(args) == "json" else "yaml", ctx.out)
     return 0
 
 
@@ -223,114 +218,21 @@ def _parse_condition(text: str) -> Condition:
     return convert({"attribute": attribute, "op": op, "values": values.split(",")}, Condition, "--where")
 
 
-def _context(args: argparse.Namespace) -> dict[str, Any]:
-    context: dict[str, Any] = {"targetingKey": args.user}
-    for pair in args.attr:
-        name, sep, value = pair.partition("=")
-        if not sep:
-            raise InvalidInput(f"--attr {pair!r}: expected NAME=VALUE")
-        context[name] = value
-    return context
-
-
-async def cmd_explain(args: argparse.Namespace, ctx: _Ctx) -> int:
-    """Why this user gets this variant: reason and bucket."""
-    async with _store(args, ctx) as store:
-        flagset = await store.snapshot()
-    if args.key not in flagset.flags:
-        raise InvalidInput(f"flag {args.key!r} not found")
-    flag = flagset.flags[args.key]
-    result = Evaluator(flagset).evaluate(args.key, _context(args))
-    view = _explain_view(flag, result, bucket_of(flag.key, args.user))
-    if _fmt(args) in ("json", "yaml"):
-        write_data(view, _fmt(args), ctx.out)
-    else:
-        ctx.out.writelines(f"{k:<9} {v}\n" for k, v in view.items() if v is not None)
-    return 0
-
-
-def _explain_view(flag: Flag, result: Evaluation, bucket: int) -> dict[str, Any]:
-    ranges, start = [], 0
-    for variant, weight in flag.rollout.items():
-        ranges.append(f"{variant} {start}-{start + weight - 1}" if weight else f"{variant} none")
-        start += weight
-    return {
-        "flag": f"{flag.key} (version {flag.version}, {'on' if flag.on else 'OFF'})",
-        "variant": result.variant,
-        "value": json.dumps(result.value),
-        "reason": str(result.reason),
-        "bucket": bucket,
-        "split": ", ".join(ranges) or None,
-        "error": result.error or None,
-    }
-
-
-async def cmd_eval(args: argparse.Namespace, ctx: _Ctx) -> int:
-    """Batch evaluation: JSON lines of contexts in, one JSON line per context and flag out."""
-    async with _store(args, ctx) as store:
-        evaluator = Evaluator(await store.snapshot())
-    for number, line in enumerate(_lines(args, ctx), 1):
-        if not line.strip():
-            continue
-        context = load_json(line, f"context line {number}")
-        for result in _evaluate(evaluator, context, args.keys):
-            row = {"targetingKey": context.get("targetingKey"), **to_builtins(result)}
-            ctx.out.write(json.dumps(row) + "\n")
-    return 0
-
-
-def _lines(args: argparse.Namespace, ctx: _Ctx) -> Iterator[str]:
-    if args.context_file:
-        with Path(args.context_file).open() as handle:
-            yield from handle
-    else:
-        yield from ctx.stdin
-
-
-def _evaluate(evaluator: Evaluator, context: Any, keys: list[str]) -> list[Evaluation]:
-    if not isinstance(context, dict):
-        raise InvalidInput("each context line must be a JSON object")
-    if not keys:
-        return evaluator.evaluate_all(context)
-    return [evaluator.evaluate(k, context) for k in keys]
-
-
-async def cmd_history(args: argparse.Namespace, ctx: _Ctx) -> int:
+async def cmd_history(args: argparse.Namespace, ctx: Ctx) -> int:
     """Who changed the flag, when and why."""
-    async with _store(args, ctx) as store:
+    async with store_for(args, ctx) as store:
         entries = await store.history(args.key, args.limit)
-    if _fmt(args) in ("json", "yaml"):
-        write_data({"items": to_builtins(entries)}, _fmt(args), ctx.out)
+    if output_format(args) in ("json", "yaml"):
+        write_data({"items": to_builtins(entries)}, output_format(args), ctx.out)
         return 0
     rows = [[str(e.version), e.at.isoformat(timespec="seconds"), e.by, e.action, e.reason] for e in entries]
     write_table(ctx.out, ("VERSION", "AT", "BY", "ACTION", "REASON"), rows)
     return 0
 
 
-async def cmd_revert(args: argparse.Namespace, ctx: _Ctx) -> int:
+async def cmd_revert(args: argparse.Namespace, ctx: Ctx) -> int:
     """Undo the latest change."""
-    async with _store(args, ctx) as store:
-        saved = await store.revert(args.key, by=_by(), reason=args.reason)
+    async with store_for(args, ctx) as store:
+        saved = await store.revert(args.key, by=by_whom(), reason=args.reason)
     _show_flags([saved], args, ctx)
-    return 0
-
-
-async def cmd_export(args: argparse.Namespace, ctx: _Ctx) -> int:
-    """flagd flag-definition JSON on stdout."""
-    async with _store(args, ctx) as store:
-        doc = export_flagd(await store.snapshot())
-    ctx.out.write(json.dumps(doc, indent=2) + "\n")
-    return 0
-
-
-async def cmd_import(args: argparse.Namespace, ctx: _Ctx) -> int:
-    """Load a flagd flag-definition JSON file (or `-` for stdin) into the store."""
-    raw = ctx.stdin.read() if args.file == "-" else Path(args.file).read_text()
-    flagset = import_flagd(load_json(raw, args.file))
-    async with _store(args, ctx) as store:
-        importer = getattr(store, "import_flagset", None)
-        if importer is None:
-            raise InvalidInput(f"{store.url} does not support import")
-        count = await importer(flagset, by=_by(), reason=args.reason)
-    getattr(ctx, "err", sys.stderr).write(f"imported {count} flags into {store.url}\n")
     return 0

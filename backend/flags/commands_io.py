@@ -1,0 +1,112 @@
+"""`turnout flags explain | eval | export | import`: evaluation and flagd exchange."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from turnout.backend.cli.output import write_data
+from turnout.backend.errors import InvalidInput
+from turnout.backend.flags.bucketing import bucket_of
+from turnout.backend.flags.codec import load_json, to_builtins
+from turnout.backend.flags.commands import Ctx, by_whom, output_format, store_for
+from turnout.backend.flags.evaluate import Evaluation, Evaluator
+from turnout.backend.flags.flagd import export_flagd, import_flagd
+from turnout.backend.flags.model import Flag
+
+
+def _context(args: argparse.Namespace) -> dict[str, Any]:
+    context: dict[str, Any] = {"targetingKey": args.user}
+    for pair in args.attr:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise InvalidInput(f"--attr {pair!r}: expected NAME=VALUE")
+        context[name] = value
+    return context
+
+
+async def cmd_explain(args: argparse.Namespace, ctx: Ctx) -> int:
+    """Why this user gets this variant: reason and bucket."""
+    async with store_for(args, ctx) as store:
+        flagset = await store.snapshot()
+    if args.key not in flagset.flags:
+        raise InvalidInput(f"flag {args.key!r} not found")
+    flag = flagset.flags[args.key]
+    result = Evaluator(flagset).evaluate(args.key, _context(args))
+    view = _explain_view(flag, result, bucket_of(flag.key, args.user))
+    if output_format(args) in ("json", "yaml"):
+        write_data(view, output_format(args), ctx.out)
+    else:
+        ctx.out.writelines(f"{k:<9} {v}\n" for k, v in view.items() if v is not None)
+    return 0
+
+
+def _explain_view(flag: Flag, result: Evaluation, bucket: int) -> dict[str, Any]:
+    ranges, start = [], 0
+    for variant, weight in flag.rollout.items():
+        ranges.append(f"{variant} {start}-{start + weight - 1}" if weight else f"{variant} none")
+        start += weight
+    return {
+        "flag": f"{flag.key} (version {flag.version}, {'on' if flag.on else 'OFF'})",
+        "variant": result.variant,
+        "value": json.dumps(result.value),
+        "reason": str(result.reason),
+        "bucket": bucket,
+        "split": ", ".join(ranges) or None,
+        "error": result.error or None,
+    }
+
+
+async def cmd_eval(args: argparse.Namespace, ctx: Ctx) -> int:
+    """Batch evaluation: JSON lines of contexts in, one JSON line per context and flag out."""
+    async with store_for(args, ctx) as store:
+        evaluator = Evaluator(await store.snapshot())
+    for number, line in enumerate(_lines(args, ctx), 1):
+        if not line.strip():
+            continue
+        context = load_json(line, f"context line {number}")
+        for result in _evaluate(evaluator, context, args.keys):
+            row = {"targetingKey": context.get("targetingKey"), **to_builtins(result)}
+            ctx.out.write(json.dumps(row) + "\n")
+    return 0
+
+
+def _lines(args: argparse.Namespace, ctx: Ctx) -> Iterator[str]:
+    if args.context_file:
+        with Path(args.context_file).open() as handle:
+            yield from handle
+    else:
+        yield from ctx.stdin
+
+
+def _evaluate(evaluator: Evaluator, context: Any, keys: list[str]) -> list[Evaluation]:
+    if not isinstance(context, dict):
+        raise InvalidInput("each context line must be a JSON object")
+    if not keys:
+        return evaluator.evaluate_all(context)
+    return [evaluator.evaluate(k, context) for k in keys]
+
+
+async def cmd_export(args: argparse.Namespace, ctx: Ctx) -> int:
+    """flagd flag-definition JSON on stdout."""
+    async with store_for(args, ctx) as store:
+        doc = export_flagd(await store.snapshot())
+    ctx.out.write(json.dumps(doc, indent=2) + "\n")
+    return 0
+
+
+async def cmd_import(args: argparse.Namespace, ctx: Ctx) -> int:
+    """Load a flagd flag-definition JSON file (or `-` for stdin) into the store."""
+    raw = ctx.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    flagset = import_flagd(load_json(raw, args.file))
+    async with store_for(args, ctx) as store:
+        importer = getattr(store, "import_flagset", None)
+        if importer is None:
+            raise InvalidInput(f"{store.url} does not support import")
+        count = await importer(flagset, by=by_whom(), reason=args.reason)
+    getattr(ctx, "err", sys.stderr).write(f"imported {count} flags into {store.url}\n")
+    return 0
