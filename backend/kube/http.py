@@ -121,13 +121,14 @@ class KubeHttp:
 
     async def stream_lines(self, path: str, params: dict[str, str],
                            read_timeout: float) -> AsyncGenerator[bytes, None]:
-        """A watch: one JSON document per line until the server ends it."""
+        """A watch: an empty line once open, then one JSON document per line until it ends."""
         timeout = httpx.Timeout(self.timeout, read=read_timeout)
         what = f"WATCH {path}"
         try:
             async with self.client.stream("GET", path, params=params, timeout=timeout) as resp:
                 if resp.status_code >= 400:
                     raise error_for(resp.status_code, await resp.aread(), what)
+                yield b""  # the stream is open: the server will replay from the version asked
                 async for line in resp.aiter_lines():
                     if line:
                         yield line.encode()

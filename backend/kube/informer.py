@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 
 from turnout.backend.config import Conventions
-from turnout.backend.errors import TurnoutError, Unavailable
+from turnout.backend.errors import TurnoutError
 from turnout.backend.kube import wire
 from turnout.backend.kube.discover import Objects
 from turnout.backend.kube.health import WINDOW, RestartSample, total_restarts
@@ -41,6 +41,12 @@ def app_of(item: Any, conv: Conventions) -> str:
     return next((name.removesuffix(s) for s in SUFFIXES if name.endswith(s)), name)
 
 
+class Bookmark(msgspec.Struct):
+    """A BOOKMARK event's object: only its resourceVersion matters."""
+
+    metadata: wire.Meta = msgspec.field(default_factory=wire.Meta)
+
+
 class Informer:
     """An in-memory cache of the resources Turnout reads, kept current by watches."""
 
@@ -54,6 +60,8 @@ class Informer:
         self.synced: dict[str, bool] = dict.fromkeys(self.stores, False)
         self.relists: dict[str, int] = dict.fromkeys(self.stores, 0)
         """How many times each resource was listed (1 + recoveries from 410 or a drop)."""
+        self.expired: dict[str, int] = dict.fromkeys(self.stores, 0)
+        """How many 410 Gone answers each resource's watch recovered from."""
         self.restart_history: dict[str, deque[RestartSample]] = {}
         self._rv: dict[str, str] = dict.fromkeys(self.stores, "")
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -83,16 +91,12 @@ class Informer:
             while not all(self.synced.values()):
                 await asyncio.sleep(0.02)
 
-    async def changes(self) -> AsyncIterator[tuple[str, str]]:
-        """(namespace, app) for every change the watches see, from now on."""
+    def changes(self) -> AsyncIterator[tuple[str, str]]:
+        """(namespace, app) for every change the watches see from this call on."""
         queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._subscribers.add(queue)
         self.start()
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers.discard(queue)
+        return Subscription(queue, self._subscribers)
 
     def _emit(self, namespace: str, item: Any) -> None:
         key = (namespace, app_of(item, self.conventions))
@@ -109,9 +113,15 @@ class Informer:
                     must_list = False
                 await self._watch(resource)
                 backoff = 0.2
-            except Gone:
-                log.info("watch %s: resourceVersion expired; relisting", resource.plural)
+            except Gone as err:
+                log.info("%s (%s); relisting", err, err.detail)
+                self.expired[resource.field] += err.detail == "HTTP 410"
                 must_list = True
+            except msgspec.ValidationError as err:
+                log.error("watch %s: undecodable object (%s); relisting", resource.plural, err)
+                self.synced[resource.field], must_list = False, True
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
             except TurnoutError as err:
                 self.synced[resource.field] = False
                 log.warning("watch %s: %s; retrying in %.1fs", resource.plural, err, backoff)
@@ -148,20 +158,26 @@ class Informer:
                                        read_timeout=WATCH_SECONDS + 15)
         async with contextlib.aclosing(lines):
             async for line in lines:
-                self._on_event(resource, msgspec.json.decode(line, type=wire.WatchEvent), decoder)
+                if line:
+                    event = msgspec.json.decode(line, type=wire.WatchEvent)
+                    self._on_event(resource, event, decoder)
                 self.synced[resource.field] = True
 
     def _on_event(self, resource: Resource, event: wire.WatchEvent,
                   decoder: msgspec.json.Decoder[Any]) -> None:
         if event.type == "ERROR":
             status = msgspec.json.decode(event.object, type=wire.Status)
-            if status.code == 410:
-                raise Gone(f"watch {resource.plural}: {status.message}")
-            raise Unavailable(f"watch {resource.plural}: {status.message or status.reason}")
+            # 410: our resourceVersion expired. Anything else (e.g. etcd's "PrevKv=nil" after
+            # a compaction) would fail again from the same version: relist in both cases.
+            raise Gone(f"watch {resource.plural}: {status.message or status.reason}",
+                       detail=f"HTTP {status.code}")
+        if event.type == "BOOKMARK":
+            # A bookmark's object is a shell (pods carry "containers": null): read only its rv.
+            mark = msgspec.json.decode(event.object, type=Bookmark)
+            self._rv[resource.field] = mark.metadata.resource_version or self._rv[resource.field]
+            return
         item = decoder.decode(event.object)
         self._rv[resource.field] = item.metadata.resource_version or self._rv[resource.field]
-        if event.type == "BOOKMARK":
-            return
         key = (item.metadata.namespace, item.metadata.name)
         if event.type == "DELETED":
             self.stores[resource.field].pop(key, None)
@@ -201,3 +217,23 @@ class Informer:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+class Subscription:
+    """An async iterator over one subscriber's queue; registered before the first `anext`,
+    so no change between subscribing and iterating is lost."""
+
+    def __init__(self, queue: asyncio.Queue[tuple[str, str]],
+                 subscribers: set[asyncio.Queue[tuple[str, str]]]) -> None:
+        self.queue = queue
+        self.subscribers = subscribers
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> tuple[str, str]:
+        return await self.queue.get()
+
+    async def aclose(self) -> None:
+        """Stop receiving changes."""
+        self.subscribers.discard(self.queue)

@@ -69,3 +69,31 @@ def seed_app(lab: Lab, namespace: str, name: str, router: str) -> None:
                                                        "items": objs}))
     kubectl(lab, "-n", namespace, "wait", "--for=condition=Available", "--timeout=90s",
             f"deployment/{name}-blue", f"deployment/{name}-green")
+
+
+def restart_apiserver(lab: Lab, *, watch_cache: bool = True) -> None:
+    """Stop the lab's kube-apiserver and start it again with the same flags (the watch cache
+    on or off); wait for /readyz."""
+    import signal
+
+    from lablib import procs
+    from lablib.layout import Layout, read_json
+
+    layout = Layout(Path(lab.env["lab_dir"]))
+    pid = (read_json(layout.pids_json) or {})["apiserver"]["pid"]
+    argv = [a.decode() for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
+    argv = [a for a in argv if not a.startswith("--watch-cache=")]
+    argv += [] if watch_cache else ["--watch-cache=false"]
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while procs.is_ours(pid, argv[0]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    procs.start(layout, "apiserver", argv)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready = subprocess.run(["kubectl", "--kubeconfig", lab.kubeconfig, "get", "--raw",
+                                "/readyz"], capture_output=True, text=True, timeout=10)
+        if ready.returncode == 0:
+            return
+        time.sleep(0.2)
+    raise AssertionError("the API server did not come back within 60 s")

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import dataclasses
 import json
+import os
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Callable
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kube.conftest import kubectl, seed_app
+from tests.kube.conftest import kubectl, restart_apiserver, seed_app
 from tests.kube.proxy import Proxy
 from tests.lab.conftest import Lab
 from turnout.backend.config import Conventions
@@ -64,10 +65,8 @@ async def started(lab: Lab, ns: str, server: str | None = None
                   ) -> tuple[KubeCluster, AsyncIterator[tuple[str, str]]]:
     cluster = cluster_for(lab, ns, server)
     changes = cluster.changes()
-    first = asyncio.ensure_future(anext(changes))
     await cluster.informer.wait_synced(10)
-    first.cancel()
-    return cluster, cluster.informer.changes()
+    return cluster, changes
 
 
 async def test_watch_follows_kubectl_within_a_second(lab: Lab, lab_namespace: str) -> None:
@@ -95,19 +94,31 @@ def compact_etcd(lab: Lab) -> int:
     return revision
 
 
-async def test_watch_survives_a_forced_410(lab: Lab, lab_namespace: str) -> None:
+@pytest.mark.skipif(os.environ.get("TURNOUT_LAB_DISRUPTIVE") != "1",
+                    reason="restarts the lab's API server: set TURNOUT_LAB_DISRUPTIVE=1 "
+                           "(use a private lab: TURNOUT_LAB_DIR=/tmp/x labctl up)")
+async def test_watch_survives_an_api_server_restart_and_a_forced_410(
+        lab: Lab, lab_namespace: str) -> None:
     seed_app(lab, lab_namespace, "shop", "nginx")
     cluster, changes = await started(lab, lab_namespace)
     try:
-        await annotate(lab, lab_namespace, 20)
-        compact_etcd(lab)
-        await cluster.informer.interrupt("ingresses", resource_version="1")
+        # Restart without the watch cache, so watches are served by etcd itself.
+        await asyncio.to_thread(restart_apiserver, lab, watch_cache=False)
+        await cluster.informer.wait_synced(30)
+        assert await follows(lab, cluster, changes, lab_namespace, 20) < 1.0
+        old = cluster.informer._rv["ingresses"]
+        for value in (30, 31):  # two changes, so the compaction passes the watch's start
+            await annotate(lab, lab_namespace, value)
+        await asyncio.to_thread(compact_etcd, lab)
+        await cluster.informer.interrupt("ingresses", resource_version=old)
         async with asyncio.timeout(10):
-            while cluster.informer.relists["ingresses"] < 2:
+            while cluster.informer.expired["ingresses"] < 1:
                 await asyncio.sleep(0.05)
+        assert cluster.informer.relists["ingresses"] >= 2
         assert await follows(lab, cluster, changes, lab_namespace, 45) < 1.0
     finally:
         await cluster.close()
+        await asyncio.to_thread(restart_apiserver, lab)
 
 
 async def test_watch_survives_a_dropped_connection(lab: Lab, lab_namespace: str) -> None:
