@@ -19,6 +19,7 @@ import msgspec
 from turnout.backend import plans, signals
 from turnout.backend.audit import AuditLog, os_user
 from turnout.backend.errors import InvalidInput, TurnoutError
+from turnout.backend.flags.console import FlagConsole
 from turnout.backend.models import ActionResult, App, AuditEntry, Color, Traffic
 from turnout.backend.ports import ClusterPort, MetricsPort
 
@@ -35,7 +36,7 @@ class ReleaseService:
 
     def __init__(self, cluster: ClusterPort, metrics: MetricsPort | None = None, *,
                  audit: AuditLog | None = None, identity: str = "", clock: Clock = _utcnow,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, flags: FlagConsole | None = None) -> None:
         self.cluster = cluster
         self.metrics = metrics
         self.audit = audit or AuditLog()
@@ -43,6 +44,8 @@ class ReleaseService:
         self.clock = clock
         self.read_only = read_only
         """Whether writes are refused (the write gate enforces it; front ends only show it)."""
+        self.flags = flags
+        """The flag verbs, when a flag store is configured."""
 
     @property
     def context(self) -> str:
@@ -192,6 +195,20 @@ class ReleaseService:
                     reason, dry_run)
         return await self.app(name, app.namespace)
 
+    async def panic(self, name: str, *, namespace: str | None = None,
+                    reason: str = "panic") -> tuple[ActionResult, tuple[str, ...]]:
+        """Abort the app's rollout and kill its linked flags, in that order.
+
+        Traffic first: it is the faster and more certain way to stop the damage.
+        """
+        result = await self.abort(name, namespace=namespace, reason=reason)
+        killed = await self.flags.kill_linked(name, reason=reason) if self.flags else ()
+        app = await self.cluster.get_app(name, namespace)
+        for flag in killed:
+            self._audit(app, "flag-off", {"flag": flag.key, "on": True},
+                        {"flag": flag.key, "on": False}, reason, False)
+        return result, tuple(f.key for f in killed)
+
     async def fire_drill(self, name: str, namespace: str | None = None) -> Color:
         """Demo only: make the new color fail so an operator can rehearse a rollback."""
         drill = getattr(self.cluster, "fire_drill", None)
@@ -215,6 +232,8 @@ class ReleaseService:
     async def close(self) -> None:
         """Release the cluster connection and watches."""
         await self.cluster.close()
+        if self.flags is not None:
+            await self.flags.close()
 
 
 def _traffic_view(traffic: Traffic) -> dict[str, object]:

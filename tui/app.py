@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from rich.text import Text
 from textual import on, work
 from textual.app import App as TextualApp
 from textual.binding import Binding
@@ -13,15 +14,17 @@ from textual.theme import Theme
 
 from turnout.backend.config import Config
 from turnout.backend.errors import TurnoutError
-from turnout.backend.models import App
+from turnout.backend.models import App, Weights
 from turnout.backend.service import ReleaseService
 from turnout.themes import THEMES
 from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction, describe
 from turnout.tui.commands import AppsProvider
 from turnout.tui.messages import ActionFinished, AppsRefreshed, RefreshFailed
 from turnout.tui.preferences import load_theme, save_theme
+from turnout.tui.render import safe
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
+from turnout.tui.screens.flags import FlagsScreen
 from turnout.tui.screens.help import HelpScreen
 from turnout.tui.screens.overview import OverviewScreen
 from turnout.tui.screens.weight import WeightScreen
@@ -42,6 +45,8 @@ class TurnoutApp(TextualApp[int]):
         Binding("T", "next_theme", "Theme", show=False, id="theme"),
         *(Binding(a.key, f"release('{a.id}')", a.label, id=a.id) for a in RELEASE_ACTIONS),
         Binding("x", "fire_drill", "Fire drill", id="fire-drill"),
+        Binding("f", "flags", "Flags", id="flags"),
+        Binding("exclamation_mark", "panic", "Panic", id="panic"),
     ]
 
     apps: reactive[tuple[App, ...]] = reactive((), always_update=True)
@@ -112,8 +117,10 @@ class TurnoutApp(TextualApp[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what cannot be done here, rather than failing after a confirmation."""
-        if action in ("release", "fire_drill"):
-            if self.service.read_only or getattr(self.screen, "selected", None) is None:
+        if action in ("release", "fire_drill", "panic"):
+            if isinstance(self.screen, FlagsScreen):
+                return False  # app actions do not apply to a flag under the cursor
+            if self.service.read_only or not isinstance(getattr(self.screen, "selected", None), App):
                 return None
             if action == "fire_drill" and self.service.context != "demo":
                 return None
@@ -181,6 +188,37 @@ class TurnoutApp(TextualApp[int]):
         self.notify(f"{target.name}: {color} now failing. Roll back with b.",
                     title="Fire drill", severity="warning")
         self.refresh_apps()
+
+    def action_flags(self) -> None:
+        if not isinstance(self.screen, FlagsScreen):
+            self.push_screen(FlagsScreen())
+
+    @work(group="action", exit_on_error=False)
+    async def action_panic(self) -> None:
+        """Abort the rollout and kill the app's flags, after the app name is typed."""
+        target: App | None = getattr(self.screen, "selected", None)
+        if target is None:
+            return
+        linked = [f.key for f in await self.service.flags.list() if f.meta.app == target.name
+                  and f.on] if self.service.flags else []
+        t = target.traffic
+        request = ConfirmRequest(
+            title=f"PANIC: {target.namespace}/{target.name}",
+            lines=(Text(f"context {self.service.context}   namespace {target.namespace}"),
+                   Text(f"traffic: all to {t.live} (blue/green {t.weights.blue}/{t.weights.green}"
+                        f" → {Weights.all_to(t.live).blue}/{Weights.all_to(t.live).green})"),
+                   Text.assemble("flags turned off: ", safe(", ".join(linked) or "none"))),
+            confirm_label="Panic", type_to_confirm=target.name)
+        if not await self.push_screen_wait(ConfirmScreen(request)):
+            self.notify("Cancelled: nothing was changed.", title="Panic")
+            return
+        try:
+            _, killed = await self.service.panic(target.name, namespace=target.namespace)
+        except TurnoutError as err:
+            self.post_message(ActionFinished(str(err), ok=False, title=err.title))
+            return
+        self.post_message(ActionFinished(f"{target.name}: all traffic to {t.live}; flags off: "
+                                         f"{', '.join(killed) or 'none'}", ok=True, title="Panic"))
 
     def action_refresh(self) -> None:
         self.refresh_apps()

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from turnout.backend.flags.model import Flag
 from turnout.backend.models import App, AuditEntry, Color, Outcome, Pod, Slot, Traffic
 from turnout.backend.sanitize import inert
 
@@ -130,3 +131,14 @@ def activity_text(app: App, audit: Sequence[AuditEntry], now: datetime, limit: i
         out.append(f"\n{age(entry.at, now)} ago  ")
         out.append_text(safe(f"{entry.who}: {entry.action} {entry.reason}".rstrip()))
     return out
+
+
+def flag_row(flag: Flag, palette: Palette) -> tuple[Text, ...]:
+    """One flags-table row: state as icon and word, the split, stage, app, description."""
+    state = Text("● on", style=palette.get("flag-on", "")) if flag.on else \
+        Text("○ OFF", style=f"bold {palette.get('flag-off', '')}".strip())
+    split = " ".join(f"{inert(v)}={w}" for v, w in flag.rollout.items()) or f"→ {flag.default_variant}"
+    stage = f"{flag.plan.stage + 1}/{len(flag.plan.stages)}" if flag.plan else "-"
+    targeting = f"{len(flag.rules)} rules, {sum(len(u) for u in flag.targets.values())} users"
+    return (safe(flag.key), state, safe(split), Text(stage), safe(flag.meta.app),
+            Text(targeting), Text(str(flag.version)), safe(flag.description))

@@ -40,4 +40,11 @@ def connect(ctx: CliContext) -> ReleaseService:
     except ImportError:
         raise ConfigError("this build has no Kubernetes backend; try: turnout demo") from None
     service: ReleaseService = build_kube_service(ctx, existing)
+    if ctx.config.flags_url:
+        from turnout.backend.flags.console import FlagConsole
+        from turnout.backend.flags.urls import open_store
+
+        store = open_store(ctx.config.flags_url, ctx.gate_for(service.context),
+                           timeout=ctx.config.request_timeout)
+        service.flags = FlagConsole(store, by=service.identity)
     return service

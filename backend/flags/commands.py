@@ -38,8 +38,13 @@ class Ctx(Protocol):
 
 @contextlib.asynccontextmanager
 async def store_for(args: argparse.Namespace, ctx: Ctx) -> AsyncIterator[FlagStore]:
-    url = resolve_url(getattr(args, "flags_url", None), getattr(ctx.config, "flags_url", ""))
-    store = open_store(url, ctx.gate, timeout=float(getattr(ctx.config, "request_timeout", 5.0)))
+    if getattr(args, "demo", False):
+        from turnout.backend.demo.flags import demo_flag_store
+
+        store: FlagStore = demo_flag_store(ctx.gate)
+    else:
+        url = resolve_url(getattr(args, "flags_url", None), getattr(ctx.config, "flags_url", ""))
+        store = open_store(url, ctx.gate, timeout=float(getattr(ctx.config, "request_timeout", 5.0)))
     try:
         yield store
     finally:

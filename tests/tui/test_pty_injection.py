@@ -23,6 +23,10 @@ world = service.cluster.world
 slot = world.apps[("search", "search")].slots["green"]
 slot.pods[0].name = "evil\x1b]0;PWNED-TITLE\x07\x1b]52;c;UFdORUQ=\x07[@click=app.quit]-pod"
 slot.version = "2.8.0\u202eevil\x9b2J"
+import asyncio
+from turnout.backend.flags.model import Flag
+hostile_flag = Flag(key="evil-flag", description="desc\x1b]0;FLAG-TITLE\x07[@click=app.quit]\x1b[2J")
+asyncio.run(service.flags.store.put(hostile_flag, expected_version=None, by="t", reason=""))
 TurnoutApp(service, Config(), live=False).run()
 """
 
@@ -51,13 +55,16 @@ def test_escape_sequences_and_markup_stay_inert_on_a_real_terminal() -> None:
         os.write(master, b"\r")  # open the app under the cursor (payments)
         os.write(master, b"\x1b[B\r")  # down to search, open it
         written += _read_for(master, 4.0)
+        os.write(master, b"f")  # the flags screen, with the hostile description
+        written += _read_for(master, 3.0)
         assert proc.poll() is None, "the app exited: markup was executed as an action"
     finally:
         proc.kill()
         proc.wait(10)
         os.close(master)
     assert b"evil" in written, "the hostile pod never reached the screen: the test proves nothing"
-    assert b"PWNED-TITLE" not in written
+    assert b"PWNED-TITLE" not in written and b"FLAG-TITLE" not in written
+    assert b"desc" in written, "the hostile flag never reached the screen"
     assert b"UFdORUQ=" not in written  # OSC 52 clipboard payload
     assert b"\xe2\x80\xae" not in written  # U+202E right-to-left override
     assert b"@click=app.quit" in written, "the markup text should be shown literally"

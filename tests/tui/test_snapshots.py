@@ -34,3 +34,16 @@ class TestConfirm:
 
     def test_read_only_banner(self, snap_compare, make_app: Callable[..., TurnoutApp]) -> None:  # type: ignore[no-untyped-def]
         assert snap_compare(make_app(read_only=True), terminal_size=(120, 40))
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("size", SIZES)
+class TestFlags:
+    def test_flags(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]
+                   size: tuple[int, int], theme: str) -> None:
+        async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+
+        assert snap_compare(make_app(theme=theme), press=["f"], run_before=settle,
+                            terminal_size=size)

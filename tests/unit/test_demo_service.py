@@ -90,3 +90,21 @@ async def test_a_bad_version_crash_loops_after_deploy() -> None:
     green = (await service.app("checkout")).green
     assert green.version == "1.5.0-bad" and green.ready == 0
     assert max(p.restarts_5m for p in green.pods) >= 2
+
+
+async def test_panic_aborts_the_canary_and_kills_the_app_flags() -> None:
+    service = build_demo_service()
+    result, killed = await service.panic("checkout", reason="INC-7")
+    assert result.after.weights == Weights(blue=100, green=0)
+    assert killed == ("new-checkout",)  # dark-mode belongs to checkout but is already off
+    assert service.flags is not None
+    flags = {f.key: f.on for f in await service.flags.list()}
+    assert flags["new-checkout"] is False and flags["payments-3ds"] is True
+
+
+async def test_read_only_panic_changes_neither_traffic_nor_flags() -> None:
+    service = build_demo_service(gate=WriteGate(read_only=True, why="test"))
+    with pytest.raises(ReadOnly):
+        await service.panic("search")
+    assert service.flags is not None
+    assert all(f.on for f in await service.flags.list() if f.key != "dark-mode")

@@ -1,0 +1,67 @@
+"""Explain: a user key and attributes in, the variant, the reason and the bucket out."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from turnout.backend.errors import InvalidInput, TurnoutError
+from turnout.tui.render import safe
+
+
+def parse_attributes(text: str) -> dict[str, str]:
+    """`email=a@example.com country=NL` → a context dictionary."""
+    attrs: dict[str, str] = {}
+    for pair in text.split():
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise InvalidInput(f"{pair!r}: expected name=value")
+        attrs[name] = value
+    return attrs
+
+
+class ExplainScreen(ModalScreen[None]):
+    """Evaluate one flag for a user the operator types in."""
+
+    DEFAULT_CSS = """
+    ExplainScreen { align: center middle; }
+    ExplainScreen > Vertical { width: 76; max-width: 100%; height: auto;
+        border: thick $primary; background: $surface; padding: 1 2; }
+    ExplainScreen #answer { margin-top: 1; height: auto; }
+    """
+    BINDINGS = [Binding("escape", "dismiss", "Close", id="explain.close")]
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Explain {self.key}", markup=False)
+            yield Input(id="user", placeholder="user key, e.g. alice")
+            yield Input(id="attrs", placeholder="attributes, e.g. email=alice@example.com")
+            yield Static(id="answer")
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.evaluate()
+
+    @work(exclusive=True, exit_on_error=False)
+    async def evaluate(self) -> None:
+        answer = self.query_one("#answer", Static)
+        user = self.query_one("#user", Input).value.strip()
+        try:
+            context = {"targetingKey": user, **parse_attributes(self.query_one("#attrs", Input).value)}
+            result, bucket = await self.app.service.flags.explain(self.key, context)  # type: ignore[attr-defined]
+        except TurnoutError as err:
+            answer.update(Text.assemble(f"{err.title}: ", safe(str(err))))
+            return
+        answer.update(Text.assemble(
+            "variant  ", safe(str(result.variant)), "\nvalue    ", safe(repr(result.value)),
+            "\nreason   ", str(result.reason), "\nbucket   ", f"{bucket} of 0..99",
+            *(("\nerror    ", safe(result.error)) if result.error else ())))

@@ -1,0 +1,133 @@
+"""Feature flags: state, rollout stage and split, targeting; toggle, stage, explain."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from turnout.backend.errors import TurnoutError
+from turnout.backend.flags.model import Flag
+from turnout.tui.render import flag_row, safe
+from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
+from turnout.tui.screens.explain import ExplainScreen
+from turnout.tui.widgets.status_bar import StatusBar
+from turnout.tui.widgets.table_sync import sync_rows
+
+COLUMNS = (("FLAG", 16), ("STATE", 6), ("SPLIT", 24), ("STAGE", 5), ("APP", 10),
+           ("TARGETING", 17), ("VER", 4), ("DESCRIPTION", 30))
+
+
+class FlagsScreen(Screen[None]):
+    """Every flag of the configured store, refreshed after each change."""
+
+    AUTO_FOCUS = "#flags"
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="flags.back"),
+        Binding("space", "toggle", "On/off", id="flags.toggle"),
+        Binding("right_square_bracket", "stage(1)", "Next stage", id="flags.stage-next"),
+        Binding("left_square_bracket", "stage(-1)", "Prev stage", id="flags.stage-prev"),
+        Binding("e", "explain", "Explain", id="flags.explain"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flags: tuple[Flag, ...] = ()
+        self._shown: dict[str, tuple[Text, ...]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        table: DataTable[Text] = DataTable(id="flags", cursor_type="row", zebra_stripes=True)
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
+        yield table
+        yield Static(id="flag-problem")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @property
+    def selected(self) -> Flag | None:
+        """The flag under the cursor."""
+        table = self.query_one("#flags", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return next((f for f in self.flags if f.key == key), None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle", "stage") and (self.app.service.read_only  # type: ignore[attr-defined]
+                                              or self.selected is None):
+            return None
+        return True
+
+    @work(exclusive=True, group="flags", exit_on_error=False)
+    async def load(self) -> None:
+        """Read every flag; a store failure keeps the last list and says why."""
+        console = self.app.service.flags  # type: ignore[attr-defined]
+        problem = self.query_one("#flag-problem", Static)
+        if console is None:
+            problem.update("No flag store configured: set flags_url (or TURNOUT_FLAGS_URL).")
+            return
+        try:
+            self.flags = await console.list()
+        except TurnoutError as err:
+            problem.update(Text.assemble(f"{err.title}: ", safe(str(err)), " (showing the last list)"))
+            return
+        problem.update("")
+        palette = self.app.theme_variables
+        rows = {f.key: flag_row(f, palette) for f in self.flags}
+        self._shown = sync_rows(self.query_one("#flags", DataTable), rows, self._shown)
+
+    @work(group="flag-action", exit_on_error=False)
+    async def action_toggle(self) -> None:
+        flag = self.selected
+        if flag is None:
+            return
+        verb = "Turn ON" if not flag.on else "KILL (turn off)"
+        lines = (Text.assemble("flag     ", safe(flag.key), f"  (version {flag.version})"),
+                 Text.assemble("app      ", safe(flag.meta.app or "-")),
+                 Text(f"state    {'on' if flag.on else 'off'} → {'off' if flag.on else 'on'}"))
+        if await self.app.push_screen_wait(ConfirmScreen(ConfirmRequest(
+                title=f"{verb}: {flag.key}", lines=lines, confirm_label=verb))):
+            await self._write(lambda c: c.toggle(flag.key, not flag.on, reason="tui"), verb)
+
+    @work(group="flag-action", exit_on_error=False)
+    async def action_stage(self, step: int) -> None:
+        flag = self.selected
+        if flag is None or flag.plan is None:
+            self.notify("This flag has no staged plan.", severity="warning")
+            return
+        index = flag.plan.stage + step
+        if not 0 <= index < len(flag.plan.stages):
+            self.notify("No stage that way.", severity="warning")
+            return
+        lines = (Text.assemble("flag     ", safe(flag.key)),
+                 Text(f"rollout  {flag.rollout.get(flag.plan.variant, 0)}% → "
+                      f"{flag.plan.stages[index]}% of users get {flag.plan.variant}"))
+        if await self.app.push_screen_wait(ConfirmScreen(ConfirmRequest(
+                title=f"Stage {flag.key}", lines=lines, confirm_label="Move stage"))):
+            await self._write(lambda c: c.stage(flag.key, step, reason="tui"), "Stage")
+
+    async def _write(self, change, title: str) -> None:  # type: ignore[no-untyped-def]
+        try:
+            saved = await change(self.app.service.flags)  # type: ignore[attr-defined]
+        except TurnoutError as err:
+            self.notify(str(err), title=err.title, severity="error")
+        else:
+            self.notify(f"{saved.key}: {'on' if saved.on else 'OFF'}, version {saved.version}",
+                        title=title)
+        self.load()
+
+    def action_explain(self) -> None:
+        flag = self.selected
+        if flag is not None:
+            self.app.push_screen(ExplainScreen(flag.key))
+
+    @on(DataTable.RowSelected, "#flags")
+    def _selected(self) -> None:
+        self.action_explain()
