@@ -72,7 +72,7 @@ async def _turnout_figures() -> list[dict[str, Any]]:
 class _StockTable(TextualApp[None]):
     def compose(self) -> ComposeResult:
         table: DataTable[Text] = DataTable()
-        table.add_columns("POD", "STATUS", "READY", "RESTARTS 5m", "AGE")
+        table.add_columns("STATUS", "READY", "RST 5m", "AGE", "POD")
         yield table
 
 

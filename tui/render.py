@@ -86,16 +86,18 @@ def age(since: datetime | None, now: datetime) -> str:
 
 
 def pod_row(pod: Pod, now: datetime, palette: Palette) -> tuple[Text, ...]:
-    """One pod table row: name, status, ready, restarts in 5 minutes, age."""
+    """One pod table row: status, ready, restarts in 5 minutes, age, then the name.
+
+    The name comes last: in a narrow panel it is the column that may be cut.
+    """
     status = pod.waiting_reason or pod.phase
     bad = bool(pod.waiting_reason) and pod.waiting_reason != "ContainerCreating"
-    return (safe(pod.name),
-            Text(inert(status), style=palette.get("health-bad", "") if bad else ""),
+    return (Text(inert(status), style=palette.get("health-bad", "") if bad else ""),
             Text("✔ yes" if pod.ready else "✖ no",
                  style=palette.get("health-ok" if pod.ready else "health-bad", "")),
             Text(str(pod.restarts_5m),
                  style=palette.get("health-bad", "") if pod.restarts_5m > 3 else ""),
-            Text(age(pod.started_at, now)))
+            Text(age(pod.started_at, now)), safe(pod.name))
 
 
 def overview_row(app: App, palette: Palette) -> tuple[Text, ...]:

@@ -96,7 +96,7 @@ async def test_hostile_names_are_shown_as_text(make_app: Callable[..., TurnoutAp
     async with app.run_test(size=(120, 40)) as pilot:
         await _open_search(app, pilot)
         table = app.screen.query_one("#pods-green")
-        names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]  # type: ignore[attr-defined]
+        names = [str(table.get_row_at(i)[-1]) for i in range(table.row_count)]  # type: ignore[attr-defined]
         assert "x[@click=app.quit]" in names
         assert app.is_running
 

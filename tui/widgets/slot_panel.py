@@ -13,7 +13,7 @@ from turnout.backend.models import Color, Pod, Slot
 from turnout.tui.render import Palette, age, color_text, pod_row, ready_text, safe
 from turnout.tui.widgets.table_sync import sync_rows
 
-POD_COLUMNS = (("POD", 26), ("STATUS", 16), ("READY", 5), ("RESTARTS 5m", 11), ("AGE", 4))
+POD_COLUMNS = (("STATUS", 16), ("READY", 5), ("RST 5m", 6), ("AGE", 4), ("POD", 30))
 """Fixed widths: columns must not jump as pods come and go."""
 
 
