@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +29,10 @@ from turnout.tui.screens.flags import FlagsScreen
 from turnout.tui.screens.help import HelpScreen
 from turnout.tui.screens.overview import OverviewScreen
 from turnout.tui.screens.weight import WeightScreen
+
+RECONNECT_MIN = 0.5
+RECONNECT_MAX = 10.0
+"""Seconds between attempts to re-open the change stream, doubling up to this."""
 
 
 class TurnoutApp(TextualApp[int]):
@@ -59,6 +64,7 @@ class TurnoutApp(TextualApp[int]):
         self.service = service
         self.config = config
         self.live = live
+        self._stale_since = datetime.now()
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self._initial_theme(config)
@@ -98,9 +104,21 @@ class TurnoutApp(TextualApp[int]):
 
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def watch_changes(self) -> None:
-        """Follow the cluster's change stream; each change asks for a refresh."""
-        async for _ in self.service.changes():
-            self.refresh_apps()
+        """Follow the cluster's change stream; each change asks for a refresh.
+
+        A broken stream is retried with backoff for as long as the app runs: an API
+        server outage must never end the operator's session.
+        """
+        backoff = RECONNECT_MIN
+        while True:
+            try:
+                async for _ in self.service.changes():
+                    backoff = RECONNECT_MIN
+                    self.refresh_apps()
+            except TurnoutError as err:
+                self.post_message(RefreshFailed(str(err), err.title, reconnecting=True))
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, RECONNECT_MAX)
 
     @on(AppsRefreshed)
     def _apps_refreshed(self, message: AppsRefreshed) -> None:
@@ -109,9 +127,11 @@ class TurnoutApp(TextualApp[int]):
 
     @on(RefreshFailed)
     def _refresh_failed(self, message: RefreshFailed) -> None:
-        if not self.connection.startswith("stale"):
-            self.connection = f"stale since {datetime.now():%H:%M:%S} ({message.title})"
+        if self.connection.startswith("● live") or self.connection == "connecting":
+            self._stale_since = datetime.now()
             self.notify(message.error, title=message.title, severity="warning")
+        state = "reconnecting, stale since" if message.reconnecting else "stale since"
+        self.connection = f"{state} {self._stale_since:%H:%M:%S} ({message.title})"
 
     # --- actions ---------------------------------------------------------------
 

@@ -24,10 +24,11 @@ class AppsRefreshed(Message):
 class RefreshFailed(Message):
     """Reading the apps failed; the data on screen is now stale."""
 
-    def __init__(self, error: str, title: str) -> None:
+    def __init__(self, error: str, title: str, *, reconnecting: bool = False) -> None:
         super().__init__()
         self.error = error
         self.title = title
+        self.reconnecting = reconnecting
 
 
 class ActionFinished(Message):

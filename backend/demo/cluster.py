@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 from turnout.backend.demo.world import DemoWorld, SimApp, SimSlot
-from turnout.backend.errors import Conflict, InvalidInput, NotFound
+from turnout.backend.errors import Conflict, InvalidInput, NotFound, Unavailable
 from turnout.backend.gate import WriteGate
 from turnout.backend.models import App, Color, Slot, Traffic
 
@@ -25,6 +26,7 @@ class DemoCluster:
         self.tick_seconds = tick_seconds
         self._subscribers: set[asyncio.Queue[tuple[str, str]]] = set()
         self._clock: asyncio.Task[None] | None = None
+        self.outage_until = float("-inf")
 
     @property
     def context(self) -> str:
@@ -32,11 +34,26 @@ class DemoCluster:
 
     # --- reads ---------------------------------------------------------------
 
+    def _reachable(self) -> None:
+        """During an outage drill every call fails as an unreachable API server would."""
+        if time.monotonic() < self.outage_until:
+            raise Unavailable("demo API server unreachable (outage drill)")
+
+    def outage(self, seconds: float) -> None:
+        """Demo only: the API server is unreachable for the next `seconds` of wall time.
+
+        Wall time, not the world's clock: the world only ticks while someone watches,
+        and an outage is exactly when nobody can.
+        """
+        self.outage_until = time.monotonic() + seconds
+
     async def list_apps(self, namespace: str | None) -> tuple[App, ...]:
+        self._reachable()
         return tuple(self._record(app) for (ns, _), app in sorted(self.world.apps.items())
                      if namespace is None or ns == namespace)
 
     async def get_app(self, name: str, namespace: str | None) -> App:
+        self._reachable()
         return self._record(self._find(name, namespace))
 
     def _find(self, name: str, namespace: str | None) -> SimApp:
@@ -71,7 +88,9 @@ class DemoCluster:
             self._clock = asyncio.create_task(self._run_clock())
         try:
             while True:
-                yield await queue.get()
+                key = await queue.get()
+                self._reachable()
+                yield key
         finally:
             self._subscribers.discard(queue)
 
@@ -91,6 +110,7 @@ class DemoCluster:
     def _mutate(self, app: App, what: str, expected: str, actual: str, dry_run: bool) -> SimApp:
         """The choke point of every demo write: gate, then revision check."""
         self.gate.check(f"{what} on {app.namespace}/{app.name}")
+        self._reachable()
         sim = self._find(app.name, app.namespace)
         if expected != actual:
             raise Conflict(f"{app.namespace}/{app.name} changed by someone else "

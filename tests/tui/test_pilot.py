@@ -141,3 +141,21 @@ async def test_the_chosen_theme_persists(make_app: Callable[..., TurnoutApp]) ->
     again = make_app()
     async with again.run_test(size=(80, 24)):
         assert again.theme == chosen
+
+
+async def test_an_api_outage_shows_stale_then_recovers_without_exiting() -> None:
+    from turnout.backend.config import Config
+    from turnout.backend.demo import build_demo_service
+
+    service = build_demo_service(tick_seconds=0.05)
+    app = TurnoutApp(service, Config(refresh_seconds=0.1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.connection.startswith("● live"):
+            await pilot.pause(0.05)
+        service.cluster.outage(1.0)  # type: ignore[attr-defined]
+        while "stale since" not in app.connection:
+            await pilot.pause(0.05)
+        assert "Unavailable" in app.connection and app.is_running
+        while not app.connection.startswith("● live"):
+            await pilot.pause(0.05)
+        assert app.is_running
