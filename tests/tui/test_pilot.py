@@ -159,3 +159,36 @@ async def test_an_api_outage_shows_stale_then_recovers_without_exiting() -> None
         while not app.connection.startswith("● live"):
             await pilot.pause(0.05)
         assert app.is_running
+
+
+async def test_help_lists_the_active_keys(make_app: Callable[..., TurnoutApp]) -> None:
+    from textual.widgets import Markdown
+
+    from turnout.tui.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.query_one(Markdown).source
+        assert "Rollback" in text and "Flags" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_user_keymap_rebinds_an_action() -> None:
+    from turnout.backend.config import Config
+    from turnout.backend.demo import build_demo_service
+
+    app = TurnoutApp(build_demo_service(tick_seconds=10_000), Config(keymap={"rollback": "ctrl+r"}),
+                     live=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_search(app, pilot)
+        await pilot.press("b")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
