@@ -1,4 +1,4 @@
-"""`turnout lock APP` / `turnout unlock APP`: the release lock, Kubernetes only.
+"""`turnout lock|unlock|resume APP`: the release lock and the intent journal (Kubernetes).
 
 Wire with `kube_cmd.register(sub, parents=[common])` in `parser.build_parser`,
 where `common` is the global-options parent (so -n, --context... work here too).
@@ -47,6 +47,25 @@ async def unlock(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+async def resume(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Converge an interrupted operation to its target (with --back: to where it started)."""
+    ctx.confirm(f"{'undo' if args.back else 'finish'} the interrupted operation on {args.app}")
+    service = ctx.service()
+    try:
+        cluster = service.cluster
+        if not hasattr(cluster, "resume"):
+            raise InvalidInput("resume works on a Kubernetes cluster")
+        after = await cluster.resume(args.app, ctx.namespace, back=args.back)
+    finally:
+        await service.close()
+    if after is None:
+        ctx.out.write(f"{inert(args.app)}: no unfinished operation (nothing to do)\n")
+    else:
+        ctx.out.write(f"{inert(args.app)}: converged: live {after.live}, blue/green "
+                      f"{after.weights.blue}/{after.weights.green}\n")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
              parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     """Add `lock` and `unlock` to the top-level parser."""
@@ -58,3 +77,9 @@ def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
                          "operator's lock (asks first; --yes in scripts)")
         cmd.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
         cmd.set_defaults(func=func, write=True)
+    cmd = subparsers.add_parser("resume", parents=list(parents), help="finish an interrupted "
+                                "operation (--back: undo it)")
+    cmd.add_argument("app", help="app name")
+    cmd.add_argument("--back", action="store_true", help="return to the state before it")
+    cmd.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    cmd.set_defaults(func=resume, write=True)

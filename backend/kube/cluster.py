@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from turnout.backend.kube.diff import differences
 from turnout.backend.kube.discover import Objects, discover, slot_record
 from turnout.backend.kube.http import KubeHttp, decode
 from turnout.backend.kube.informer import Informer
+from turnout.backend.kube.journal import Entry, Journal
 from turnout.backend.kube.lock import acquire, check_unlocked, release
 from turnout.backend.kube.record import Recorder
 from turnout.backend.kube.resources import list_objects
@@ -107,16 +108,21 @@ class KubeCluster:
         return fresh, objects
 
     async def _apply(self, app: App, writes: list[Write], dry_run: bool,
-                     content_type: str = MERGE) -> list[bytes]:
+                     content_type: str = MERGE,
+                     on_step: Callable[[int], Awaitable[None]] | None = None) -> list[bytes]:
         """Send the writes in order; a 409 re-reads and reports what changed."""
         bodies = []
         await test_pause("before-write")
         for done, write in enumerate(writes):
+            if done:
+                await test_pause("between-writes")
             try:
                 bodies.append(await self.http.write("PATCH", write.path, write.patch,
                                                     content_type=content_type, dry_run=dry_run))
             except Conflict as err:
                 raise await self._conflict(app, write, done, len(writes)) from err
+            if on_step is not None:
+                await on_step(done + 1)
         return bodies
 
     async def _conflict(self, app: App, write: Write, done: int, total: int) -> Conflict:
@@ -131,19 +137,54 @@ class KubeCluster:
 
     async def write_traffic(self, app: App, target: Traffic, *, dry_run: bool) -> Traffic:
         fresh, objects = await self._fresh(app)
-        routing = TrafficObjects(services={s.metadata.name: s for s in objects.services},
-                                 ingresses=list(objects.ingresses), routes=list(objects.routes))
-        writes = traffic_writes(app.name, routing, fresh.traffic, target, self.conventions)
-        await self._apply(app, writes, dry_run)
-        if writes and not dry_run:
-            await self.recorder.event(app, "TurnoutTraffic", f"traffic live {fresh.traffic.live} "
-                                      f"-> {target.live}, blue/green {fresh.traffic.weights.blue}/"
-                                      f"{fresh.traffic.weights.green} -> {target.weights.blue}/"
-                                      f"{target.weights.green}", self.clock())
+        writes = await self._converge(fresh, objects, target, dry_run)
         if dry_run:
             return Traffic(live=target.live, weights=target.weights, router=fresh.traffic.router,
                            plan=fresh.traffic.plan, revision=fresh.traffic.revision)
+        if writes:
+            await self._traffic_event(fresh.traffic, target, fresh)
         return (await self.get_app(app.name, app.namespace)).traffic
+
+    async def _converge(self, app: App, objects: Objects, target: Traffic, dry_run: bool,
+                        resuming: Entry | None = None) -> list[Write]:
+        """Write what differs from `target`, journaled when more than one object changes."""
+        routing = TrafficObjects(services={s.metadata.name: s for s in objects.services},
+                                 ingresses=list(objects.ingresses), routes=list(objects.routes))
+        writes = traffic_writes(app.name, routing, target, self.conventions)
+        steps = [f"{w.kind}/{w.name}" for w in writes]
+        journal = Journal(self.http, app, self.conventions)
+        journaled = not dry_run and (len(writes) > 1 or resuming is not None)
+        if journaled and resuming is not None:
+            await journal.resume(resuming, steps)
+        elif journaled:
+            await journal.begin("traffic", await self.recorder.identity(), self.clock(),
+                                app.traffic, target, steps)
+        await self._apply(app, writes, dry_run, on_step=journal.advance if journaled else None)
+        if journaled:
+            await journal.finish()
+        return writes
+
+    async def _traffic_event(self, before: Traffic, after: Traffic, app: App) -> None:
+        b, a = before.weights, after.weights
+        await self.recorder.event(app, "TurnoutTraffic", f"traffic live {before.live} -> "
+                                  f"{after.live}, blue/green {b.blue}/{b.green} -> "
+                                  f"{a.blue}/{a.green}", self.clock())
+
+    async def resume(self, name: str, namespace: str | None, *,
+                     back: bool = False) -> Traffic | None:
+        """Finish an interrupted operation (or with `back` undo it); None when there is none."""
+        found = await self.get_app(name, namespace)
+        selector = f"{self.conventions.app_label}={name}"
+        objects = await list_objects(self.http, found.namespace, selector)
+        app = next(a for a in self._discover(objects) if a.name == name)
+        check_unlocked(app.lock_holder, name)
+        entry = await Journal(self.http, app, self.conventions).read()
+        if entry is None:
+            return None
+        goal = (entry.before if back else entry.target).traffic(app.traffic)
+        await self._converge(app, objects, goal, False, resuming=entry)
+        await self._traffic_event(app.traffic, goal, app)
+        return (await self.get_app(name, app.namespace)).traffic
 
     async def _slot_write(self, app: App, color: Color, dry_run: bool,
                           spec_for: Callable[[wire.Deployment], dict[str, Any]],

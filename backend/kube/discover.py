@@ -18,6 +18,7 @@ from turnout.backend.config import Conventions
 from turnout.backend.errors import InvalidInput
 from turnout.backend.kube import wire
 from turnout.backend.kube.health import RestartSample, pod_record
+from turnout.backend.kube.journal import operation_of
 from turnout.backend.kube.lock import lock_holder
 from turnout.backend.kube.routing import TrafficObjects, color_of, read_traffic
 from turnout.backend.models import COLORS, App, Color, Pod, Slot
@@ -35,6 +36,7 @@ class Objects:
     ingresses: Sequence[wire.Ingress] = ()
     routes: Sequence[wire.HTTPRoute] = ()
     leases: Sequence[wire.Lease] = ()
+    journals: Sequence[wire.ConfigMap] = ()
 
 
 def version_of(deployment: wire.Deployment) -> str:
@@ -109,5 +111,6 @@ def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
                  for c in COLORS}
         apps.append(App(name=name, namespace=ns, context=context, blue=slots["blue"],
                         green=slots["green"], traffic=traffic,
-                        lock_holder=lock_holder(objects.leases, ns, name, conv, now)))
+                        lock_holder=lock_holder(objects.leases, ns, name, conv, now),
+                        operation=operation_of(objects.journals, ns, name)))
     return tuple(apps)

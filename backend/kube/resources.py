@@ -40,8 +40,8 @@ class Resource:
         return wire.KubeList[self.item]  # type: ignore[name-defined]
 
 
-LOCK_SELECTOR = "app.kubernetes.io/managed-by=turnout"
-"""Label on the Leases that are Turnout's release locks."""
+MANAGED_SELECTOR = "app.kubernetes.io/managed-by=turnout"
+"""Label on the objects Turnout itself manages: release-lock Leases, journal ConfigMaps."""
 
 RESOURCES = (
     Resource("deployments", "/apis/apps/v1", "deployments", wire.Deployment, by_app=True),
@@ -51,7 +51,9 @@ RESOURCES = (
     Resource("routes", "/apis/gateway.networking.k8s.io/v1", "httproutes", wire.HTTPRoute,
              by_app=False, optional=True),
     Resource("leases", "/apis/coordination.k8s.io/v1", "leases", wire.Lease, by_app=False,
-             selector=LOCK_SELECTOR),
+             selector=MANAGED_SELECTOR),
+    Resource("journals", "/api/v1", "configmaps", wire.ConfigMap, by_app=False,
+             selector=MANAGED_SELECTOR),
 )
 
 

@@ -71,7 +71,7 @@ def canary_ingress(app: str, objs: TrafficObjects) -> wire.Ingress | None:
     return None
 
 
-def refcolor_of(name: str, objs: TrafficObjects, conv: Conventions) -> Color | None:
+def ref_color(name: str, objs: TrafficObjects, conv: Conventions) -> Color | None:
     """The color a backendRef's Service selects, else the one its name ends with."""
     service = objs.services.get(name)
     found = color_of(service.spec.selector, conv) if service else None
@@ -96,7 +96,7 @@ def route_weights(route: wire.HTTPRoute, live: Color, objs: TrafficObjects,
     """Per-color percent from relative backendRef weights (default weight 1)."""
     totals = dict.fromkeys(COLORS, 0)
     for ref in _route_refs(route):
-        color = refcolor_of(str(ref.get("name", "")), objs, conv)
+        color = ref_color(str(ref.get("name", "")), objs, conv)
         if color:
             totals[color] += int(ref.get("weight", 1))
     total = sum(totals.values())
@@ -186,21 +186,25 @@ def _reweighted(rule: dict[str, Any], weights: Weights, objs: TrafficObjects,
     """The rule with each colored backendRef's weight set; other refs untouched."""
     refs = []
     for ref in rule.get("backendRefs") or []:
-        color = refcolor_of(str(ref.get("name", "")), objs, conv)
+        color = ref_color(str(ref.get("name", "")), objs, conv)
         refs.append({**ref, "weight": weights.of(color)} if color else ref)
     return {**rule, "backendRefs": refs} if "backendRefs" in rule else rule
 
 
-def traffic_writes(app: str, objs: TrafficObjects, current: Traffic, target: Traffic,
+def traffic_writes(app: str, objs: TrafficObjects, target: Traffic,
                    conv: Conventions) -> list[Write]:
-    """The ordered conditional writes that turn `current` into `target`."""
-    switching = target.live != current.live
+    """The ordered conditional writes that bring the objects to `target`.
+
+    Each object is compared with the target rather than with a traffic summary, so
+    the same call converges from any half-applied state (resume after a crash).
+    """
     writes: list[Write] = []
-    if switching:
-        writes.append(_service_write(objs.services[app], target.live, conv))
+    live = objs.services[app]
+    if color_of(live.spec.selector, conv) != target.live:
+        writes.append(_service_write(live, target.live, conv))
     router = _router_write(app, objs, target, conv)
     writes += [router] if router else []
     preview = objs.services.get(f"{app}-preview")
-    if switching and preview is not None:
+    if preview is not None and color_of(preview.spec.selector, conv) != other(target.live):
         writes.append(_service_write(preview, other(target.live), conv))
     return writes

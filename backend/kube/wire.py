@@ -261,3 +261,10 @@ class Lease(Wire, frozen=True):
 
     metadata: Meta = Meta()
     spec: LeaseSpec = LeaseSpec()
+
+
+class ConfigMap(Wire, frozen=True):
+    """v1 ConfigMap: holds an app's intent journal."""
+
+    metadata: Meta = Meta()
+    data: dict[str, str] = {}
