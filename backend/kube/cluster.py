@@ -19,6 +19,7 @@ from typing import Any
 from turnout.backend.config import Conventions
 from turnout.backend.errors import Conflict, InvalidInput, NotFound
 from turnout.backend.kube import wire
+from turnout.backend.kube.access import require
 from turnout.backend.kube.diff import differences
 from turnout.backend.kube.discover import Objects, discover, slot_record
 from turnout.backend.kube.http import KubeHttp, decode
@@ -154,6 +155,10 @@ class KubeCluster:
         steps = [f"{w.kind}/{w.name}" for w in writes]
         journal = Journal(self.http, app, self.conventions)
         journaled = not dry_run and (len(writes) > 1 or resuming is not None)
+        needs = {("patch", w.kind) for w in writes}
+        needs |= {(v, "configmap") for v in ("create", "update", "delete")} if journaled else set()
+        if needs and not dry_run:  # a dry run shows RBAC errors from the server itself
+            await require(self.http, app.namespace, needs)
         if journaled and resuming is not None:
             await journal.resume(resuming, steps)
         elif journaled:
@@ -198,6 +203,8 @@ class KubeCluster:
         meta = {"resourceVersion": deployment.metadata.resource_version, **spec.pop("metadata", {})}
         write = Write("deployment", app.namespace, deployment.metadata.name,
                       {"metadata": meta, **spec})
+        if not dry_run:
+            await require(self.http, app.namespace, {("patch", "deployment")})
         body = (await self._apply(app, [write], dry_run, content_type))[0]
         updated = decode(body, wire.Deployment, f"patch {write.path}")
         record = slot_record(color, updated, fresh.slot(color).pods)

@@ -125,3 +125,15 @@ def test_writes_without_yes_in_a_script_are_refused(lab: Lab, lab_namespace: str
     before: dict[str, Any] = versions(lab, lab_namespace)
     assert turnout(lab, "-n", lab_namespace, "weight", "shop", "40").code == 2
     assert versions(lab, lab_namespace) == before
+
+
+def test_rbac_preflight_names_what_is_not_allowed_before_writing(lab: Lab,
+                                                                 lab_namespace: str) -> None:
+    seed_app(lab, lab_namespace, "shop", "nginx")
+    before = versions(lab, lab_namespace)
+    run = turnout(lab, "--context", "lab-readonly", "-n", lab_namespace, "promote", "shop",
+                  "--full", "--yes")
+    assert run.code == 6, run.err
+    assert "RBAC preflight" in run.err and "may not patch services" in run.err
+    assert "may not create configmaps" in run.err
+    assert versions(lab, lab_namespace) == before

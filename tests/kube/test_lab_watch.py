@@ -39,8 +39,8 @@ async def until(cluster: KubeCluster, changes: AsyncIterator[tuple[str, str]],
     """Wait for a change after which the cached app passes `check`; return when (monotonic)."""
     async with asyncio.timeout(timeout):
         async for namespace, name in changes:
-            cached = name == "shop" and cluster.informer.serves(namespace)
-            if cached and check(await cluster.get_app(name, namespace)):
+            # get_app reads the cache when it is in sync, else lists: either way, current.
+            if name == "shop" and check(await cluster.get_app(name, namespace)):
                 return time.monotonic()
     raise AssertionError("changes() ended")
 
@@ -134,6 +134,7 @@ async def test_watch_survives_a_dropped_connection(lab: Lab, lab_namespace: str)
             await asyncio.sleep(1.0)
             await proxy.resume()
             await until(cluster, changes, lambda a: a.traffic.canary_weight == 60)
+            await cluster.informer.wait_synced(10)
             assert await follows(lab, cluster, changes, lab_namespace, 70) < 1.0
         finally:
             await cluster.close()
