@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     image.add_argument("color", choices=("blue", "green"))
     image.add_argument("image")
     app_cmd("fire-drill", commands.fire_drill, "demo only: make the new color fail")
-    _register_plugins(sub)
+    _register_plugins(sub, common)
     return parser
 
 
@@ -95,8 +95,13 @@ def _with_app(cmd: argparse.ArgumentParser) -> argparse.ArgumentParser:
     return cmd
 
 
-def _register_plugins(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _register_plugins(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+                      common: argparse.ArgumentParser) -> None:
     """Command groups that live beside their backend package (flags, guard, ...)."""
+    from turnout.backend.cli import kube_cmd, release_cmd
+
+    kube_cmd.register(sub, parents=[common])
+    release_cmd.register(sub, parents=[common])  # last: it wraps abort, promote and resume
     try:
         from turnout.backend.cli import flags_cmd
     except ImportError:

@@ -27,6 +27,14 @@ class DemoCluster:
         self._subscribers: set[asyncio.Queue[tuple[str, str]]] = set()
         self._clock: asyncio.Task[None] | None = None
         self.outage_until = float("-inf")
+        self.documents: dict[tuple[str, str], tuple[int, bytes]] = {}
+        """Named documents ((namespace, name) -> (revision, bytes)) other packages keep
+        beside an app, as ConfigMaps would hold them in a real cluster (release flows, history)."""
+
+    @property
+    def ticking(self) -> bool:
+        """Whether the world's clock runs on its own (someone watches the change stream)."""
+        return self._clock is not None and not self._clock.done()
 
     @property
     def context(self) -> str:

@@ -1,0 +1,265 @@
+"""`turnout deploy|history|dora`, and the release flow's side of `abort`, `promote`, `resume`.
+
+`register(sub)` adds the three commands and wraps the existing `abort`,
+`promote` and `resume`: when the app has a deploy in flight they steer it (see
+docs/release.md), otherwise the command they wrap runs unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+
+from turnout.backend.cli import parser as cli_parser
+from turnout.backend.cli.commands import Command
+from turnout.backend.cli.context import CliContext
+from turnout.backend.cli.output import write_data, write_table
+from turnout.backend.errors import InvalidInput
+from turnout.backend.models import Verdict
+from turnout.backend.release import (
+    EXIT_CODES,
+    DeployConsole,
+    DeployRequest,
+    Flow,
+    Release,
+    dora,
+    flow_view,
+    format_duration,
+    parse_duration,
+    release_line,
+    release_view,
+)
+from turnout.backend.release.model import Strategy
+from turnout.backend.release.stages import Say
+from turnout.backend.sanitize import inert
+
+
+def _progress(ctx: CliContext) -> Say:
+    """Progress lines on stderr, so stdout keeps only the result (a table or JSON)."""
+    def say(flow: Flow, message: str) -> None:
+        ctx.err.write(f"turnout: {inert(flow.app)}: {inert(message, single_line=True)}\n")
+        ctx.err.flush()
+    return say
+
+
+def _console(ctx: CliContext) -> DeployConsole:
+    return DeployConsole(ctx.service(), say=_progress(ctx))
+
+
+def _commit_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        stamp = (datetime.fromtimestamp(float(text), UTC) if text.replace(".", "", 1).isdigit()
+                 else datetime.fromisoformat(text))
+    except ValueError:
+        raise InvalidInput(f"--commit-time {text!r}: expected ISO 8601 or unix seconds") from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def deploy_request(args: argparse.Namespace, namespace: str | None) -> DeployRequest:
+    """The request the options describe (durations parsed, --pause manual understood)."""
+    manual = args.pause.strip().lower() == "manual"
+    strategy: Strategy = args.strategy
+    steps = tuple(int(s) for s in args.steps.split(",") if s.strip()) if args.steps else ()
+    return DeployRequest(
+        app=args.app, image=args.image, namespace=namespace, strategy=strategy, steps=steps,
+        pause=0.0 if manual else parse_duration(args.pause), manual=manual,
+        analysis=parse_duration(args.analysis),
+        monitor=parse_duration(args.monitor) if args.monitor else None,
+        deadline=parse_duration(args.progress_deadline), interval=parse_duration(args.interval),
+        scale_down_to=args.scale_down_to, commit_time=_commit_time(args.commit_time),
+        reason=args.reason)
+
+
+def _write_release(ctx: CliContext, release: Release) -> None:
+    if ctx.output in ("json", "yaml"):
+        write_data({**release_view(release), "exit_code": EXIT_CODES[release.outcome]},
+                   ctx.output, ctx.out)
+    else:
+        ctx.out.write(inert(release_line(release), single_line=True) + "\n")
+
+
+async def deploy(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Run the whole flow; the exit code says promoted (0), rolled back, aborted or failed."""
+    try:
+        request = deploy_request(args, ctx.namespace)
+    except ValueError:
+        raise InvalidInput(f"--steps {args.steps!r}: expected percents like 10,50,100") from None
+    ctx.confirm(f"deploy {request.image} to {request.app} ({request.strategy})")
+    console = _console(ctx)
+    try:
+        release = await console.deploy(request)
+    finally:
+        await console.service.close()
+    _write_release(ctx, release)
+    return EXIT_CODES[release.outcome]
+
+
+HISTORY_COLUMNS = ("FINISHED", "VERSION", "STRATEGY", "OUTCOME", "TOOK", "BY", "REASON")
+
+
+def _history_row(release: Release) -> list[str]:
+    took = format_duration((release.finished_at - release.started_at).total_seconds())
+    return [release.finished_at.strftime("%Y-%m-%d %H:%M"), release.version, release.strategy,
+            release.outcome, took, release.by, release.reason or "-"]
+
+
+async def history(args: argparse.Namespace, ctx: CliContext) -> int:
+    """The app's recorded releases, newest first, and the deploy in flight if any."""
+    console = _console(ctx)
+    try:
+        releases = await console.history(ctx.namespace, args.app)
+        flow = await console.flow(args.app, ctx.namespace)
+        now = console.service.clock()
+    finally:
+        await console.service.close()
+    newest = list(reversed(releases))[: args.limit or None]
+    if ctx.output in ("json", "yaml"):
+        write_data({"app": args.app, "in_progress": flow_view(flow, now) if flow else None,
+                    "releases": [release_view(r) for r in newest]}, ctx.output, ctx.out)
+        return 0
+    if flow is not None:
+        ctx.out.write(f"in progress: {inert(flow.version)} step {flow.at + 1}/{len(flow.stages)} "
+                      f"{flow.stage.describe() if flow.stage else flow.status} ({flow.status})\n")
+    write_table(ctx.out, HISTORY_COLUMNS, [_history_row(r) for r in newest])
+    return 0
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+async def dora_cmd(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Delivery figures over the window, from the recorded history."""
+    since = parse_duration(args.since)
+    console = _console(ctx)
+    try:
+        releases = await console.history(ctx.namespace, args.app)
+        until = console.service.clock()
+    finally:
+        await console.service.close()
+    figures = dora(releases, since=until - timedelta(seconds=since), until=until, app=args.app,
+                   namespace=ctx.namespace)
+    if ctx.output in ("json", "yaml"):
+        write_data(msgspec.to_builtins(figures), ctx.output, ctx.out)
+        return 0
+    rows = [["deployment frequency", f"{figures.deployment_frequency_per_day:.2f}/day"],
+            ["lead time (median)", format_duration(figures.lead_time.median)],
+            ["change failure rate", _percent(figures.change_failure_rate)],
+            ["time to restore (median)", format_duration(figures.time_to_restore.median)],
+            ["rollback time (median)", format_duration(figures.rollback_time.median)],
+            ["success rate", _percent(figures.success_rate)],
+            ["releases", " ".join(f"{k} {v}" for k, v in figures.outcomes.items())]]
+    ctx.out.write(f"{inert(args.app or 'all apps')}, last {inert(args.since)}\n")
+    write_table(ctx.out, ("FIGURE", "VALUE"), rows)
+    return 0
+
+
+def _verdict_text(verdicts: Sequence[Verdict]) -> str:
+    return "; ".join(f"{v.signal} {v.outcome}" for v in verdicts) or "no verdicts yet"
+
+
+def flow_aware(verb: str, fallback: Command) -> Command:
+    """`verb` steering a deploy in flight; `fallback` when the app has none."""
+    async def command(args: argparse.Namespace, ctx: CliContext) -> int:
+        console = _console(ctx)
+        try:
+            flow = await console.flow(args.app, ctx.namespace)
+            if flow is not None:
+                return await STEER[verb](args, ctx, console, flow)
+        finally:
+            await console.service.close()
+        return await fallback(args, ctx)
+    command.__doc__ = f"`{verb}` for a deploy in flight, else the plain command."
+    return command
+
+
+async def _abort(args: argparse.Namespace, ctx: CliContext, console: DeployConsole,
+                 flow: Flow) -> int:
+    ctx.confirm(f"abort the deploy of {flow.version} to {args.app} and restore {flow.old}")
+    release = await console.abort(args.app, ctx.namespace)
+    if release is None:
+        ctx.out.write(f"{inert(args.app)}: the deploy ended meanwhile\n")
+        return 0
+    _write_release(ctx, release)
+    return 0 if release.outcome in ("aborted", "rolled-back") else EXIT_CODES[release.outcome]
+
+
+async def _promote(args: argparse.Namespace, ctx: CliContext, console: DeployConsole,
+                   flow: Flow) -> int:
+    if getattr(args, "full", False):
+        raise InvalidInput(f"a deploy of {args.app} is in flight: `turnout promote {args.app}` "
+                           f"ends its pause; `turnout abort {args.app}` stops it")
+    ctx.confirm(f"end the pause of the deploy of {flow.version} to {args.app}")
+    asked = await console.promote(args.app, ctx.namespace)
+    where = flow.stage.describe() if flow.stage else flow.status
+    ctx.out.write(f"{inert(args.app)}: pause at {where} ended ({_verdict_text(flow.verdicts)})\n")
+    from turnout.backend.release.journal import driver_alive
+
+    if asked is not None and not driver_alive(asked, console.service.clock()):
+        ctx.out.write(f"no process is driving it: turnout resume {inert(args.app)}\n")
+    return 0
+
+
+async def _resume(args: argparse.Namespace, ctx: CliContext, console: DeployConsole,
+                  flow: Flow) -> int:
+    if getattr(args, "back", False):
+        raise InvalidInput(f"--back undoes a traffic change; to stop the deploy of {args.app}: "
+                           f"turnout abort {args.app}")
+    ctx.confirm(f"continue the deploy of {flow.version} to {args.app}")
+    release = await console.resume(args.app, ctx.namespace)
+    if release is None:
+        ctx.out.write(f"{inert(args.app)}: the deploy ended meanwhile\n")
+        return 0
+    _write_release(ctx, release)
+    return EXIT_CODES[release.outcome]
+
+
+STEER = {"abort": _abort, "promote": _promote, "resume": _resume}
+
+
+def _deploy_parser(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("app", help="app name")
+    cmd.add_argument("--image", required=True, help="image to deploy, e.g. registry/app:1.5.0")
+    cmd.add_argument("--strategy", choices=("instant", "canary"), default="canary")
+    cmd.add_argument("--steps", help="canary weights ending at 100 (default: the app's plan, "
+                     "else 10,50,100)")
+    cmd.add_argument("--pause", default="0", metavar="DURATION|manual",
+                     help="after each canary step (manual: until `turnout promote APP`)")
+    cmd.add_argument("--analysis", default="60s", metavar="DURATION",
+                     help="passing verdicts needed at each step")
+    cmd.add_argument("--monitor", metavar="DURATION", help="after promotion (default: --analysis)")
+    cmd.add_argument("--progress-deadline", default="5m", metavar="DURATION",
+                     help="time for the new color to become ready")
+    cmd.add_argument("--interval", default="2s", metavar="DURATION", help="between measurements")
+    cmd.add_argument("--scale-down-to", type=int, default=1, metavar="N",
+                     help="replicas the old color keeps after promotion")
+    cmd.add_argument("--commit-time", metavar="TIME", help="commit time (ISO 8601 or unix "
+                     "seconds), for lead time")
+
+
+def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+             parents: Sequence[argparse.ArgumentParser] | None = None) -> None:
+    """Add deploy, history and dora; make abort, promote and resume flow-aware."""
+    common = list(parents) if parents is not None else [cli_parser._globals()]
+    writes = [*common, cli_parser._writes()]
+    cmd = subparsers.add_parser("deploy", parents=writes, help="deploy an image: idle color, "
+                                "checks, canary or switch, monitor, scale down")
+    _deploy_parser(cmd)
+    cmd.set_defaults(func=deploy, write=True)
+    cmd = subparsers.add_parser("history", parents=common, help="an app's release history")
+    cmd.add_argument("app", help="app name")
+    cmd.add_argument("--limit", type=int, default=20, help="newest N releases (0: all)")
+    cmd.set_defaults(func=history, write=False)
+    cmd = subparsers.add_parser("dora", parents=common, help="delivery figures from the history")
+    cmd.add_argument("app", nargs="?", help="one app (default: every app)")
+    cmd.add_argument("--since", default="30d", metavar="DURATION", help="window, e.g. 7d, 30d")
+    cmd.set_defaults(func=dora_cmd, write=False)
+    for verb in STEER:
+        existing = subparsers.choices.get(verb)
+        if existing is not None:
+            existing.set_defaults(func=flow_aware(verb, existing.get_default("func")))
