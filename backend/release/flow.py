@@ -46,7 +46,7 @@ class Driver:
         self.service = service
         self.port = port
         self.say = say
-        self.journal = FlowJournal(port, service.clock, me or driver_id())
+        self.journal = FlowJournal(port, service.clock, me or driver_id(), renew=self._renew)
         self.stages = Stages(service, port, Analysis(service, triggers), self.journal, sleep, say)
 
     async def run(self, flow: Flow) -> Release:
@@ -61,6 +61,9 @@ class Driver:
                 raise RestoreIncomplete(f"{flow.app}: restoring {flow.old} failed: {err}; the deploy "
                                         f"record is kept: run `turnout resume {flow.app}`") from err
         return await self._finish(flow)
+
+    async def _renew(self, flow: Flow) -> None:
+        await self.port.acquire(await self.service.cluster.get_app(flow.app, flow.namespace))
 
     async def _step(self, flow: Flow) -> Flow:
         stage = flow.stage

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 import msgspec
@@ -25,6 +25,8 @@ HEARTBEAT = timedelta(seconds=5)
 """How often a driver that is waiting re-saves its record to show it is alive."""
 STALE = timedelta(seconds=30)
 """A record not saved for this long belongs to a driver presumed dead."""
+RENEW = timedelta(minutes=5)
+"""How often a driver holding the release lock renews it (the lock lasts 15 minutes)."""
 
 
 class Superseded(Conflict):
@@ -70,10 +72,14 @@ def merged(local: Flow, remote: Flow) -> Flow:
 class FlowJournal:
     """Saves one driver's flow and brings in what other processes asked for."""
 
-    def __init__(self, port: ReleasePort, clock: Callable[[], datetime], me: str) -> None:
+    def __init__(self, port: ReleasePort, clock: Callable[[], datetime], me: str,
+                 renew: Callable[[Flow], Awaitable[None]] | None = None) -> None:
         self.port = port
         self.clock = clock
         self.me = me
+        self.renew = renew
+        """Renews the release lock of a flow that holds it (a long manual pause outlasts it)."""
+        self.renewed = clock()
         self.latest: Flow | None = None
         """The flow as last saved or read: what a failure restores from."""
 
@@ -95,6 +101,9 @@ class FlowJournal:
             raise AbortRequested(flow)
         if self.clock() - flow.heartbeat >= HEARTBEAT:
             flow = await self.save(flow)
+        if flow.locked and self.renew is not None and self.clock() - self.renewed >= RENEW:
+            await self.renew(flow)
+            self.renewed = self.clock()
         return flow
 
     async def _remote(self, flow: Flow) -> Flow:

@@ -71,3 +71,19 @@ async def test_a_dead_pid_here_or_a_stale_heartbeat_means_the_driver_died(demo: 
     elsewhere = a_flow(demo, "ci@build-host-7:1")
     assert driver_alive(elsewhere, now + timedelta(seconds=10))
     assert not driver_alive(elsewhere, now + timedelta(seconds=31))
+
+
+async def test_a_driver_holding_the_lock_renews_it_while_it_waits(demo: Demo) -> None:
+    port = demo.console().port
+    renewed: list[str] = []
+
+    async def renew(flow: Flow) -> None:
+        renewed.append(flow.id)
+
+    journal = FlowJournal(port, demo.service.clock, "me", renew=renew)
+    flow = msgspec.structs.replace(a_flow(demo, "me"), locked=True)
+    flow = await journal.save(await port.create_flow(flow))
+    flow = await journal.pulse(flow)
+    demo.cluster.world.tick(301)
+    await journal.pulse(flow)
+    assert renewed == ["f1"]
