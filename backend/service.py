@@ -8,6 +8,7 @@ behaviour belongs here, never in a widget or a CLI command.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -18,9 +19,9 @@ import msgspec
 
 from turnout.backend import plans, signals
 from turnout.backend.audit import AuditLog, os_user
-from turnout.backend.errors import InvalidInput, TurnoutError
+from turnout.backend.errors import InvalidInput, TurnoutError, Unavailable
 from turnout.backend.flags.console import FlagConsole
-from turnout.backend.models import ActionResult, App, AuditEntry, Color, Traffic
+from turnout.backend.models import ActionResult, App, AuditEntry, Color, Slot, Traffic
 from turnout.backend.ports import ClusterPort, MetricsPort
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,14 @@ class ReleaseService:
         self.metrics = metrics
         self.audit = audit or AuditLog()
         self.identity = identity or os_user()
+        self._identity_resolved = bool(identity)
         self.clock = clock
         self.read_only = read_only
         """Whether writes are refused (the write gate enforces it; front ends only show it)."""
         self.flags = flags
         """The flag verbs, when a flag store is configured."""
+        self.scope: str | None = None
+        """The namespace `apps()` lists by default (`-n`); None for every namespace."""
 
     @property
     def context(self) -> str:
@@ -56,7 +60,7 @@ class ReleaseService:
 
     async def apps(self, namespace: str | None = None) -> tuple[App, ...]:
         """Every app, with golden signals and verdicts where metrics can be had."""
-        found = await self.cluster.list_apps(namespace)
+        found = await self.cluster.list_apps(namespace if namespace is not None else self.scope)
         return tuple(await asyncio.gather(*(self._observed(app) for app in found)))
 
     async def app(self, name: str, namespace: str | None = None) -> App:
@@ -139,14 +143,87 @@ class ReleaseService:
         """Back to the stable color at 100 %."""
         return await self._traffic("abort", name, plans.aborted, **kw)
 
-    async def rollback(self, name: str, **kw: Any) -> ActionResult:
-        """Restore the previous color, scaling it back up first if needed."""
-        app = await self.cluster.get_app(name, kw.get("namespace"))
-        target = plans.rolled_back(app.traffic)
-        restore = app.slot(target.live)
-        if restore.desired == 0 or restore.desired < app.slot(app.traffic.live).desired:
-            await self.scale(name, target.live, app.slot(app.traffic.live).desired, **kw)
-        return await self._traffic("rollback", name, plans.rolled_back, **kw)
+    async def rollback(self, name: str, *, to_version: str = "", **kw: Any) -> ActionResult:
+        """Restore the previous color (or the one running `to_version`).
+
+        An interrupted multi-object change is undone from its journal first: planning
+        from a half-applied state could pick the wrong color. The color to restore is
+        scaled back up and waited for before traffic moves to it.
+        """
+        namespace = kw.get("namespace")
+        app = await self.cluster.get_app(name, namespace)
+        if app.operation is not None and not kw.get("dry_run"):
+            await self._cluster_verb("resume", "rollback of an interrupted operation")(
+                name, namespace, back=True)
+            app = await self.cluster.get_app(name, namespace)
+        planner = self._rollback_planner(app, to_version)
+        target = planner(app.traffic)
+        live_replicas = app.slot(app.traffic.live).desired
+        if target.live != app.traffic.live and app.slot(target.live).desired < live_replicas:
+            await self.scale(name, target.live, live_replicas, **kw)
+            if not kw.get("dry_run"):
+                await self.wait_ready(name, target.live, namespace=namespace)
+        return await self._traffic("rollback", name, planner, **kw)
+
+    @staticmethod
+    def _rollback_planner(app: App, to_version: str) -> Callable[[Traffic], Traffic]:
+        if not to_version:
+            return plans.rolled_back
+        match = [slot.color for slot in (app.blue, app.green) if slot.version == to_version]
+        if not match:
+            raise InvalidInput(f"no color of {app.name} runs version {to_version!r} "
+                               f"(blue {app.blue.version}, green {app.green.version})")
+        color = match[0]
+        return lambda t: plans.switched(t, color)
+
+    async def wait_ready(self, name: str, color: str, *, namespace: str | None = None,
+                         timeout: float = 120.0) -> App:
+        """Wait until every desired pod of `color` is ready; `Unavailable` after `timeout`.
+
+        Follows the change stream rather than polling, so it wakes when the pods do.
+        """
+        checked = plans.check_color(color)
+        app = await self.cluster.get_app(name, namespace)
+        try:
+            async with asyncio.timeout(timeout):
+                async with _closing(self.cluster.changes()) as changes:
+                    while not _all_ready(app.slot(checked)):
+                        async for _, changed in changes:
+                            if changed == name:
+                                break
+                        app = await self.cluster.get_app(name, namespace)
+        except TimeoutError:
+            slot = app.slot(checked)
+            raise Unavailable(f"{name} {checked}: {slot.ready}/{slot.desired} ready after "
+                              f"{timeout:.0f} s") from None
+        return app
+
+    # --- coordination (clusters that keep a lock and a journal) ------------------
+
+    def _cluster_verb(self, verb: str, what: str) -> Callable[..., Any]:
+        method = getattr(self.cluster, verb, None)
+        if method is None:
+            raise InvalidInput(f"{what} needs a Kubernetes cluster (context {self.context} has none)")
+        return method  # type: ignore[no-any-return]
+
+    async def lock(self, name: str, *, namespace: str | None = None, force: bool = False) -> str:
+        """Take or renew the app's release lock; returns the holder it was taken from."""
+        previous: str = await self._cluster_verb("lock", "the release lock")(
+            name, namespace, force=force)
+        return previous
+
+    async def unlock(self, name: str, *, namespace: str | None = None, force: bool = False) -> str:
+        """Release the app's lock; returns who held it."""
+        held: str = await self._cluster_verb("unlock", "the release lock")(
+            name, namespace, force=force)
+        return held
+
+    async def resume(self, name: str, *, namespace: str | None = None,
+                     back: bool = False) -> Traffic | None:
+        """Converge an interrupted operation (`back`: undo it); None when there was none."""
+        after: Traffic | None = await self._cluster_verb("resume", "resume")(
+            name, namespace, back=back)
+        return after
 
     async def switch(self, name: str, to: str, **kw: Any) -> ActionResult:
         """Make `to` the live color with all traffic."""
@@ -164,7 +241,7 @@ class ReleaseService:
         result = ActionResult(action=action, app=app.name, namespace=app.namespace, before=before,
                               after=after, dry_run=dry_run, changed=changed)
         if changed:
-            self._audit(app, action, _traffic_view(before), _traffic_view(after), reason, dry_run)
+            await self._audit(app, action, _traffic_view(before), _traffic_view(after), reason, dry_run)
         return result
 
     # --- slot verbs ----------------------------------------------------------
@@ -178,7 +255,7 @@ class ReleaseService:
         app = await self.cluster.get_app(name, namespace)
         slot = app.slot(checked)
         await self.cluster.scale(app, checked, replicas, dry_run=dry_run)
-        self._audit(app, f"scale-{checked}", {"replicas": slot.desired}, {"replicas": replicas},
+        await self._audit(app, f"scale-{checked}", {"replicas": slot.desired}, {"replicas": replicas},
                     reason, dry_run)
         return await self.app(name, app.namespace)
 
@@ -191,7 +268,7 @@ class ReleaseService:
         app = await self.cluster.get_app(name, namespace)
         before = app.slot(checked).image
         await self.cluster.set_image(app, checked, image, dry_run=dry_run)
-        self._audit(app, f"set-image-{checked}", {"image": before}, {"image": image},
+        await self._audit(app, f"set-image-{checked}", {"image": before}, {"image": image},
                     reason, dry_run)
         return await self.app(name, app.namespace)
 
@@ -205,7 +282,7 @@ class ReleaseService:
         killed = await self.flags.kill_linked(name, reason=reason) if self.flags else ()
         app = await self.cluster.get_app(name, namespace)
         for flag in killed:
-            self._audit(app, "flag-off", {"flag": flag.key, "on": True},
+            await self._audit(app, "flag-off", {"flag": flag.key, "on": True},
                         {"flag": flag.key, "on": False}, reason, False)
         return result, tuple(f.key for f in killed)
 
@@ -218,9 +295,22 @@ class ReleaseService:
         color: Color = await drill(app)
         return color
 
-    def _audit(self, app: App, action: str, before: dict[str, object], after: dict[str, object],
-               reason: str, dry_run: bool) -> None:
-        entry = AuditEntry(at=self.clock(), who=self.identity, os_user=os_user(),
+    async def who(self) -> str:
+        """The acting identity: the API server's view of us where it can tell, else ours."""
+        if not self._identity_resolved:
+            self._identity_resolved = True
+            ask = getattr(self.cluster, "identity", None)
+            if ask is not None:
+                try:
+                    self.identity = await ask() or self.identity
+                except TurnoutError as err:
+                    log.warning("identity unknown to the server (%s); auditing as %s", err,
+                                self.identity)
+        return self.identity
+
+    async def _audit(self, app: App, action: str, before: dict[str, object],
+                     after: dict[str, object], reason: str, dry_run: bool) -> None:
+        entry = AuditEntry(at=self.clock(), who=await self.who(), os_user=os_user(),
                            context=app.context, namespace=app.namespace, app=app.name,
                            action=action, before=before, after=after, reason=reason,
                            operation_id=uuid.uuid4().hex[:12], dry_run=dry_run)
@@ -234,6 +324,21 @@ class ReleaseService:
         await self.cluster.close()
         if self.flags is not None:
             await self.flags.close()
+
+
+@contextlib.asynccontextmanager
+async def _closing(stream: AsyncIterator[tuple[str, str]]) -> AsyncIterator[AsyncIterator[tuple[str, str]]]:
+    """Close an async generator (its watches) however the caller leaves it."""
+    try:
+        yield stream
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def _all_ready(slot: Slot) -> bool:
+    return slot.desired > 0 and slot.ready >= slot.desired
 
 
 def _traffic_view(traffic: Traffic) -> dict[str, object]:

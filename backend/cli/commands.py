@@ -147,7 +147,8 @@ async def abort(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def rollback(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, f"roll back {args.app}", _svc("rollback"), args.app)
+    return await _traffic_verb(ctx, f"roll back {args.app}", _svc("rollback"), args.app,
+                               to_version=args.to_version)
 
 
 async def _slot_verb(ctx: CliContext, describe: str, method: str, *call_args: object) -> int:

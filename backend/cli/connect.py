@@ -24,7 +24,13 @@ def kubeconfig_paths(explicit: str | None) -> list[Path]:
 
 
 def connect(ctx: CliContext) -> ReleaseService:
-    """The service for this invocation."""
+    """The service for this invocation, scoped to `-n` when given."""
+    service = _connect(ctx)
+    service.scope = ctx.namespace
+    return service
+
+
+def _connect(ctx: CliContext) -> ReleaseService:
     if ctx.opt("demo"):
         from turnout.backend.demo import build_demo_service
 

@@ -10,7 +10,6 @@ import argparse
 from collections.abc import Sequence
 
 from turnout.backend.cli.context import CliContext
-from turnout.backend.errors import InvalidInput
 from turnout.backend.sanitize import inert
 
 
@@ -20,10 +19,7 @@ async def lock(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.confirm(f"take over the release lock of {args.app}")
     service = ctx.service()
     try:
-        cluster = service.cluster
-        if not hasattr(cluster, "lock"):
-            raise InvalidInput("release locks exist only on a Kubernetes cluster")
-        previous = await cluster.lock(args.app, ctx.namespace, force=args.force)
+        previous = await service.lock(args.app, namespace=ctx.namespace, force=args.force)
     finally:
         await service.close()
     taken = f" (taken over from {inert(previous)})" if previous else ""
@@ -37,10 +33,7 @@ async def unlock(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.confirm(f"release someone else's lock on {args.app}")
     service = ctx.service()
     try:
-        cluster = service.cluster
-        if not hasattr(cluster, "unlock"):
-            raise InvalidInput("release locks exist only on a Kubernetes cluster")
-        held = await cluster.unlock(args.app, ctx.namespace, force=args.force)
+        held = await service.unlock(args.app, namespace=ctx.namespace, force=args.force)
     finally:
         await service.close()
     ctx.out.write(f"unlocked {inert(args.app)}" + (f" (was {inert(held)})\n" if held else "\n"))
@@ -52,10 +45,7 @@ async def resume(args: argparse.Namespace, ctx: CliContext) -> int:
     ctx.confirm(f"{'undo' if args.back else 'finish'} the interrupted operation on {args.app}")
     service = ctx.service()
     try:
-        cluster = service.cluster
-        if not hasattr(cluster, "resume"):
-            raise InvalidInput("resume works on a Kubernetes cluster")
-        after = await cluster.resume(args.app, ctx.namespace, back=args.back)
+        after = await service.resume(args.app, namespace=ctx.namespace, back=args.back)
     finally:
         await service.close()
     if after is None:

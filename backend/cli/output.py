@@ -77,7 +77,7 @@ def write_data(data: Any, fmt: str, out: TextIO) -> None:
         out.write("\n")
 
 
-APP_COLUMNS = ("NAMESPACE", "APP", "LIVE", "WEIGHTS", "BLUE", "GREEN", "HEALTH")
+APP_COLUMNS = ("NAMESPACE", "APP", "LIVE", "WEIGHTS", "BLUE", "GREEN", "HEALTH", "LOCK", "OPERATION")
 
 
 def _app_row(app: App) -> list[str]:
@@ -86,8 +86,10 @@ def _app_row(app: App) -> list[str]:
         return f"{s.version} {s.ready}/{s.desired}"
 
     w = app.traffic.weights
+    op = app.operation
+    operation = f"{op.kind} {op.step}/{len(op.steps)} (unfinished)" if op else "-"
     return [app.namespace, app.name, app.traffic.live, f"{w.blue}/{w.green}",
-            slot("blue"), slot("green"), app.health]
+            slot("blue"), slot("green"), app.health, app.lock_holder or "-", operation]
 
 
 def write_table(out: TextIO, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

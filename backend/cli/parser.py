@@ -78,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     app_cmd("promote", commands.promote, "next step, or --full: make the canary live").add_argument(
         "--full", action="store_true")
     app_cmd("abort", commands.abort, "send all traffic back to the stable color")
-    app_cmd("rollback", commands.rollback, "restore the previous color")
+    app_cmd("rollback", commands.rollback, "restore the previous color").add_argument(
+        "--to", dest="to_version", default="", metavar="VERSION",
+        help="restore the color that runs this version")
     scale = app_cmd("scale", commands.scale, "set a color's replicas")
     scale.add_argument("color", choices=("blue", "green"))
     scale.add_argument("replicas", type=int)

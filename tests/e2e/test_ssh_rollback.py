@@ -6,9 +6,11 @@ capture-pane and the result is checked on the cluster with kubectl.
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,7 +53,7 @@ class Tmux:
 
 @pytest.fixture
 def tmux(tmp_path: Path) -> Iterator[Tmux]:
-    server = Tmux(f"turnout-e2e-{tmp_path.name}")
+    server = Tmux(f"turnout-e2e-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     yield server
     server.run("kill-server")
 

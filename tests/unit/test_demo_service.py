@@ -6,7 +6,7 @@ import pytest
 
 from turnout.backend.audit import AuditLog
 from turnout.backend.demo import build_demo_service
-from turnout.backend.errors import Conflict, NotFound, ReadOnly
+from turnout.backend.errors import Conflict, InvalidInput, NotFound, ReadOnly
 from turnout.backend.gate import WriteGate
 from turnout.backend.models import Weights
 
@@ -108,3 +108,28 @@ async def test_read_only_panic_changes_neither_traffic_nor_flags() -> None:
         await service.panic("search")
     assert service.flags is not None
     assert all(f.on for f in await service.flags.list() if f.key != "dark-mode")
+
+
+async def test_rollback_scales_the_previous_color_up_and_waits_for_it() -> None:
+    service = build_demo_service(tick_seconds=0.05)
+    await service.promote("checkout", full=True)  # green live
+    await service.scale("checkout", "blue", 0)
+    result = await service.rollback("checkout")
+    assert result.after.live == "blue"
+    blue = (await service.app("checkout")).blue
+    assert blue.desired == 3 and blue.ready == 3
+    await service.close()
+
+
+async def test_rollback_to_a_version_picks_its_color() -> None:
+    service = build_demo_service()
+    result = await service.rollback("search", to_version="2.8.0")
+    assert (result.after.live, result.after.weights) == ("green", Weights(blue=0, green=100))
+    with pytest.raises(InvalidInput, match=r"9\.9"):
+        await service.rollback("search", to_version="9.9")
+
+
+async def test_lock_and_resume_need_a_cluster_that_has_them() -> None:
+    service = build_demo_service()
+    with pytest.raises(InvalidInput, match="Kubernetes"):
+        await service.lock("search")
