@@ -92,11 +92,24 @@ async def deploy(args: argparse.Namespace, ctx: CliContext) -> int:
     ctx.confirm(f"deploy {request.image} to {request.app} ({request.strategy})")
     console = _console(ctx)
     try:
+        if ctx.opt("dry_run"):
+            return _write_plan(ctx, await console.plan(request), console.service.clock())
         release = await console.deploy(request)
     finally:
         await console.service.close()
     _write_release(ctx, release)
     return EXIT_CODES[release.outcome]
+
+
+def _write_plan(ctx: CliContext, flow: Flow, now: datetime) -> int:
+    """--dry-run: every check passed; the stages the deploy would run."""
+    if ctx.output in ("json", "yaml"):
+        write_data({**flow_view(flow, now), "dry_run": True}, ctx.output, ctx.out)
+        return 0
+    ctx.out.write(f"{inert(flow.app)}: {inert(flow.old_version)} ({flow.old}) -> "
+                  f"{inert(flow.version)} ({flow.new}), {flow.strategy} (dry run: nothing written)\n")
+    ctx.out.writelines(f"  {i}. {stage.describe()}\n" for i, stage in enumerate(flow.stages, 1))
+    return 0
 
 
 HISTORY_COLUMNS = ("FINISHED", "VERSION", "STRATEGY", "OUTCOME", "TOOK", "BY", "REASON")

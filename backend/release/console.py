@@ -83,23 +83,32 @@ class DeployConsole:
 
     # --- deploy ----------------------------------------------------------------
 
+    async def plan(self, request: DeployRequest) -> Flow:
+        """The flow `deploy` would run, after every check it makes; nothing is written."""
+        _, flow = await self._prepared(request, writing=False)
+        return flow
+
     async def deploy(self, request: DeployRequest) -> Release:
         """Run a new flow from the first stage to its end."""
-        app = await self.service.app(request.app, request.namespace)
-        await self._check(app, request)
-        await self.port.preflight(app, canary=request.strategy == "canary")
+        app, flow = await self._prepared(request, writing=True)
         locked = await self.port.acquire(app)
         try:
-            flow = await self.port.create_flow(await self._new_flow(app, request, locked))
+            flow = await self.port.create_flow(msgspec.structs.replace(flow, locked=locked))
         except BaseException:
             if locked:
                 await self.port.unlock(app)
             raise
         return await self.driver().run(flow)
 
-    async def _check(self, app: App, request: DeployRequest) -> None:
-        if self.service.read_only:
+    async def _prepared(self, request: DeployRequest, *, writing: bool) -> tuple[App, Flow]:
+        app = await self.service.app(request.app, request.namespace)
+        if writing and self.service.read_only:
             raise ReadOnly(f"read-only mode: refused deploy of {request.image} to {app.name}")
+        await self._check(app, request)
+        await self.port.preflight(app, canary=request.strategy == "canary")
+        return app, await self._new_flow(app, request)
+
+    async def _check(self, app: App, request: DeployRequest) -> None:
         if not request.image or any(ch.isspace() for ch in request.image):
             raise InvalidInput(f"image {request.image!r}: expected a reference like registry/app:tag")
         running = await self.port.load_flow(app.namespace, app.name)
@@ -115,7 +124,7 @@ class DeployConsole:
         if app.slot(app.traffic.live).image == request.image:
             raise InvalidInput(f"{request.image} is already live on {app.name}")
 
-    async def _new_flow(self, app: App, request: DeployRequest, locked: bool) -> Flow:
+    async def _new_flow(self, app: App, request: DeployRequest) -> Flow:
         steps = request.steps or app.traffic.plan or DEFAULT_STEPS
         stages = plan_stages(request.strategy, steps, pause=request.pause, manual=request.manual)
         old, now = app.traffic.live, self.service.clock()
@@ -132,7 +141,7 @@ class DeployConsole:
             old_image=app.slot(old).image, old_version=app.slot(old).version,
             old_replicas=max(app.slot(old).desired, 1), new_prev_image=app.slot(new).image,
             new_prev_replicas=app.slot(new).desired, by=by if by != "unknown" else self.service.identity,
-            started_at=now, stages=stages, stage_started=now, locked=locked,
+            started_at=now, stages=stages, stage_started=now,
             reason=request.reason, commit_time=request.commit_time, driver=self.me, heartbeat=now)
 
     # --- steering a flow in flight ---------------------------------------------

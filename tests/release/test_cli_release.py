@@ -97,3 +97,13 @@ def test_the_parser_declares_the_commands_and_wraps_the_steering_verbs() -> None
     for verb in ("abort", "promote", "resume"):
         func = parser.parse_args([verb, "shop"]).func
         assert func.__doc__ is not None and "deploy in flight" in func.__doc__
+
+
+def test_dry_run_checks_and_lists_the_stages_without_writing(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--read-only", "deploy", "checkout", "--image", "r/checkout:2.0",
+                       "--strategy", "instant", "--dry-run", "-o", "json")
+    plan = json.loads(out)
+    assert (code, plan["dry_run"], plan["from"], plan["to"]) == (0, True, "blue", "green")
+    assert plan["next"][-3:] == ["promote (100 %)", "monitor", "scale the old color down"]
+    code, _, err = run(capsys, "deploy", "search", "--image", "r/search:3", "--dry-run")
+    assert code == 2 and "mid-canary" in err
