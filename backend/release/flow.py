@@ -91,7 +91,13 @@ class Driver:
         restoring = msgspec.structs.replace(
             flow, status="restoring", outcome=outcome, cause=why,
             verdicts=verdicts or flow.verdicts)
-        return await self.journal.save(restoring)
+        try:
+            return await self.journal.save(restoring)
+        except Superseded:
+            raise
+        except TurnoutError as err:  # the cluster is out of reach: nothing can be restored now
+            raise RestoreIncomplete(f"{flow.app}: {outcome} ({why}), but the deploy record could not "
+                                    f"be updated: {err}; run `turnout resume {flow.app}`") from err
 
     async def _finish(self, flow: Flow) -> Release:
         release = release_of(flow, self.service.clock())

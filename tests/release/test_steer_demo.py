@@ -11,7 +11,7 @@ import pytest
 from tests.release.conftest import Demo, flow_of, request
 from turnout.backend.errors import InvalidInput
 from turnout.backend.models import App, Color, Verdict, Weights
-from turnout.backend.release import Release
+from turnout.backend.release import Release, RestoreIncomplete
 
 ELSEWHERE = "ci@build-host-7:4242"
 """A driver on another host: only its heartbeat says whether it still runs."""
@@ -143,3 +143,23 @@ async def test_inconclusive_verdicts_hold_the_canary_and_never_roll_back(demo: D
     release: Release = await task
     assert release.outcome == "promoted"
     assert any("inconclusive" in line and "waiting for an operator" in line for line in demo.said)
+
+
+async def test_an_outage_mid_flow_keeps_the_record_until_resume_restores(demo: Demo) -> None:
+    async def outage_at_canary(seconds: float) -> None:
+        await demo.tick(seconds)
+        if demo.cluster.world.apps[("shop", "checkout")].weights.green == 10:
+            demo.cluster.outage(0.3)  # the API server stops answering (wall seconds)
+
+    console = demo.console(me=ELSEWHERE)
+    console.sleep = outage_at_canary
+    with pytest.raises(RestoreIncomplete, match="turnout resume checkout") as raised:
+        await console.deploy(request(steps=(10, 100), analysis=300.0))
+    assert raised.value.exit_code == 22
+    await asyncio.sleep(0.4)  # the outage ends
+    kept = await flow_of(demo)
+    assert kept is not None and (kept.status, kept.outcome) == ("restoring", "failed")
+    demo.cluster.world.tick(60)
+    release = await demo.console().resume("checkout")
+    assert release is not None and release.outcome == "failed" and "unreachable" in release.reason
+    assert (await demo.service.app("checkout")).traffic.weights == Weights(blue=100, green=0)
