@@ -129,7 +129,7 @@ class DeployConsole:
         stages = plan_stages(request.strategy, steps, pause=request.pause, manual=request.manual)
         old, now = app.traffic.live, self.service.clock()
         new = other(old)
-        by = await self.port.identity()
+        by = await self.service.who()
         return Flow(
             id=uuid.uuid4().hex[:12], app=app.name, namespace=app.namespace, context=app.context,
             image=request.image, version=version_of(request.image), strategy=request.strategy,
@@ -140,7 +140,7 @@ class DeployConsole:
             scale_down_to=request.scale_down_to, old=old, new=new,
             old_image=app.slot(old).image, old_version=app.slot(old).version,
             old_replicas=max(app.slot(old).desired, 1), new_prev_image=app.slot(new).image,
-            new_prev_replicas=app.slot(new).desired, by=by if by != "unknown" else self.service.identity,
+            new_prev_replicas=app.slot(new).desired, by=by,
             started_at=now, stages=stages, stage_started=now,
             reason=request.reason, commit_time=request.commit_time, driver=self.me, heartbeat=now)
 
@@ -171,7 +171,7 @@ class DeployConsole:
             return None
         if flow.status != "restoring" and (flow.stage is None or flow.stage.kind == "scale-down"):
             raise InvalidInput(f"{name} {flow.version} is already promoted: turnout rollback {name}")
-        by = await self.port.identity()
+        by = await self.service.who()
         asked = await self._ask(flow, lambda f: msgspec.structs.replace(
             f, abort_requested=True, abort_by=f.abort_by or by))
         if not driver_alive(asked, self.service.clock()):

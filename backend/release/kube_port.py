@@ -201,9 +201,6 @@ class KubePort:
         except TurnoutError:  # the Recorder logs its own failures; a note is never fatal
             return
 
-    async def identity(self) -> str:
-        return await self.cluster.identity()
-
 
 def _releases(config_map: wire.ConfigMap) -> list[Release]:
     try:

@@ -122,6 +122,3 @@ class MemoryPort:
 
     async def note(self, app: App, reason: str, message: str) -> None:
         return None
-
-    async def identity(self) -> str:
-        return self.service.identity

@@ -86,10 +86,6 @@ class ReleasePort(Protocol):
         """Record a milestone where operators look (a Kubernetes Event); never fails."""
         ...
 
-    async def identity(self) -> str:
-        """Who is deploying, as the cluster knows them."""
-        ...
-
 
 def release_port(service: ReleaseService) -> ReleasePort:
     """The adapter for the service's cluster: Kubernetes, else the in-process demo."""

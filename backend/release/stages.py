@@ -15,7 +15,7 @@ from datetime import datetime
 import msgspec
 
 from turnout.backend import signals
-from turnout.backend.models import App, Verdict
+from turnout.backend.models import App, Color, Verdict
 from turnout.backend.release.analysis import Analysis, cause, judge, readiness
 from turnout.backend.release.durations import format_duration
 from turnout.backend.release.journal import FlowJournal
@@ -183,12 +183,22 @@ class Stages:
                                      reason=self._why(flow, "scale down the old color"))
         return flow
 
+    async def _rolled_out(self, flow: Flow, color: Color) -> None:
+        """Wait (up to the progress deadline) until `color` serves at full strength again."""
+        start = self.now()
+        while self._elapsed(start) < flow.deadline:
+            app = await self.service.cluster.get_app(flow.app, flow.namespace)
+            if (await self.port.rollout(app, color)).done:
+                return
+            await self.sleep(flow.interval)
+
     async def restore(self, flow: Flow) -> Flow:
         """The old color live with all traffic again, the idle color back to its replicas."""
         ns, why = flow.namespace, self._why(flow, f"restore: {flow.cause}")
         app = await self.service.cluster.get_app(flow.app, ns)
-        if app.slot(flow.old).desired < flow.old_replicas:
+        if app.slot(flow.old).desired < flow.old_replicas:  # scaled down already: back up first
             await self.service.scale(flow.app, flow.old, flow.old_replicas, namespace=ns, reason=why)
+            await self._rolled_out(flow, flow.old)
         if app.traffic.live != flow.old:
             await self.service.switch(flow.app, flow.old, namespace=ns, reason=why)
         elif app.traffic.canary_weight:

@@ -163,3 +163,13 @@ async def test_an_outage_mid_flow_keeps_the_record_until_resume_restores(demo: D
     release = await demo.console().resume("checkout")
     assert release is not None and release.outcome == "failed" and "unreachable" in release.reason
     assert (await demo.service.app("checkout")).traffic.weights == Weights(blue=100, green=0)
+
+
+async def test_restoring_scales_a_shrunk_old_color_back_up_before_it_gets_traffic(demo: Demo) -> None:
+    task = asyncio.create_task(demo.console().deploy(request(steps=(10, 100), analysis=300.0)))
+    await until(at_stage(demo, "analyse", 10))
+    await demo.service.scale("checkout", "blue", 1)  # someone shrank the stable color
+    release = await demo.console().abort("checkout")
+    assert release is not None and release == await task
+    app = await demo.service.app("checkout")
+    assert (app.traffic.live, app.blue.desired, app.blue.ready) == ("blue", 3, 3)
