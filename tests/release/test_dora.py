@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from turnout.backend.release import Release, dora
 from turnout.backend.release.model import Outcome
@@ -66,3 +68,14 @@ def test_no_history_gives_no_rates_rather_than_zeroes() -> None:
     assert (figures.change_failure_rate, figures.success_rate, figures.lead_time.median) == (
         None, None, None)
     assert figures.deployment_frequency_per_day == 0
+
+
+@given(st.lists(st.tuples(st.floats(min_value=0, max_value=29), st.sampled_from(
+    ["promoted", "rolled-back", "aborted", "failed"])), max_size=30))
+def test_rates_stay_between_0_and_1(entries: list[tuple[float, Outcome]]) -> None:
+    releases = [release(day, outcome, restored=100 if outcome != "promoted" else None)
+                for day, outcome in entries]
+    figures = dora(releases, since=T0, until=T0 + timedelta(days=30))
+    for rate in (figures.change_failure_rate, figures.success_rate):
+        assert rate is None or 0 <= rate <= 1
+    assert figures.releases == sum(figures.outcomes.values()) == len(entries)

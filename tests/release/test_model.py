@@ -62,3 +62,14 @@ def test_formatting_then_parsing_stays_within_the_shown_precision(seconds: int) 
     ("reg/shop@sha256:0123456789abcdef0123", "0123456789ab")])
 def test_the_version_is_the_image_tag(image: str, version: str) -> None:
     assert version_of(image) == version
+
+
+@given(st.lists(st.integers(min_value=1, max_value=99), unique=True, max_size=6),
+       st.booleans())
+def test_every_valid_plan_shifts_its_weights_in_order_then_promotes(weights: list[int],
+                                                                    manual: bool) -> None:
+    steps = (*sorted(weights), 100)
+    stages = plan_stages("canary", steps, pause=0, manual=manual)
+    assert [s.weight for s in stages if s.kind == "weight"] == sorted(weights)
+    assert [s.kind for s in stages][-3:] == ["promote", "monitor", "scale-down"]
+    assert sum(s.kind == "pause" for s in stages) == (len(weights) if manual else 0)
