@@ -40,6 +40,33 @@ class Conventions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     """Annotation on the live Service with the canary plan, e.g. `10,50,100`."""
 
 
+class GuardSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The rollback guard's triggers and pace."""
+
+    interval: float = 2.0
+    """Seconds between evaluations of every trigger."""
+    health_failures: int = 3
+    """Consecutive failed health checks that trip the guard."""
+    prometheus_errors: int = 4
+    """Consecutive unreachable-Prometheus errors that count as a failure."""
+    error_rate: float = 0.05
+    """Error ratio (0..1) above which the new color fails."""
+    min_requests: float = 10
+    """Fewer requests than this in the window is low traffic: inconclusive, never a pass."""
+    window: str = "10s"
+    """PromQL range window of the error-rate query."""
+    log_errors_per_100: float = 10
+    """Error log lines per 100 above which the new color fails."""
+    log_pattern: str = r"\b(ERROR|FATAL|CRITICAL|panic|Traceback)\b"
+    """Regular expression marking an error log line."""
+    restarts_5m: int = 3
+    """Restarts of one pod within 5 minutes above which it is crash-looping."""
+    smoke_tests: str = ""
+    """Path of a YAML list of smoke requests (name, path, status, contains, max_ms)."""
+    kill_flags: bool = False
+    """Also turn off the app's linked flags when the guard rolls back."""
+
+
 class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Everything Turnout reads from its config file. Every field is optional."""
 
@@ -61,6 +88,8 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     """How apps are recognised in the cluster."""
     keymap: dict[str, str] = {}
     """TUI key bindings by binding id, e.g. {"rollback": "ctrl+r"}."""
+    guard: GuardSettings = GuardSettings()
+    """The rollback guard (`turnout guard`)."""
 
 
 ENV_OVERRIDES = {

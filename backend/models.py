@@ -161,6 +161,9 @@ class App(msgspec.Struct, frozen=True, kw_only=True):
     operation: Operation | None = None
     lock_holder: str = ""
     guard: str = "disarmed"
+    """Rollback guard state, shared through the cluster: armed, tripped or disarmed."""
+    endpoints: dict[str, str] = {}
+    """Base URL per color for health checks and smoke tests (color -> URL)."""
 
     def slot(self, color: Color) -> Slot:
         """The slot of `color`."""

@@ -322,6 +322,9 @@ class ReleaseService:
     async def close(self) -> None:
         """Release the cluster connection and watches."""
         await self.cluster.close()
+        close_metrics = getattr(self.metrics, "close", None)
+        if close_metrics is not None:
+            await close_metrics()
         if self.flags is not None:
             await self.flags.close()
 

@@ -46,6 +46,11 @@ def _connect(ctx: CliContext) -> ReleaseService:
     except ImportError:
         raise ConfigError("this build has no Kubernetes backend; try: turnout demo") from None
     service: ReleaseService = build_kube_service(ctx, existing)
+    if ctx.config.prometheus_url:
+        from turnout.backend.metrics import PrometheusMetrics
+
+        service.metrics = PrometheusMetrics(ctx.config.prometheus_url, timeout=ctx.config.request_timeout,
+                                            window=ctx.config.guard.window)
     if ctx.config.flags_url:
         from turnout.backend.flags.console import FlagConsole
         from turnout.backend.flags.urls import open_store

@@ -78,7 +78,8 @@ class DemoCluster:
         return App(name=app.name, namespace=app.namespace, context="demo",
                    blue=self._slot(app.slots["blue"], app), green=self._slot(app.slots["green"], app),
                    traffic=Traffic(live=app.live, weights=app.weights, router=app.router,  # type: ignore[arg-type]
-                                   plan=app.plan, revision=f"t{app.traffic_generation}"))
+                                   plan=app.plan, revision=f"t{app.traffic_generation}"),
+                   guard=app.guard)
 
     def _slot(self, slot: SimSlot, app: SimApp) -> Slot:
         pods = tuple(self.world.pod_record(p) for p in slot.pods)
@@ -159,6 +160,25 @@ class DemoCluster:
         color = self.world.fire_drill(sim)
         self._publish((sim.namespace, sim.name))
         return color
+
+    async def set_guard_state(self, app: App, state: str) -> None:
+        """Record the guard's state where every reader of this world sees it."""
+        self.gate.check(f"guard state of {app.namespace}/{app.name}")
+        self._find(app.name, app.namespace).guard = state
+
+    async def record_incident(self, app: App, summary: str) -> None:
+        """Keep the incident beside the app, as the cluster keeps an Event."""
+        self._find(app.name, app.namespace).incidents.append(summary)
+
+    async def health(self, app: App, color: Color) -> bool:
+        """Demo health check: a failing color answers 503."""
+        self._reachable()
+        return not self._find(app.name, app.namespace).slots[color].faulty
+
+    async def log_lines(self, app: App, color: Color, limit: int = 100) -> list[str]:
+        """Demo logs of a color's pods."""
+        self._reachable()
+        return self.world.log_lines(self._find(app.name, app.namespace), color, limit)
 
     async def close(self) -> None:
         if self._clock is not None:

@@ -60,6 +60,8 @@ class SimApp:
     router: str
     plan: tuple[int, ...]
     traffic_generation: int = 1
+    guard: str = "disarmed"
+    incidents: list[str] = field(default_factory=list)
     history: dict[Color, list[tuple[float, float, float, float]]] = field(default_factory=dict)
 
 
@@ -180,6 +182,18 @@ class DemoWorld:
             pod.crashing = True
             pod.next_crash = self.now + self.rng.uniform(0.5, 3.0)
         return color
+
+    def log_lines(self, app: SimApp, color: Color, count: int = 100) -> list[str]:
+        """The color's recent log lines: a failing color logs errors at its error rate."""
+        slot = app.slots[color]
+        error_rate = 0.35 if slot.faulty else 0.004
+        lines = []
+        for i in range(count):
+            if self.rng.random() < error_rate:
+                lines.append(f"ERROR {app.name}-{color} request {i} failed: upstream reset")
+            else:
+                lines.append(f"INFO {app.name}-{color} GET /api/items 200")
+        return lines
 
     def heal(self, app: SimApp) -> None:
         """End a fire drill: both colors healthy again, restart history kept."""

@@ -21,7 +21,7 @@ from turnout.backend.errors import Conflict, InvalidInput, NotFound
 from turnout.backend.kube import wire
 from turnout.backend.kube.access import require
 from turnout.backend.kube.diff import differences
-from turnout.backend.kube.discover import Objects, discover, slot_record
+from turnout.backend.kube.discover import GUARD_ANNOTATION, Objects, discover, slot_record
 from turnout.backend.kube.http import KubeHttp, decode
 from turnout.backend.kube.informer import Informer
 from turnout.backend.kube.journal import Entry, Journal
@@ -239,6 +239,16 @@ class KubeCluster:
         """Release the app's lock; return who held it."""
         app = await self.get_app(name, namespace)
         return await release(self.http, app.namespace, app.name, self.clock(), force=force)
+
+    async def set_guard_state(self, app: App, state: str) -> None:
+        """Record the guard's state on the live Service, for every operator to see."""
+        body = {"metadata": {"annotations": {GUARD_ANNOTATION: state}}}
+        await self.http.write("PATCH", f"/api/v1/namespaces/{app.namespace}/services/{app.name}",
+                              body, content_type=MERGE)
+
+    async def record_incident(self, app: App, summary: str) -> None:
+        """An incident as a Kubernetes Event on the app."""
+        await self.recorder.event(app, "TurnoutIncident", summary, self.clock())
 
     async def identity(self) -> str:
         """Who the API server says we are (SelfSubjectReview)."""

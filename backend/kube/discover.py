@@ -8,6 +8,7 @@ HTTPRoute). Nothing here performs I/O, so every rule is unit-tested on JSON.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -24,6 +25,21 @@ from turnout.backend.kube.routing import TrafficObjects, color_of, read_traffic
 from turnout.backend.models import COLORS, App, Color, Pod, Slot
 
 log = logging.getLogger(__name__)
+GUARD_ANNOTATION = "turnout.dev/guard"
+"""On the live Service: the rollback guard's state, so every operator sees the same."""
+ENDPOINTS_ANNOTATION = "turnout.dev/endpoints"
+"""On the live Service: JSON {"blue": URL, "green": URL} for health checks and smoke tests."""
+
+
+def endpoints_of(text: str) -> dict[str, str]:
+    """The per-color endpoints annotation; anything malformed is ignored, not fatal."""
+    try:
+        found = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {c: u for c, u in found.items() if c in COLORS and isinstance(u, str)}
 
 
 @dataclass(frozen=True)
@@ -109,8 +125,12 @@ def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
         slots = {c: slot_record(c, deployments.get((ns, name, c)),
                                 sorted(pods.get((ns, name, c), ()), key=lambda p: p.name))
                  for c in COLORS}
+        live = by_ns[ns].services.get(name)
+        notes = live.metadata.annotations if live else {}
         apps.append(App(name=name, namespace=ns, context=context, blue=slots["blue"],
                         green=slots["green"], traffic=traffic,
                         lock_holder=lock_holder(objects.leases, ns, name, conv, now),
-                        operation=operation_of(objects.journals, ns, name)))
+                        operation=operation_of(objects.journals, ns, name),
+                        guard=notes.get(GUARD_ANNOTATION, "disarmed"),
+                        endpoints=endpoints_of(notes.get(ENDPOINTS_ANNOTATION, ""))))
     return tuple(apps)
