@@ -6,15 +6,17 @@ import argparse
 import asyncio
 import signal
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from turnout.backend.cli.context import CliContext
 from turnout.backend.cli.output import write_data, write_table
 from turnout.backend.errors import InvalidInput
-from turnout.backend.guard.engine import ARMED, DISARMED, Evaluation, Guard
-from turnout.backend.notify import from_environment
 from turnout.backend.sanitize import inert
+
+if TYPE_CHECKING:
+    from turnout.backend.guard.engine import Evaluation, Guard
 
 
 def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
@@ -33,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
 
 
 async def guard(args: argparse.Namespace, ctx: CliContext) -> int:
+    from turnout.backend.guard.engine import Guard
+    from turnout.backend.notify import from_environment
+
     service = ctx.service()
     guard = Guard(service, ctx.config.guard, from_environment())
     if args.interval:
@@ -57,6 +62,8 @@ async def guard(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def _loop(guard: Guard, names: list[str], ctx: CliContext) -> None:
+    from turnout.backend.guard.engine import ARMED, DISARMED
+
     for name in names:
         app = await guard.service.cluster.get_app(name, ctx.namespace)
         if app.guard == DISARMED and not guard.service.read_only:
