@@ -7,19 +7,24 @@ checks, unreachable Prometheus) are kept by the caller in `Streaks`.
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import yaml
 
 from turnout.backend import signals
 from turnout.backend.config import GuardSettings
 from turnout.backend.errors import InvalidInput, TurnoutError
-from turnout.backend.models import App, Color, Verdict
+from turnout.backend.models import App, Color, Slot, Verdict
 from turnout.backend.sanitize import inert
+
+RESTART_WINDOW = 300.0
+"""Seconds over which restarts count towards a crash loop."""
 
 
 @dataclass
@@ -53,10 +58,12 @@ class Measurer:
         self.settings = settings
         self.timeout = timeout
         self.smoke_tests = load_smoke_tests(settings.smoke_tests)
+        self._restarts: dict[str, deque[tuple[float, int]]] = {}
 
     async def verdicts(self, app: App, color: Color, streaks: Streaks, at: datetime) -> list[Verdict]:
         """Every trigger's verdict for `color` now."""
-        found = [signals.crash_loop(app.slot(color), at, self.settings.restarts_5m)]
+        found = [signals.crash_loop(self._with_seen_restarts(app.slot(color), at), at,
+                                    self.settings.restarts_5m)]
         found.append(await self._health(app, color, streaks, at))
         found.append(await self._error_rate(app, color, streaks, at))
         logs = await self._logs(app, color, at)
@@ -65,6 +72,23 @@ class Measurer:
         if self.smoke_tests and app.endpoints.get(color):
             found.append(await self.smoke(app, color, at))
         return found
+
+    def _with_seen_restarts(self, slot: Slot, at: datetime) -> Slot:
+        """Count restarts from restartCount as this guard has seen it over 5 minutes.
+
+        A one-shot read can only estimate recent restarts; the guard runs for long
+        and remembers each pod's count, so its own window is exact.
+        """
+        now = at.timestamp()
+        pods = []
+        for pod in slot.pods:
+            seen = self._restarts.setdefault(pod.name, deque())
+            seen.append((now, pod.restarts))
+            while seen and now - seen[0][0] > RESTART_WINDOW:
+                seen.popleft()
+            rose = pod.restarts - seen[0][1]
+            pods.append(msgspec.structs.replace(pod, restarts_5m=max(pod.restarts_5m, rose)))
+        return msgspec.structs.replace(slot, pods=tuple(pods))
 
     async def _health(self, app: App, color: Color, streaks: Streaks, at: datetime) -> Verdict:
         url = app.endpoints.get(color)
