@@ -15,6 +15,7 @@ from textual.theme import Theme
 
 from turnout.backend.config import Config
 from turnout.backend.errors import TurnoutError
+from turnout.backend.guard.engine import Guard
 from turnout.backend.models import App, Weights
 from turnout.backend.service import ReleaseService
 from turnout.themes import THEMES
@@ -51,6 +52,7 @@ class TurnoutApp(TextualApp[int]):
         *(Binding(a.key, f"release('{a.id}')", a.label, id=a.id) for a in RELEASE_ACTIONS),
         Binding("x", "fire_drill", "Fire drill", id="fire-drill"),
         Binding("f", "flags", "Flags", id="flags"),
+        Binding("g", "arm_guard", "Arm guard", id="guard"),
         Binding("exclamation_mark", "panic", "Panic", id="panic"),
     ]
 
@@ -65,6 +67,8 @@ class TurnoutApp(TextualApp[int]):
         self.config = config
         self.live = live
         self._stale_since = datetime.now()
+        self.guard = Guard(service, config.guard)
+        """Arms apps from the TUI; on the demo it also runs here."""
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = self._initial_theme(config)
@@ -88,6 +92,8 @@ class TurnoutApp(TextualApp[int]):
         self.refresh_apps()
         if self.live:
             self.watch_changes()
+            if self.service.context == "demo":
+                self.run_guard()
             self.set_interval(self.config.refresh_seconds, self.refresh_apps)
 
     # --- live data: workers read, messages carry facts, handlers own state ----
@@ -137,7 +143,7 @@ class TurnoutApp(TextualApp[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what cannot be done here, rather than failing after a confirmation."""
-        if action in ("release", "fire_drill", "panic"):
+        if action in ("release", "fire_drill", "panic", "arm_guard"):
             if isinstance(self.screen, FlagsScreen):
                 return False  # app actions do not apply to a flag under the cursor
             if self.service.read_only or not isinstance(getattr(self.screen, "selected", None), App):
@@ -239,6 +245,37 @@ class TurnoutApp(TextualApp[int]):
             return
         self.post_message(ActionFinished(f"{target.name}: all traffic to {t.live}; flags off: "
                                          f"{', '.join(killed) or 'none'}", ok=True, title="Panic"))
+
+    @work(group="action", exit_on_error=False)
+    async def action_arm_guard(self) -> None:
+        """Arm (or re-arm after a rollback) the automatic rollback guard on this app."""
+        target: App | None = getattr(self.screen, "selected", None)
+        if target is None:
+            return
+        try:
+            await self.guard.arm(target.name, target.namespace)
+        except TurnoutError as err:
+            self.notify(str(err), title=err.title, severity="error")
+            return
+        self.notify(f"{target.name}: guard armed", title="Guard")
+        self.refresh_apps()
+
+    @work(exclusive=True, group="guard", exit_on_error=False)
+    async def run_guard(self) -> None:
+        """On the demo, the guard runs inside the TUI so a fire drill is rolled back on its own."""
+        while True:
+            for app in self.apps:
+                if app.guard == "armed":
+                    try:
+                        result = await self.guard.check(app.name, app.namespace)
+                    except TurnoutError:
+                        continue
+                    if result.decision in ("rollback", "no safe target"):
+                        self.post_message(ActionFinished(
+                            f"{app.name}: {result.decision} ({result.watched} failed); report "
+                            f"{result.incident}", ok=result.decision == "rollback",
+                            title="Guard"))
+            await asyncio.sleep(self.config.guard.interval)
 
     def action_refresh(self) -> None:
         self.refresh_apps()

@@ -13,6 +13,7 @@ from datetime import datetime
 from rich.text import Text
 
 from turnout.backend.flags.model import Flag
+from turnout.backend.guard.incident import Incident
 from turnout.backend.models import App, AuditEntry, Color, Outcome, Pod, Slot, Traffic
 from turnout.backend.sanitize import inert
 
@@ -144,3 +145,17 @@ def flag_row(flag: Flag, palette: Palette) -> tuple[Text, ...]:
     targeting = f"{len(flag.rules)} rules, {sum(len(u) for u in flag.targets.values())} users"
     return (safe(flag.key), state, safe(split), Text(stage), safe(flag.meta.app),
             Text(targeting), Text(str(flag.version)), safe(flag.description))
+
+
+def recovery_clock(incident: Incident | None, now: datetime, palette: Palette) -> Text:
+    """Time since the first bad signal, then detection and restore offsets, for the latest incident."""
+    if incident is None or (now - incident.first_bad_at).total_seconds() > 3600:
+        return Text()
+    since = age(incident.first_bad_at, now)
+    restored = incident.seconds_to_restore
+    style = palette.get("health-ok" if restored is not None else "health-bad", "")
+    return Text.assemble(
+        ("\nincident ", "bold"), f"{since} ago: {incident.color} failed · detected ",
+        f"+{incident.seconds_to_detect:.1f}s · ",
+        (f"traffic restored +{restored:.1f}s" if restored is not None else inert(incident.action),
+         style))

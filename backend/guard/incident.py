@@ -76,3 +76,18 @@ def write(incident: Incident, folder: Path | None = None) -> Path:
     path = folder / f"{incident.id}.md"
     path.write_text(markdown(incident))
     return path
+
+
+def latest(app: str, namespace: str, folder: Path | None = None) -> Incident | None:
+    """The app's newest incident report, if any (ids sort by time)."""
+    folder = folder or incidents_dir()
+    if not folder.is_dir():
+        return None
+    for path in sorted(folder.glob(f"*-{app}-*.json"), reverse=True):
+        try:
+            found = msgspec.json.decode(path.read_bytes(), type=Incident)
+        except (OSError, msgspec.DecodeError):
+            continue
+        if found.namespace == namespace and found.app == app:
+            return found
+    return None

@@ -192,3 +192,31 @@ async def test_user_keymap_rebinds_an_action() -> None:
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
+
+
+async def test_armed_demo_guard_rolls_back_a_fire_drill_and_shows_the_clock() -> None:
+    from turnout.backend.config import Config, GuardSettings
+    from turnout.backend.demo import build_demo_service
+
+    service = build_demo_service(tick_seconds=0.05)
+    app = TurnoutApp(service, Config(refresh_seconds=0.2, guard=GuardSettings(interval=0.1)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.apps:
+            await pilot.pause(0.05)
+        await _open_search(app, pilot)
+        await pilot.press("g")
+        for _ in range(100):
+            if (await service.app("search")).guard == "armed":
+                break
+            await pilot.pause(0.05)
+        await pilot.press("x")
+        for _ in range(200):
+            if (await service.app("search")).traffic.canary_weight == 0:
+                break
+            await pilot.pause(0.05)
+        assert (await service.app("search")).traffic.canary_weight == 0
+        assert (await service.app("search")).guard == "tripped"
+        app.screen.load_audit()  # type: ignore[attr-defined]
+        await pilot.pause(0.5)
+        shown = str(app.screen.query_one("#verdicts").render())
+        assert "incident" in shown and "traffic restored" in shown

@@ -14,12 +14,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from turnout.backend.errors import TurnoutError
+from turnout.backend.guard import incident as incidents
 from turnout.backend.models import COLORS, App, AuditEntry
 from turnout.tui.render import (
     activity_text,
     color_text,
     health_text,
     plan_text,
+    recovery_clock,
     safe,
     traffic_bar,
     verdicts_text,
@@ -48,6 +50,7 @@ class AppScreen(Screen[None]):
         self.app_name = name
         self.app_namespace = namespace
         self._audit: tuple[AuditEntry, ...] = ()
+        self._incident: incidents.Incident | None = None
         self._charted = float("-inf")
 
     def compose(self) -> ComposeResult:
@@ -69,6 +72,7 @@ class AppScreen(Screen[None]):
     def load_audit(self) -> None:
         """Re-read the audit trail: on open and after each action, not on every frame."""
         self._audit = self.app.service.audit.tail(200)  # type: ignore[attr-defined]
+        self._incident = incidents.latest(self.app_name, self.app_namespace)
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.height < COMPACT_HEIGHT, "-compact")
@@ -102,7 +106,8 @@ class AppScreen(Screen[None]):
                 app.slot(color), live=color == traffic.live, weight=traffic.weights.of(color),
                 now=now, palette=palette)
         self.query_one("#verdicts", Static).update(Text.assemble(
-            verdicts_text(app, palette), activity_text(app, self._audit, now)))
+            verdicts_text(app, palette), recovery_clock(self._incident, now, palette),
+            activity_text(app, self._audit, now)))
         charts_shown = not self.has_class("-compact") and not self.has_class("-charts-hidden")
         if charts_shown and time.monotonic() - self._charted >= CHART_REFRESH_SECONDS:
             self._charted = time.monotonic()
