@@ -15,7 +15,7 @@ from datetime import datetime
 import msgspec
 
 from turnout.backend import signals
-from turnout.backend.models import App, Color, Verdict
+from turnout.backend.models import App, Color, Verdict, other
 from turnout.backend.release.analysis import Analysis, cause, judge, readiness
 from turnout.backend.release.durations import format_duration
 from turnout.backend.release.journal import FlowJournal
@@ -125,7 +125,8 @@ class Stages:
         while True:
             flow = await self.journal.pulse(flow)
             measure = self.analysis.preview if preview else self.analysis.measure
-            _, verdicts = await measure(flow.app, flow.namespace, flow.new)
+            app, verdicts = await measure(flow.app, flow.namespace, flow.new)
+            self._check_traffic(flow, app)
             flow = msgspec.structs.replace(flow, verdicts=verdicts)
             judged, elapsed = judge(verdicts), self._elapsed(start)
             if judged == "fail":
@@ -138,6 +139,25 @@ class Stages:
                 self.say(flow, f"verdicts inconclusive for {format_duration(elapsed)} ({cause(verdicts)}):"
                          f" waiting for an operator: turnout promote {flow.app} / turnout abort {flow.app}")
             await self.sleep(flow.interval)
+
+    def _check_traffic(self, flow: Flow, app: App) -> None:
+        """While the flow measures, traffic must stay where it put it.
+
+        The guard (or an operator) may have sent traffic back to the old color: going
+        on would put it back on the version just judged bad.
+        """
+        assert flow.stage is not None
+        promoted = flow.stage.kind == "monitor"
+        live, weight = (flow.new, 0) if promoted else (flow.old, flow.stage.weight)
+        traffic = app.traffic
+        if (traffic.live, traffic.canary_weight) == (live, weight):
+            return
+        now = f"live {traffic.live} with {traffic.canary_weight} % on {traffic.canary}"
+        if traffic.live == flow.old and traffic.canary_weight == 0:
+            raise StageFailed(flow, "rolled-back", f"traffic was sent back to {flow.old} by someone "
+                              f"else (the guard or an operator) at {flow.stage.describe()}")
+        raise StageFailed(flow, "failed", f"traffic changed by someone else: {now}, expected live "
+                          f"{live} with {weight} % on {other(live)}")
 
     async def weight(self, flow: Flow) -> Flow:
         """The canary weight of this step (the stable color keeps the rest)."""
@@ -178,6 +198,7 @@ class Stages:
     async def scale_down(self, flow: Flow) -> Flow:
         """The old color down to a warm minimum, ready for a fast rollback."""
         app = await self._app(flow, live_ok=(flow.new,))
+        self._check_traffic(msgspec.structs.replace(flow, at=flow.at - 1), app)  # as monitored
         if app.slot(flow.old).desired != flow.scale_down_to:
             await self.service.scale(flow.app, flow.old, flow.scale_down_to, namespace=flow.namespace,
                                      reason=self._why(flow, "scale down the old color"))
