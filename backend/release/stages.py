@@ -126,7 +126,7 @@ class Stages:
             flow = await self.journal.pulse(flow)
             measure = self.analysis.preview if preview else self.analysis.measure
             app, verdicts = await measure(flow.app, flow.namespace, flow.new)
-            self._check_traffic(flow, app)
+            self._check_traffic(flow, app, promoted=flow.stage is not None and flow.stage.kind == "monitor")
             flow = msgspec.structs.replace(flow, verdicts=verdicts)
             judged, elapsed = judge(verdicts), self._elapsed(start)
             if judged == "fail":
@@ -140,14 +140,13 @@ class Stages:
                          f" waiting for an operator: turnout promote {flow.app} / turnout abort {flow.app}")
             await self.sleep(flow.interval)
 
-    def _check_traffic(self, flow: Flow, app: App) -> None:
+    def _check_traffic(self, flow: Flow, app: App, *, promoted: bool) -> None:
         """While the flow measures, traffic must stay where it put it.
 
         The guard (or an operator) may have sent traffic back to the old color: going
         on would put it back on the version just judged bad.
         """
         assert flow.stage is not None
-        promoted = flow.stage.kind == "monitor"
         live, weight = (flow.new, 0) if promoted else (flow.old, flow.stage.weight)
         traffic = app.traffic
         if (traffic.live, traffic.canary_weight) == (live, weight):
@@ -198,7 +197,7 @@ class Stages:
     async def scale_down(self, flow: Flow) -> Flow:
         """The old color down to a warm minimum, ready for a fast rollback."""
         app = await self._app(flow, live_ok=(flow.new,))
-        self._check_traffic(msgspec.structs.replace(flow, at=flow.at - 1), app)  # as monitored
+        self._check_traffic(flow, app, promoted=True)
         if app.slot(flow.old).desired != flow.scale_down_to:
             await self.service.scale(flow.app, flow.old, flow.scale_down_to, namespace=flow.namespace,
                                      reason=self._why(flow, "scale down the old color"))

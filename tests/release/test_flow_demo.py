@@ -87,8 +87,30 @@ async def test_someone_switching_live_mid_flow_fails_it_and_restores(demo: Demo)
     console = demo.console()
     console.sleep = meddle
     release = await console.deploy(request(steps=(10, 50, 100)))
-    assert release.outcome == "failed" and "changed to green by someone else" in release.reason
+    assert release.outcome == "failed" and "traffic changed by someone else" in release.reason
     assert (await demo.service.app("checkout")).traffic.live == "blue"
+
+
+@pytest.mark.parametrize(("when", "revert", "stage"), [
+    (lambda w: w.green == 50, "abort", "analyse at 50 %"),
+    (lambda w: w.green == 100, "switch", "monitor")])
+async def test_traffic_sent_back_by_the_guard_is_never_re_exposed(
+        demo: Demo, when: object, revert: str, stage: str) -> None:
+    async def guard_trips(seconds: float) -> None:
+        await demo.tick(seconds)
+        if when(demo.cluster.world.apps[("shop", "checkout")].weights):  # type: ignore[operator]
+            if revert == "abort":
+                await demo.service.abort("checkout")
+            else:
+                await demo.service.switch("checkout", "blue")
+
+    console = demo.console()
+    console.sleep = guard_trips
+    release = await console.deploy(request(steps=(10, 50, 100)))
+    assert (release.outcome, release.stage) == ("rolled-back", stage)
+    assert "sent back to blue by someone else" in release.reason
+    app = await demo.service.app("checkout")
+    assert (app.traffic.live, app.traffic.weights.blue, app.blue.desired) == ("blue", 100, 3)
 
 
 @pytest.mark.parametrize(("change", "message"), [
