@@ -46,7 +46,11 @@ def _progress(ctx: CliContext) -> Say:
 
 
 def _console(ctx: CliContext) -> DeployConsole:
-    return DeployConsole(ctx.service(), say=_progress(ctx))
+    """The release verbs on the chosen service, analysing with the guard's triggers when installed."""
+    from turnout.backend.release.guard_link import guard_triggers
+
+    service = ctx.service()
+    return DeployConsole(service, say=_progress(ctx), triggers=guard_triggers(service, ctx.config.guard))
 
 
 def _commit_time(text: str | None) -> datetime | None:

@@ -18,6 +18,8 @@ from turnout.backend.models import App, Color, Slot, Verdict
 from turnout.backend.service import ReleaseService
 
 Judgement = Literal["pass", "fail", "wait"]
+TRAFFIC_SIGNALS = frozenset({"error-rate", "latency", "request-rate"})
+"""Signals measured on the requests a color serves: undefined before it takes traffic."""
 
 
 class Trigger(Protocol):
@@ -63,16 +65,23 @@ class Analysis:
         self.triggers = tuple(triggers)
 
     async def measure(self, name: str, namespace: str, color: Color) -> tuple[App, tuple[Verdict, ...]]:
-        """The app now and the verdicts on `color`."""
+        """The app now and the verdicts on `color`; a trigger's verdict replaces the service's
+        verdict on the same signal (the guard judges Prometheus' edge cases, the service does not)."""
         app = await self.service.app(name, namespace)
-        verdicts = [v for v in app.verdicts if v.color == color]
+        extra: list[Verdict] = []
+        for trigger in self.triggers:
+            extra += [v for v in await trigger(app, color) if v.color == color]
+        covered = {v.signal for v in extra}
+        verdicts = [v for v in app.verdicts if v.color == color and v.signal not in covered] + extra
         if not any(v.signal == "restarts" for v in verdicts):
             verdicts.append(signals.crash_loop(app.slot(color), self.service.clock()))
-        for trigger in self.triggers:
-            verdicts += [v for v in await trigger(app, color) if v.color == color]
         return app, tuple(verdicts)
 
     async def preview(self, name: str, namespace: str, color: Color) -> tuple[App, tuple[Verdict, ...]]:
-        """Before any traffic: the color's pods all ready, no crash loop, the triggers."""
+        """Before any traffic: pods ready, no crash loop, health and smoke checks.
+
+        Traffic-based signals are left out: a color without traffic has no error rate to judge.
+        """
         app, verdicts = await self.measure(name, namespace, color)
-        return app, (readiness(app.slot(color), self.service.clock()), *verdicts)
+        kept = tuple(v for v in verdicts if v.signal not in TRAFFIC_SIGNALS)
+        return app, (readiness(app.slot(color), self.service.clock()), *kept)

@@ -36,7 +36,7 @@ def test_deploy_exits_20_with_the_reason_when_rolled_back(capsys: pytest.Capture
                        *FAST)
     assert code == 20
     assert out.startswith("checkout 2.0-bad rolled-back in ")
-    assert re.search(r"(error-rate|restarts) on green: [\d.]+%? .*> ", out)
+    assert re.search(r"(error-rate|restarts|log-errors) on green: [\d.]+%? .*> ", out)
     assert out.rstrip().endswith("blue live with all traffic")
 
 

@@ -131,3 +131,15 @@ async def test_read_only_refuses_before_any_write(tmp_path) -> None:  # type: ig
     with pytest.raises(ReadOnly):
         await DeployConsole(service).deploy(request())
     assert (await service.app("checkout")).green.version == "1.4.1"
+
+
+async def test_the_guards_triggers_join_the_analysis(demo: Demo) -> None:
+    from turnout.backend.config import GuardSettings
+    from turnout.backend.release.guard_link import guard_triggers
+
+    triggers = guard_triggers(demo.service, GuardSettings())
+    assert triggers
+    good = await demo.console(triggers=triggers).deploy(request())
+    assert good.outcome == "promoted"
+    assert {"health", "error-rate", "restarts"} <= {v.signal for v in good.verdicts}
+    assert len({v.signal for v in good.verdicts}) == len(good.verdicts)  # one verdict per signal

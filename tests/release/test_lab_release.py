@@ -180,3 +180,47 @@ def test_dora_figures_come_from_the_recorded_history(lab: Lab, lab_namespace: st
     assert figures["rollback_time"]["count"] == 1 and figures["rollback_time"]["median"] < 5
     assert figures["time_to_restore"]["count"] == 1
     assert figures["deployment_frequency_per_day"] == 1.0
+
+
+def fault(lab: Lab, color: str, error_rate: float) -> None:
+    """Set the injected error rate of the lab's checkout demo service of `color`."""
+    import httpx
+
+    httpx.post(f"{lab.demo_url('checkout', color)}/admin/fault", json={"error_rate": error_rate},
+               timeout=5).raise_for_status()
+
+
+def test_errors_injected_into_the_canary_roll_it_back(lab: Lab, lab_namespace: str) -> None:
+    """Prometheus scrapes the lab's checkout demo services; the guard's error-rate trigger
+    judges the canary's ratio during the flow's analysis."""
+    from lablib.seed import DemoApp, app_objects
+
+    ns = lab_namespace
+    objects = [o for o in app_objects(DemoApp("checkout", ns, "nginx"), lab.env["demo_services"]["checkout"])
+               if o["kind"] != "Namespace"]
+    kubectl(lab, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+    kubectl(lab, "-n", ns, "annotate", "--overwrite", "ingress/checkout-canary", f"{WEIGHT}=0")
+    kubectl(lab, "-n", ns, "wait", "--for=condition=Available", "--timeout=60s",
+            "deployment/checkout-blue", "deployment/checkout-green")
+    fault(lab, "green", 0.0)
+    command = deploy(lab, ns, "registry.local/checkout:1.6.0", "--analysis", "60s")
+    command[command.index("shop")] = "checkout"
+    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TURNOUT_PROMETHEUS_URL": lab.env["prometheus_url"]})
+    try:
+        wait_for(lambda: str(get(lab, ns, "ingress/checkout-canary")["metadata"]["annotations"][
+            WEIGHT]) == "10", proc)
+        injected = time.monotonic()
+        fault(lab, "green", 0.5)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        fault(lab, "green", 0.0)
+    assert proc.returncode == 20, err
+    release = json.loads(out)
+    [rate] = [v for v in release["verdicts"] if v["signal"] == "error-rate"]
+    assert rate["outcome"] == "fail" and rate["value"] > rate["threshold"] == 0.05
+    assert 'app="checkout",color="green"' in rate["source"]  # the PromQL query behind it
+    assert release["stage"] == "analyse at 10 %" and "error-rate on green" in release["reason"]
+    assert time.monotonic() - injected < 30
+    assert selector(lab, ns, "checkout") == "blue"
