@@ -28,6 +28,7 @@ from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
 from turnout.tui.screens.flags import FlagsScreen
 from turnout.tui.screens.help import HelpScreen
+from turnout.tui.screens.history import HistoryScreen
 from turnout.tui.screens.overview import OverviewScreen
 from turnout.tui.screens.weight import WeightScreen
 
@@ -53,6 +54,7 @@ class TurnoutApp(TextualApp[int]):
         Binding("x", "fire_drill", "Fire drill", id="fire-drill"),
         Binding("f", "flags", "Flags", id="flags"),
         Binding("g", "arm_guard", "Arm guard", id="guard"),
+        Binding("h", "history", "History", id="history"),
         Binding("exclamation_mark", "panic", "Panic", id="panic"),
     ]
 
@@ -143,6 +145,8 @@ class TurnoutApp(TextualApp[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what cannot be done here, rather than failing after a confirmation."""
+        if action == "history":
+            return isinstance(getattr(self.screen, "selected", None), App) or None
         if action in ("release", "fire_drill", "panic", "arm_guard"):
             if isinstance(self.screen, FlagsScreen):
                 return False  # app actions do not apply to a flag under the cursor
@@ -214,6 +218,11 @@ class TurnoutApp(TextualApp[int]):
         self.notify(f"{target.name}: {color} now failing. Roll back with b.",
                     title="Fire drill", severity="warning")
         self.refresh_apps()
+
+    def action_history(self) -> None:
+        target: App | None = getattr(self.screen, "selected", None)
+        if isinstance(target, App):
+            self.push_screen(HistoryScreen(target.name, target.namespace))
 
     def action_flags(self) -> None:
         if not isinstance(self.screen, FlagsScreen):

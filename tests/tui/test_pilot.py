@@ -220,3 +220,23 @@ async def test_armed_demo_guard_rolls_back_a_fire_drill_and_shows_the_clock() ->
         await pilot.pause(0.5)
         shown = str(app.screen.query_one("#verdicts").render())
         assert "incident" in shown and "traffic restored" in shown
+
+
+async def test_history_shows_releases_and_delivery_figures(make_app: Callable[..., TurnoutApp]) -> None:
+    from textual.widgets import Static
+
+    from turnout.tui.screens.history import HistoryScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_search(app, pilot)
+        await pilot.press("h")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, HistoryScreen)
+        figures = str(app.screen.query_one("#figures", Static).render())
+        releases = str(app.screen.query_one("#releases", Static).render())
+        flow = str(app.screen.query_one("#flow", Static).render())
+    assert "releases" in figures and "change failure rate" in figures
+    assert "search" in releases and ("promoted" in releases or "rolled-back" in releases)
+    assert "No deploy in flight" in flow
