@@ -2,7 +2,7 @@
 
 `register(sub)` adds the three commands and wraps the existing `abort`,
 `promote` and `resume`: when the app has a deploy in flight they steer it (see
-docs/release.md), otherwise the command they wrap runs unchanged.
+README: "Steering a deploy in flight"), otherwise the command they wrap runs unchanged.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `DeployConsole` is what front ends call (deploy, resume, abort, promote,
 history); `dora` turns the recorded history into delivery figures. The flow
-is journaled in the cluster after every stage (docs/release.md).
+is journaled in the cluster after every stage (README: "Deploying a release").
 """
 
 from __future__ import annotations

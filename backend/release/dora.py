@@ -1,6 +1,6 @@
 """Delivery figures from the release history, pure: the four DORA keys plus two of Turnout's.
 
-Definitions (docs/release.md):
+Definitions (README: "Deploying a release"):
 - deployment frequency: promoted releases per day over the window;
 - lead time: commit time to promotion, for releases that recorded a commit time;
 - change failure rate: (rolled back + aborted) / (promoted + rolled back + aborted);

@@ -22,7 +22,7 @@ StageKind = Literal["deploy", "ready", "preview", "weight", "analyse", "pause", 
                     "monitor", "scale-down"]
 
 EXIT_CODES: dict[Outcome, int] = {"promoted": 0, "rolled-back": 20, "aborted": 21, "failed": 22}
-"""Exit code of `turnout deploy` (and `resume` of a deploy) by outcome (docs/release.md)."""
+"""Exit code of `turnout deploy` (and `resume` of a deploy) by outcome (README: "Deploying a release")."""
 
 DEFAULT_STEPS = (10, 50, 100)
 
