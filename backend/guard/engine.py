@@ -1,9 +1,10 @@
-"""The rollback guard: watch the color taking new traffic, roll back when a trigger trips.
+"""The rollback guard: watch the color taking new traffic, roll back when a trigger fails.
 
-Safety rules: only a `fail` trips (inconclusive pauses, never rolls back); the
-stable color must itself be healthy to roll back into it ("no safe target"
-otherwise); after a rollback the app is `tripped` and stays untouched until an
-operator re-arms it; in read-only mode the guard reports what it would do.
+Safety rules: only a `fail` trips (inconclusive and error pause, never roll back);
+the stable color must not be unhealthy itself ("no safe target" otherwise);
+after a rollback the app is `tripped` and left alone until an operator re-arms
+it; in read-only mode the guard reports what it would do. An alert that did not
+roll back is sent once per episode, not every interval.
 """
 
 from __future__ import annotations
@@ -11,22 +12,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import msgspec
 
+from turnout.backend import signals
 from turnout.backend.config import GuardSettings
-from turnout.backend.errors import ReadOnly, TurnoutError
+from turnout.backend.errors import TurnoutError
 from turnout.backend.guard import incident as reports
 from turnout.backend.guard.measure import Measurer, Streaks
+from turnout.backend.guard.ports import GuardStateStore
 from turnout.backend.models import App, Color, Verdict, other
 from turnout.backend.notify import Fanout
 from turnout.backend.service import ReleaseService
 
 log = logging.getLogger(__name__)
 ARMED, TRIPPED, DISARMED = "armed", "tripped", "disarmed"
+Key = tuple[str, str]
 
 
 class Evaluation(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,13 +44,25 @@ class Evaluation(msgspec.Struct, frozen=True, kw_only=True):
     watched: Color
     verdicts: tuple[Verdict, ...]
     decision: str
-    """`ok`, `wait` (inconclusive), `rollback`, `no safe target`, `would roll back`, `skip`."""
+    """`ok`, `wait` (inconclusive or error: hold), `skip` (a trigger failed but the guard is not
+    armed), `rollback`, `no safe target`, `would roll back` (read-only), `rollback failed`, or
+    `already alerted` (the same episode was reported by an earlier evaluation)."""
     incident: str = ""
+    """Path of the Markdown incident report, when this episode has one."""
 
 
 def watched_color(app: App) -> Color:
     """The color receiving new traffic: the canary mid-rollout, else the live one."""
     return app.traffic.canary if app.traffic.canary_weight > 0 else app.traffic.live
+
+
+def unsafe_target(verdict: Verdict) -> bool:
+    """Whether this verdict of the stable color rules it out as a rollback target.
+
+    A single bad measurement is enough (one failed health check, an error rate over
+    the threshold); being unable to measure (an unreachable source) is not.
+    """
+    return verdict.outcome == "fail" or (verdict.outcome != "error" and signals.is_bad(verdict))
 
 
 @dataclass
@@ -53,116 +71,187 @@ class Guard:
 
     service: ReleaseService
     settings: GuardSettings
-    notifier: Fanout = field(default_factory=lambda: Fanout(()))
-    streaks: dict[tuple[str, str, str], Streaks] = field(default_factory=dict)
-    first_bad: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    notifier: Fanout = field(default_factory=Fanout)
+    streaks: dict[tuple[str, str, Color], Streaks] = field(default_factory=dict)
+    bad_since: dict[tuple[str, str, Color, str], Verdict] = field(default_factory=dict)
+    """The first bad measurement of each trigger still bad, by (namespace, app, color, signal)."""
+    alerted: dict[Key, Evaluation] = field(default_factory=dict)
+    """The outcome reported without a rollback in each app's current episode (a run of failing
+    evaluations); cleared when nothing fails."""
 
     def __post_init__(self) -> None:
         self.measure = Measurer(self.service.cluster, self.service.metrics, self.settings)
 
     async def arm(self, name: str, namespace: str | None = None) -> App:
-        """Arm (or re-arm) the guard on an app."""
+        """Arm (or re-arm) the guard on an app; its triggers start from a clean slate."""
         app = await self.service.cluster.get_app(name, namespace)
-        await self.service.cluster.set_guard_state(app, ARMED)  # type: ignore[attr-defined]
-        self.first_bad.pop((app.namespace, app.name), None)
+        await self._store().set_guard_state(app, ARMED)
+        self._forget(app)
+        return app
+
+    async def disarm(self, name: str, namespace: str | None = None) -> App:
+        """Disarm the guard on an app: it is evaluated but never acted on."""
+        app = await self.service.cluster.get_app(name, namespace)
+        await self._store().set_guard_state(app, DISARMED)
         return app
 
     async def check(self, name: str, namespace: str | None = None) -> Evaluation:
-        """Evaluate every trigger once and act if one tripped."""
+        """Evaluate every trigger once and act if one failed."""
         app = await self.service.cluster.get_app(name, namespace)
         color, now = watched_color(app), self.service.clock()
-        verdicts = await self.measure.verdicts(app, color, self._streaks(app, color), now)
-        failed = [v for v in verdicts if v.outcome == "fail"]
+        verdicts = tuple(await self.measure.verdicts(app, color, self._streaks(app, color), now))
+        self._track_bad(app, color, verdicts)
+        failed = tuple(v for v in verdicts if v.outcome == "fail")
         key = (app.namespace, app.name)
         if not failed:
-            self.first_bad.pop(key, None)
+            self.alerted.pop(key, None)
             waiting = any(v.outcome in ("inconclusive", "error") for v in verdicts)
-            return self._evaluation(app, color, verdicts, "wait" if waiting else "ok")
-        self.first_bad.setdefault(key, min(v.at for v in failed))
+            return _evaluation(app, color, verdicts, "wait" if waiting else "ok")
         if app.guard != ARMED:
-            return self._evaluation(app, color, verdicts, "skip")
-        return await self._trip(app, color, tuple(verdicts), tuple(failed))
+            return _evaluation(app, color, verdicts, "skip")
+        result = await self._trip(app, color, verdicts, failed, self.alerted.get(key))
+        if result.decision not in ("rollback", "already alerted"):
+            self.alerted[key] = result
+        return result
+
+    def _store(self) -> GuardStateStore:
+        if not isinstance(self.service.cluster, GuardStateStore):
+            raise TurnoutError("this cluster backend cannot keep the guard's state")
+        return self.service.cluster
 
     def _streaks(self, app: App, color: Color) -> Streaks:
         return self.streaks.setdefault((app.namespace, app.name, color), Streaks())
 
-    def _evaluation(self, app: App, color: Color, verdicts: list[Verdict] | tuple[Verdict, ...],
-                    decision: str, incident: str = "") -> Evaluation:
-        return Evaluation(app=app.name, namespace=app.namespace, state=app.guard, watched=color,
-                          verdicts=tuple(verdicts), decision=decision, incident=incident)
+    def _forget(self, app: App) -> None:
+        """Drop what the triggers remember of `app` (re-armed: a new episode)."""
+        mine = (app.namespace, app.name)
+        for color_key in [k for k in self.streaks if k[:2] == mine]:
+            del self.streaks[color_key]
+        for signal_key in [k for k in self.bad_since if k[:2] == mine]:
+            del self.bad_since[signal_key]
+        self.alerted.pop((app.namespace, app.name), None)
+
+    def _track_bad(self, app: App, color: Color, verdicts: tuple[Verdict, ...]) -> None:
+        for verdict in verdicts:
+            key = (app.namespace, app.name, color, verdict.signal)
+            if signals.is_bad(verdict):
+                self.bad_since.setdefault(key, verdict)
+            else:
+                self.bad_since.pop(key, None)
+
+    def _first_bad(self, app: App, color: Color, failed: tuple[Verdict, ...]) -> tuple[Verdict, ...]:
+        return tuple(self.bad_since.get((app.namespace, app.name, color, v.signal), v) for v in failed)
 
     async def _trip(self, app: App, color: Color, verdicts: tuple[Verdict, ...],
-                    failed: tuple[Verdict, ...]) -> Evaluation:
+                    failed: tuple[Verdict, ...], previous: Evaluation | None) -> Evaluation:
+        """Decide and act; an outcome already reported in this episode is not reported again,
+        but the decision is taken afresh each time (a stable color that recovers becomes a target)."""
         detected = self.service.clock()
-        stable = other(color)
-        stable_verdicts = tuple(await self.measure.verdicts(
-            app, stable, self._streaks(app, stable), detected))
+        stable = await self._stable_verdicts(app, other(color), detected)
+        first_bad = self._first_bad(app, color, failed)
         base = reports.Incident(
             id=f"{detected:%Y%m%dT%H%M%S}-{app.name}-{uuid.uuid4().hex[:6]}", app=app.name,
             namespace=app.namespace, context=app.context, color=color, action="",
-            first_bad_at=self.first_bad[(app.namespace, app.name)], detected_at=detected,
-            triggers=failed, stable=stable_verdicts)
-        if any(v.outcome == "fail" for v in stable_verdicts) or (app.slot(stable).desired == 0 and \
-                app.traffic.canary_weight == 0):
-            done = msgspec.structs.replace(base, action="none: no safe target")
-            decision = "no safe target"
+            first_bad_at=min(v.at for v in first_bad), detected_at=detected, triggers=failed,
+            first_bad=first_bad, stable=stable)
+        if any(unsafe_target(v) for v in stable):
+            done, decision = msgspec.structs.replace(base, action="none: no safe target"), "no safe target"
         elif self.service.read_only:
             done = msgspec.structs.replace(base, action="would roll back (read-only)")
             decision = "would roll back"
         else:
-            done, decision = await self._roll_back(app, base), "rollback"
-        path = await self._report(app, done)
-        return self._evaluation(app, color, verdicts, decision, str(path))
+            done = await self._roll_back(app, base)
+            decision = "rollback" if done.action == "rollback" else "rollback failed"
+        if previous is not None and previous.decision == decision:
+            return _evaluation(app, color, verdicts, "already alerted", previous.incident)
+        path = await self._report(app, done, decision)
+        state = TRIPPED if decision == "rollback" else app.guard
+        return _evaluation(msgspec.structs.replace(app, guard=state), color, verdicts, decision, path)
+
+    async def _stable_verdicts(self, app: App, stable: Color, at: datetime) -> tuple[Verdict, ...]:
+        """The rollback target's verdicts; none when it is scaled to zero (a rollback scales it
+        up and waits for it to be ready before moving traffic)."""
+        if app.slot(stable).desired == 0:
+            return ()
+        return tuple(await self.measure.verdicts(app, stable, self._streaks(app, stable), at))
 
     async def _roll_back(self, app: App, base: reports.Incident) -> reports.Incident:
         started = self.service.clock()
-        notes: list[str] = []
         try:
             await self.service.rollback(app.name, namespace=app.namespace,
-                                        reason=f"guard: {base.triggers[0].signal} failed")
+                                        reason=f"guard: {', '.join(v.signal for v in base.triggers)} failed")
+            after = await self.service.cluster.get_app(app.name, app.namespace)
         except TurnoutError as err:
             return msgspec.structs.replace(base, action=f"rollback failed: {err}", action_at=started)
-        killed: tuple[str, ...] = ()
-        if self.settings.kill_flags and self.service.flags is not None:
-            try:
-                killed = tuple(f.key for f in await self.service.flags.kill_linked(
-                    app.name, reason="guard rollback"))
-            except TurnoutError as err:
-                notes.append(f"flags not turned off: {err}")
+        restored = self.service.clock() if after.traffic.weights.of(base.color) == 0 else None
+        notes = [] if restored else [f"{base.color} still has {after.traffic.weights.of(base.color)} % "
+                                     "of traffic after the rollback"]
+        killed = await self._kill_flags(app, notes)
         await self._set_state(app, TRIPPED, notes)
-        return msgspec.structs.replace(base, action="rollback", action_at=started,
-                                       restored_at=self.service.clock(), flags_killed=killed,
-                                       notes=tuple(notes))
+        return msgspec.structs.replace(base, action="rollback", action_at=started, restored_at=restored,
+                                       flags_killed=killed, notes=tuple(notes))
+
+    async def _kill_flags(self, app: App, notes: list[str]) -> tuple[str, ...]:
+        if not self.settings.kill_flags or self.service.flags is None:
+            return ()
+        try:
+            flags = await self.service.flags.kill_linked(app.name, reason="guard rollback")
+        except TurnoutError as err:
+            notes.append(f"flags not turned off: {err}")
+            return ()
+        return tuple(f.key for f in flags)
 
     async def _set_state(self, app: App, state: str, notes: list[str]) -> None:
         try:
-            await self.service.cluster.set_guard_state(app, state)  # type: ignore[attr-defined]
-        except (TurnoutError, AttributeError) as err:
+            await self._store().set_guard_state(app, state)
+        except TurnoutError as err:
             notes.append(f"guard state not recorded in the cluster: {err}")
 
-    async def _report(self, app: App, incident: reports.Incident) -> str:
-        path = reports.write(incident)
-        summary = (f"{incident.action}: {app.namespace}/{app.name} {incident.color} failed "
-                   f"({', '.join(f'{v.signal} {v.detail}' for v in incident.triggers)})")
-        recorder = getattr(self.service.cluster, "record_incident", None)
-        if recorder is not None:
+    async def _report(self, app: App, incident: reports.Incident, decision: str) -> str:
+        path = str(reports.write(incident))
+        summary = (f"{decision}: {app.namespace}/{app.name} {incident.color} failed "
+                   f"({'; '.join(f'{v.signal} {v.detail}' for v in incident.triggers)})")
+        if not self.service.read_only and isinstance(self.service.cluster, GuardStateStore):
             try:
-                await recorder(app, summary)
-            except (TurnoutError, ReadOnly) as err:
+                await self.service.cluster.record_incident(app, summary[:1000])
+            except TurnoutError as err:
                 log.warning("incident event not recorded: %s", err)
-        severity = "critical" if incident.action != "rollback" else "error"
-        for problem in await self.notifier.notify(title=f"Turnout: {summary}"[:300],
-                                                  body=reports.markdown(incident), severity=severity):
+        problems = await self.notifier.notify(
+            title=f"Turnout: {summary}"[:300], body=reports.markdown(incident),
+            severity="error" if decision == "rollback" else "critical",
+            key=f"turnout/{app.context}/{app.namespace}/{app.name}/{incident.color}")
+        for problem in problems:
             log.warning("notification failed: %s", problem)
-        return str(path)
+        return path
 
-    async def run(self, names: list[str], namespace: str | None, stop: asyncio.Event) -> None:
-        """Evaluate every app each interval until `stop` is set."""
+    async def run(self, names: list[str], namespace: str | None, stop: asyncio.Event,
+                  on_result: Callable[[Evaluation], None] | None = None) -> None:
+        """Evaluate every app each interval (a fixed rate, not interval + time spent) until `stop`."""
         while not stop.is_set():
-            for name in names:
-                try:
-                    await self.check(name, namespace)
-                except TurnoutError as err:
-                    log.warning("guard on %s: %s", name, err)
+            started = time.monotonic()
+            results = await asyncio.gather(*(self._check_logged(name, namespace) for name in names))
+            for result in results:
+                if result is not None and on_result is not None:
+                    on_result(result)
+            pause = max(0.0, self.settings.interval - (time.monotonic() - started))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.settings.interval)
+                await asyncio.wait_for(stop.wait(), pause)
+
+    async def _check_logged(self, name: str, namespace: str | None) -> Evaluation | None:
+        try:
+            result = await self.check(name, namespace)
+        except TurnoutError as err:
+            log.warning("guard on %s: %s", name, err)
+            return None
+        except Exception:  # a bug in one evaluation must not stop the guard of every app
+            log.exception("guard on %s failed", name)
+            return None
+        if result.decision not in ("ok", "wait", "already alerted"):
+            log.warning("guard on %s: %s (%s failed)", name, result.decision, result.watched)
+        return result
+
+
+def _evaluation(app: App, color: Color, verdicts: tuple[Verdict, ...], decision: str,
+                incident: str = "") -> Evaluation:
+    return Evaluation(app=app.name, namespace=app.namespace, state=app.guard, watched=color,
+                      verdicts=verdicts, decision=decision, incident=incident)

@@ -19,6 +19,7 @@ from turnout.backend.config import GuardSettings
 from turnout.backend.errors import InvalidInput, TurnoutError, Unavailable
 from turnout.backend.guard.ports import HealthProbe, PodLogs, SampledMetrics
 from turnout.backend.guard.smoke import load_smoke_tests, run_smoke
+from turnout.backend.metrics.promql import duration_seconds
 from turnout.backend.models import App, Color, Slot, Verdict
 from turnout.backend.ports import ClusterPort, MetricsPort
 
@@ -48,6 +49,8 @@ class Measurer:
         self.settings = settings
         self.timeout = timeout
         self.smoke_tests = load_smoke_tests(settings.smoke_tests)
+        self.max_age = duration_seconds(settings.window)
+        """A sample older than the query window is stale."""
 
     async def verdicts(self, app: App, color: Color, streaks: Streaks, at: datetime) -> list[Verdict]:
         """Every trigger's verdict for `color` now."""
@@ -90,7 +93,7 @@ class Measurer:
                 streaks.prometheus_errors = 0
                 return signals.prometheus_error_rate(
                     measured, color, at, threshold=self.settings.error_rate,
-                    min_requests=self.settings.min_requests, max_age=self.settings.max_age)
+                    min_requests=self.settings.min_requests, max_age=self.max_age)
             by_color = {m.color: m for m in await self.metrics.golden_signals(app)}
             streaks.prometheus_errors = 0
             return signals.error_rate(by_color[color], at, source, self.settings.error_rate)

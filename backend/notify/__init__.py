@@ -1,34 +1,47 @@
 """Notifiers: PagerDuty Events v2 and Slack incoming webhooks, over httpx.
 
 Routing keys and webhook URLs are secrets: they come from the environment, are
-sent only in the request, and never appear in a log line or an error message.
+sent only in the request, and never appear in a repr, a log line or an error
+message (errors name the service and the HTTP status or exception type only).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import httpx
 
 from turnout.backend.errors import Unavailable
 
+__all__ = ["PAGERDUTY_URL", "Fanout", "PagerDuty", "Slack", "from_environment"]
+
 PAGERDUTY_URL = "https://events.pagerduty.com/v2/enqueue"
+SEVERITIES = frozenset({"critical", "error", "warning", "info"})
+"""PagerDuty's severities; anything else is sent as `error`."""
+SLACK_BODY_LIMIT = 3500
+"""Characters of the report in a Slack message; the full report is in the state directory."""
 
 
 @dataclass(frozen=True)
 class PagerDuty:
-    """PagerDuty Events API v2: one trigger event per incident."""
+    """PagerDuty Events API v2: one trigger event per incident, deduplicated by `key`."""
 
-    routing_key: str
-    url: str = PAGERDUTY_URL
+    routing_key: str = field(repr=False)
+    url: str = field(default=PAGERDUTY_URL, repr=False)
     timeout: float = 5.0
 
-    async def notify(self, *, title: str, body: str, severity: str) -> None:
-        event = {"routing_key": self.routing_key, "event_action": "trigger",
-                 "payload": {"summary": title[:1024], "source": "turnout",
-                             "severity": severity if severity in SEVERITIES else "error",
-                             "custom_details": {"report": body}}}
+    async def notify(self, *, title: str, body: str, severity: str, key: str = "") -> None:
+        """Trigger an alert; the same `key` updates one PagerDuty incident instead of paging again."""
+        event: dict[str, object] = {
+            "routing_key": self.routing_key, "event_action": "trigger",
+            "payload": {"summary": title[:1024], "source": "turnout",
+                        "severity": severity if severity in SEVERITIES else "error",
+                        "timestamp": datetime.now(UTC).isoformat(),
+                        "custom_details": {"report": body}}}
+        if key:
+            event["dedup_key"] = key[:255]
         await _post(self.url, event, self.timeout, "PagerDuty")
 
 
@@ -36,14 +49,14 @@ class PagerDuty:
 class Slack:
     """A Slack incoming webhook."""
 
-    webhook_url: str
+    webhook_url: str = field(repr=False)
     timeout: float = 5.0
 
-    async def notify(self, *, title: str, body: str, severity: str) -> None:
-        await _post(self.webhook_url, {"text": f"*{title}*\n{body}"}, self.timeout, "Slack")
-
-
-SEVERITIES = frozenset({"critical", "error", "warning", "info"})
+    async def notify(self, *, title: str, body: str, severity: str, key: str = "") -> None:
+        """Post the title and the report (cut to a readable length) to the channel."""
+        text = body if len(body) <= SLACK_BODY_LIMIT else body[:SLACK_BODY_LIMIT] + "\n…"
+        await _post(self.webhook_url, {"text": f"*{title}* ({severity})\n{text}"}, self.timeout,
+                    "Slack")
 
 
 async def _post(url: str, payload: object, timeout: float, who: str) -> None:
@@ -51,8 +64,9 @@ async def _post(url: str, payload: object, timeout: float, who: str) -> None:
         async with httpx.AsyncClient(timeout=timeout) as client:
             response = await client.post(url, json=payload)
     except httpx.HTTPError as err:
+        # `from None`: httpx's message and traceback carry the URL, which is the secret.
         raise Unavailable(f"{who} unreachable: {type(err).__name__}") from None
-    if response.status_code >= 300:
+    if not response.is_success:
         raise Unavailable(f"{who} refused the notification: HTTP {response.status_code}")
 
 
@@ -60,21 +74,21 @@ async def _post(url: str, payload: object, timeout: float, who: str) -> None:
 class Fanout:
     """Every configured notifier; one failing does not stop the others."""
 
-    notifiers: tuple[PagerDuty | Slack, ...]
+    notifiers: tuple[PagerDuty | Slack, ...] = ()
 
-    async def notify(self, *, title: str, body: str, severity: str) -> list[str]:
+    async def notify(self, *, title: str, body: str, severity: str, key: str = "") -> list[str]:
         """Send to all; return the one-line problems of those that failed."""
         problems = []
         for notifier in self.notifiers:
             try:
-                await notifier.notify(title=title, body=body, severity=severity)
+                await notifier.notify(title=title, body=body, severity=severity, key=key)
             except Unavailable as err:
                 problems.append(str(err))
         return problems
 
 
 def from_environment() -> Fanout:
-    """PagerDuty from TURNOUT_PAGERDUTY_ROUTING_KEY (URL: TURNOUT_PAGERDUTY_URL), Slack from
+    """PagerDuty from TURNOUT_PAGERDUTY_ROUTING_KEY (endpoint: TURNOUT_PAGERDUTY_URL), Slack from
     TURNOUT_SLACK_WEBHOOK_URL."""
     found: list[PagerDuty | Slack] = []
     if key := os.environ.get("TURNOUT_PAGERDUTY_ROUTING_KEY"):

@@ -1,19 +1,21 @@
-"""Guard lab fixtures: the seeded `search` app (real demo services scraped by the lab's
-Prometheus), restored to its seeded state after every test."""
+"""Guard lab fixtures: a copy of the seeded `search` app in a namespace of its own, whose
+endpoints are the lab's real `search` demo services (scraped by the lab's Prometheus)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import time
-import urllib.request
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.kube import conftest as kube_conftest
-from tests.kube.conftest import Lab, kubectl
+from tests.kube.conftest import get, kubectl
+from tests.lab.conftest import Lab
 from turnout.backend.cli.connect import connect
 from turnout.backend.cli.context import CliContext
 from turnout.backend.config import Config, GuardSettings
@@ -21,51 +23,70 @@ from turnout.backend.service import ReleaseService
 
 lab = kube_conftest.lab
 kube = kube_conftest.kube
+lab_namespace = kube_conftest.lab_namespace
 
-APP, NS = "search", "search"
-SEEDED_WEIGHT = "10"
-
-
-_ERRORS_INJECTED: set[str] = set()
+APP = "search"
 QUERY_WINDOW = 11.0
-"""Seconds for injected errors to leave the guard's 10 s PromQL window."""
+"""Seconds for injected errors to leave the default 10 s PromQL window."""
 
 
-def fault(lab: Lab, color: str, **change: Any) -> None:
-    """Set the demo service's injected faults for one color of `search`."""
-    if change.get("error_rate"):
-        _ERRORS_INJECTED.add(color)
-    body = json.dumps(change).encode()
-    request = urllib.request.Request(f"{lab.demo_url(APP, color)}/admin/fault", data=body,
-                                     method="POST")
-    with urllib.request.urlopen(request, timeout=5):
-        pass
+@dataclass
+class Canary:
+    """`search` mid-canary (blue live, 10 % to green) in its own namespace, on the real demo services."""
+
+    lab: Lab
+    namespace: str
+    errors_injected: bool = False
+    pods_changed: list[str] = field(default_factory=list)
+
+    def fault(self, color: str, **change: Any) -> None:
+        """Set the demo service's injected faults for one color (error_rate, latency_ms, health)."""
+        self.errors_injected |= bool(change.get("error_rate"))
+        httpx.post(f"{self.lab.demo_url(APP, color)}/admin/fault", json=change, timeout=5).raise_for_status()
+
+    def heal(self) -> None:
+        for color in ("blue", "green"):
+            self.fault(color, error_rate=0, latency_ms=0, health="ok")
+
+    @property
+    def canary_weight(self) -> str:
+        ingress = get(self.lab, self.namespace, f"ingress/{APP}-canary")
+        return str(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/canary-weight"])
+
+    def set_canary_weight(self, percent: int) -> None:
+        kubectl(self.lab, "-n", self.namespace, "annotate", "--overwrite", "ingress", f"{APP}-canary",
+                f"nginx.ingress.kubernetes.io/canary-weight={percent}")
+
+    def pods(self, color: str) -> list[str]:
+        return [p["metadata"]["name"] for p in get(self.lab, self.namespace, "pods")["items"]
+                if p["metadata"]["labels"].get("turnout.dev/color") == color]
 
 
-def _restore(lab: Lab) -> None:
-    for color in ("blue", "green"):
-        fault(lab, color, error_rate=0, latency_ms=0, health="ok")
-    kubectl(lab, "-n", NS, "patch", "service", APP, "--type=merge", "-p",
-            '{"spec":{"selector":{"turnout.dev/color":"blue"}},'
-            '"metadata":{"annotations":{"turnout.dev/guard":"disarmed"}}}')
-    kubectl(lab, "-n", NS, "annotate", "--overwrite", "ingress", f"{APP}-canary",
-            f"nginx.ingress.kubernetes.io/canary-weight={SEEDED_WEIGHT}")
-    if _ERRORS_INJECTED:
-        _ERRORS_INJECTED.clear()
+def _seed(lab: Lab, namespace: str) -> None:
+    from lablib.seed import DemoApp, app_objects
+
+    endpoints = {color: lab.demo_url(APP, color) for color in ("blue", "green")}
+    objs = [o for o in app_objects(DemoApp(APP, namespace, "nginx"), endpoints) if o["kind"] != "Namespace"]
+    kubectl(lab, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": objs}))
+    kubectl(lab, "-n", namespace, "wait", "--for=condition=Available", "--timeout=90s",
+            f"deployment/{APP}-blue", f"deployment/{APP}-green")
+
+
+@pytest.fixture
+def canary(lab: Lab, lab_namespace: str) -> Iterator[Canary]:
+    """A fresh `search` canary with healthy demo services, and healthy ones again afterwards."""
+    _seed(lab, lab_namespace)
+    app = Canary(lab, lab_namespace)
+    app.heal()
+    yield app
+    app.heal()
+    if app.errors_injected:
         time.sleep(QUERY_WINDOW)  # the next test must not inherit this one's error rate
 
 
 @pytest.fixture
-def search(lab: Lab) -> Any:
-    """`search` as seeded (blue live, 10 % canary to green), and again after the test."""
-    _restore(lab)
-    yield lab
-    _restore(lab)
-
-
-@pytest.fixture
 async def lab_service(lab: Lab) -> AsyncIterator[Callable[..., ReleaseService]]:
-    """Build release services on the lab (admin context, the lab's Prometheus)."""
+    """Build release services on the lab (admin context, the lab's Prometheus unless told)."""
     built: list[ReleaseService] = []
 
     def build(prometheus_url: str | None = None, read_only: bool = False) -> ReleaseService:

@@ -1,0 +1,53 @@
+"""What the guard uses beyond `ClusterPort` and `MetricsPort`, when an adapter offers it.
+
+Each capability is optional: a cluster adapter without pod logs simply yields no
+log verdict. They are checked with `isinstance` (runtime-checkable protocols)
+rather than added to `ClusterPort`, so other adapters need not implement them.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from turnout.backend.models import App, Color
+from turnout.backend.signals import PromSample
+
+
+@runtime_checkable
+class GuardStateStore(Protocol):
+    """Keeps the guard's state where every operator's `status` and TUI read it."""
+
+    async def set_guard_state(self, app: App, state: str) -> None:
+        """Record `armed`, `tripped` or `disarmed` on the app (read back as `App.guard`)."""
+        ...
+
+    async def record_incident(self, app: App, summary: str) -> None:
+        """Record an incident on the app (a Kubernetes Event)."""
+        ...
+
+
+@runtime_checkable
+class HealthProbe(Protocol):
+    """A health check of a color without a URL of its own (e.g. the API server's service proxy)."""
+
+    async def health(self, app: App, color: Color) -> bool:
+        """Whether the color's health endpoint answered 2xx."""
+        ...
+
+
+@runtime_checkable
+class PodLogs(Protocol):
+    """Recent log lines of a color's pods."""
+
+    async def log_lines(self, app: App, color: Color, limit: int = 100) -> list[str]:
+        """Up to `limit` most recent lines across the color's pods."""
+        ...
+
+
+@runtime_checkable
+class SampledMetrics(Protocol):
+    """A metrics source that reports how much to trust its error rate (Prometheus)."""
+
+    async def sample(self, app: App, color: Color) -> PromSample:
+        """The error ratio with its request count, freshness and warnings."""
+        ...

@@ -1,0 +1,61 @@
+"""Smoke tests: a declarative YAML list of HTTP requests run against one color.
+
+Run against the preview color before promotion (the release flow) and against
+the watched color by the guard. Judging each response is `signals.smoke_problem`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import msgspec
+import yaml
+
+from turnout.backend import signals
+from turnout.backend.errors import InvalidInput
+from turnout.backend.models import Color, Verdict
+from turnout.backend.signals import SmokeRequest, SmokeResult
+
+
+def load_smoke_tests(path: str) -> tuple[SmokeRequest, ...]:
+    """The smoke requests in the YAML file at `path` (empty path: none)."""
+    if not path:
+        return ()
+    try:
+        raw = yaml.safe_load(Path(path).read_text()) or []
+    except (OSError, yaml.YAMLError) as err:
+        raise InvalidInput(f"smoke tests {path}: {str(err).splitlines()[0]}") from None
+    return parse_smoke_tests(raw, path)
+
+
+def parse_smoke_tests(raw: object, where: str = "smoke tests") -> tuple[SmokeRequest, ...]:
+    """Validate a parsed YAML list of smoke requests; `InvalidInput` names what is wrong."""
+    if not isinstance(raw, list):
+        raise InvalidInput(f"{where}: expected a list of requests, got {type(raw).__name__}")
+    try:
+        return msgspec.convert(raw, tuple[SmokeRequest, ...])
+    except msgspec.ValidationError as err:
+        raise InvalidInput(f"{where}: {err}") from None
+
+
+async def run_smoke(tests: Sequence[SmokeRequest], base_url: str, color: Color, at: datetime, *,
+                    timeout: float = 2.0) -> Verdict:
+    """Send every request to `base_url` and judge the responses."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=timeout) as client:
+        results = [await _one(client, test) for test in tests]
+    return signals.smoke(results, color, at, f"smoke tests against {base_url}")
+
+
+async def _one(client: httpx.AsyncClient, test: SmokeRequest) -> SmokeResult:
+    started = time.monotonic()
+    try:
+        response = await client.request(test.method, test.path)
+    except httpx.HTTPError as err:
+        return SmokeResult(test.label, f"unreachable ({type(err).__name__})", time.monotonic() - started)
+    seconds = time.monotonic() - started
+    return SmokeResult(test.label, signals.smoke_problem(test, response.status_code, response.text,
+                                                         seconds), seconds)
