@@ -208,7 +208,12 @@ class Guard:
             notes.append(f"guard state not recorded in the cluster: {err}")
 
     async def _report(self, app: App, incident: reports.Incident, decision: str) -> str:
-        path = str(reports.write(incident))
+        """Write the report, record the Event, notify; each goes ahead even if another fails."""
+        try:
+            path = str(reports.write(incident))
+        except OSError as err:
+            log.warning("incident report not written: %s", err)
+            path = ""
         summary = (f"{decision}: {app.namespace}/{app.name} {incident.color} failed "
                    f"({'; '.join(f'{v.signal} {v.detail}' for v in incident.triggers)})")
         if not self.service.read_only and isinstance(self.service.cluster, GuardStateStore):

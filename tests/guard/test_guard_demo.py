@@ -7,6 +7,8 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.guard.receiver import Receiver
 from turnout.backend.config import GuardSettings
 from turnout.backend.demo import DemoCluster, DemoWorld, build_demo_service
@@ -186,3 +188,18 @@ async def test_the_loop_evaluates_every_app_until_stopped() -> None:
 
     await asyncio.wait_for(guard.run(["search", "checkout", "payments"], None, stop, collect), 10)
     assert sorted(seen[:3]) == ["checkout", "payments", "search"]
+
+
+async def test_an_unwritable_state_dir_still_rolls_back_and_notifies(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "not-a-dir").write_text("")
+    monkeypatch.setenv("TURNOUT_STATE_DIR", str(tmp_path / "not-a-dir"))
+    service = build_demo_service()
+    with Receiver(status=200) as slack:
+        guard = Guard(service, FAST, Fanout((Slack(slack.url),)))
+        await guard.arm("search")
+        await service.fire_drill("search")
+        world_of(service).tick(10)
+        result = await guard.check("search")
+    assert (result.decision, result.incident) == ("rollback", "")
+    assert await weights(service) == RESTORED and len(slack.bodies) == 1
