@@ -65,6 +65,10 @@ class GuardSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     """Path of a YAML list of smoke requests (name, path, status, contains, max_ms)."""
     kill_flags: bool = False
     """Also turn off the app's linked flags when the guard rolls back."""
+    queries: dict[str, str] = {}
+    """PromQL templates overriding the defaults, by signal (error_rate, requests, p95_ms, rps)."""
+    app_queries: dict[str, dict[str, str]] = {}
+    """Per-app PromQL templates, by app name then signal."""
 
 
 class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -32,6 +32,8 @@ from turnout.tui.screens.history import HistoryScreen
 from turnout.tui.screens.overview import OverviewScreen
 from turnout.tui.screens.weight import WeightScreen
 
+ANNOUNCED = frozenset({"rollback", "no safe target", "would roll back", "rollback failed"})
+"""Guard decisions worth a toast; repeats come back as `already alerted` and stay quiet."""
 RECONNECT_MIN = 0.5
 RECONNECT_MAX = 10.0
 """Seconds between attempts to re-open the change stream, doubling up to this."""
@@ -279,7 +281,7 @@ class TurnoutApp(TextualApp[int]):
                         result = await self.guard.check(app.name, app.namespace)
                     except TurnoutError:
                         continue
-                    if result.decision in ("rollback", "no safe target"):
+                    if result.decision in ANNOUNCED:
                         self.post_message(ActionFinished(
                             f"{app.name}: {result.decision} ({result.watched} failed); report "
                             f"{result.incident}", ok=result.decision == "rollback",

@@ -49,8 +49,10 @@ def _connect(ctx: CliContext) -> ReleaseService:
     if ctx.config.prometheus_url:
         from turnout.backend.metrics import PrometheusMetrics
 
+        guard = ctx.config.guard
         service.metrics = PrometheusMetrics(ctx.config.prometheus_url, timeout=ctx.config.request_timeout,
-                                            window=ctx.config.guard.window)
+                                            window=guard.window, queries=guard.queries,
+                                            app_queries=guard.app_queries)
     if ctx.config.flags_url:
         from turnout.backend.flags.console import FlagConsole
         from turnout.backend.flags.urls import open_store
