@@ -17,6 +17,7 @@ from turnout.backend.config import Config
 from turnout.backend.errors import TurnoutError
 from turnout.backend.guard.engine import Guard
 from turnout.backend.models import App, Weights
+from turnout.backend.release import DeployConsole, DeployRequest, release_line
 from turnout.backend.service import ReleaseService
 from turnout.themes import THEMES
 from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction, describe
@@ -26,6 +27,7 @@ from turnout.tui.preferences import load_theme, save_theme
 from turnout.tui.render import safe
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
+from turnout.tui.screens.deploy import DeployScreen
 from turnout.tui.screens.flags import FlagsScreen
 from turnout.tui.screens.help import HelpScreen
 from turnout.tui.screens.history import HistoryScreen
@@ -57,6 +59,7 @@ class TurnoutApp(TextualApp[int]):
         Binding("f", "flags", "Flags", id="flags"),
         Binding("g", "arm_guard", "Arm guard", id="guard"),
         Binding("h", "history", "History", id="history"),
+        Binding("D", "deploy", "Deploy", id="deploy"),
         Binding("exclamation_mark", "panic", "Panic", id="panic"),
     ]
 
@@ -149,7 +152,7 @@ class TurnoutApp(TextualApp[int]):
         """Grey out what cannot be done here, rather than failing after a confirmation."""
         if action == "history":
             return isinstance(getattr(self.screen, "selected", None), App) or None
-        if action in ("release", "fire_drill", "panic", "arm_guard"):
+        if action in ("release", "fire_drill", "panic", "arm_guard", "deploy"):
             if isinstance(self.screen, FlagsScreen):
                 return False  # app actions do not apply to a flag under the cursor
             if self.service.read_only or not isinstance(getattr(self.screen, "selected", None), App):
@@ -220,6 +223,39 @@ class TurnoutApp(TextualApp[int]):
         self.notify(f"{target.name}: {color} now failing. Roll back with b.",
                     title="Fire drill", severity="warning")
         self.refresh_apps()
+
+    @work(group="deploy", exit_on_error=False)
+    async def action_deploy(self) -> None:
+        """Deploy an image through the release flow: plan, confirm, then run it here."""
+        target: App | None = getattr(self.screen, "selected", None)
+        if target is None:
+            return
+        image = await self.push_screen_wait(DeployScreen(target))
+        if image is None:
+            return
+        console = DeployConsole(self.service)
+        request = DeployRequest(app=target.name, namespace=target.namespace, image=image)
+        try:
+            flow = await console.plan(request)
+        except TurnoutError as err:
+            self.notify(str(err), title=err.title, severity="error")
+            return
+        lines = (Text.assemble("context    ", safe(self.service.context), "   namespace ",
+                               safe(target.namespace)),
+                 Text.assemble("image      ", safe(image), f"  into {flow.new}"),
+                 *(Text.assemble(f"{i + 1:>2}. ", safe(s.describe())) for i, s in enumerate(flow.stages)))
+        if not await self.push_screen_wait(ConfirmScreen(ConfirmRequest(
+                title=f"Deploy {target.namespace}/{target.name}", lines=lines, confirm_label="Deploy"))):
+            self.notify("Cancelled: nothing was changed.", title="Deploy")
+            return
+        self.notify(f"{target.name}: deploying {image}; follow it with h", title="Deploy")
+        try:
+            release = await console.deploy(request)
+        except TurnoutError as err:
+            self.post_message(ActionFinished(str(err), ok=False, title=err.title))
+            return
+        self.post_message(ActionFinished(release_line(release), ok=release.outcome == "promoted",
+                                         title="Deploy"))
 
     def action_history(self) -> None:
         target: App | None = getattr(self.screen, "selected", None)

@@ -240,3 +240,38 @@ async def test_history_shows_releases_and_delivery_figures(make_app: Callable[..
     assert "releases" in figures and "change failure rate" in figures
     assert "search" in releases and ("promoted" in releases or "rolled-back" in releases)
     assert "No deploy in flight" in flow
+
+
+async def test_deploy_plans_confirms_and_runs_the_flow_on_the_demo() -> None:
+    from textual.widgets import Static
+
+    from turnout.backend.config import Config
+    from turnout.backend.demo import build_demo_service
+    from turnout.backend.release import DeployConsole
+
+    service = build_demo_service(tick_seconds=0.05)
+    app = TurnoutApp(service, Config(refresh_seconds=0.5))
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.apps:
+            await pilot.pause(0.05)
+        await pilot.press("down", "down", "enter")  # checkout (namespace shop sorts last)
+        await pilot.pause()
+        await pilot.press("D")
+        await pilot.pause()
+        await pilot.press(*"registry.demo/checkout:1.5.0", "enter")
+        for _ in range(100):
+            if isinstance(app.screen, ConfirmScreen):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("tab", "enter")
+        flow = None
+        for _ in range(200):
+            flow = await DeployConsole(service).flow("checkout")
+            if flow is not None and (await service.app("checkout")).green.version == "1.5.0":
+                break
+            await pilot.pause(0.05)
+        assert flow is not None and flow.version == "1.5.0"
+        await pilot.press("h")
+        await pilot.pause(0.5)
+        assert "Deploy in flight" in str(app.screen.query_one("#flow", Static).render())
