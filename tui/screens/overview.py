@@ -14,7 +14,7 @@ from turnout.tui.render import overview_row
 from turnout.tui.widgets.status_bar import StatusBar
 from turnout.tui.widgets.table_sync import sync_rows
 
-COLUMNS = (("APP", 12), ("NAMESPACE", 11), ("LIVE", 8), ("TRAFFIC b/g", 17), ("BLUE", 11),
+COLUMNS = (("APP", 12), ("NAMESPACE", 11), ("LIVE", 8), ("TRAFFIC b/g", 18), ("BLUE", 11),
            ("GREEN", 11), ("HEALTH", 11), ("GUARD", 9), ("OP", 10))
 """Fixed widths: live values change every second and columns must not jump under the cursor."""
 
