@@ -11,7 +11,6 @@ service — losing Redis must never turn every flag off.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -21,6 +20,7 @@ from turnout.backend.errors import Unavailable
 from turnout.backend.flags.evaluate import Context, Evaluation, Evaluator
 from turnout.backend.flags.model import FlagSet
 from turnout.backend.flags.store import FlagStore, StoreReset, now
+from turnout.backend.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class FlagReader:
         self.message = ""
         self.listeners: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     # --- the application's calls (sync, no I/O) ------------------------------
 
@@ -75,10 +76,8 @@ class FlagReader:
 
     async def close(self) -> None:
         """Stop following the store."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        self._closing = True
+        await cancel_and_wait(self._task)
 
     async def refresh(self) -> None:
         """Reload the snapshot now; raises `Unavailable` (or `StoreReset`)."""
@@ -117,7 +116,7 @@ class FlagReader:
             listener(state, changed or [], message)
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             try:
                 await self._follow()
             except Unavailable as exc:
@@ -148,4 +147,4 @@ class FlagReader:
                 if not await self._try_refresh() and self.state == ReaderState.STALE:
                     raise Unavailable(self.message)
         finally:
-            pumping.cancel()
+            await cancel_and_wait(pumping, patience=2.0)

@@ -13,6 +13,7 @@ persistence, a FLUSHDB): that is `StoreReset`, never an empty flag set.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -52,6 +53,7 @@ redis.call('PUBLISH', ARGV[6], ARGV[7])
 return {1, ''}
 """
 
+_CLOSE_SECONDS = 2.0
 _REDIS_ERRORS = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
 
 
@@ -203,9 +205,13 @@ class RedisStore(StoreBase):
                 if message is not None and message["type"] == "message":
                     yield msgspec.json.decode(message["data"], type=Notice)
         finally:
-            with contextlib.suppress(*_REDIS_ERRORS, redis_errors.RedisError):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            # Bounded: closing must not wait on a connection stuck mid-reconnect.
+            with contextlib.suppress(*_REDIS_ERRORS, redis_errors.RedisError, TimeoutError):
+                async with asyncio.timeout(_CLOSE_SECONDS):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     async def close(self) -> None:
-        """Close the connection pool."""
-        await self._redis.aclose()
+        """Close the connection pool (bounded, like the watch's own close)."""
+        with contextlib.suppress(*_REDIS_ERRORS, redis_errors.RedisError, TimeoutError):
+            async with asyncio.timeout(_CLOSE_SECONDS):
+                await self._redis.aclose()

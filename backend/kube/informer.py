@@ -26,6 +26,7 @@ from turnout.backend.kube.discover import Objects
 from turnout.backend.kube.health import WINDOW, RestartSample, total_restarts
 from turnout.backend.kube.http import Gone, KubeHttp
 from turnout.backend.kube.resources import RESOURCES, Resource, list_items
+from turnout.backend.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -200,10 +201,7 @@ class Informer:
 
     async def interrupt(self, field: str, resource_version: str | None = None) -> None:
         """Drop one watch stream and resume it (from `resource_version` if given): for tests."""
-        task = self._tasks.pop(field)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(self._tasks.pop(field))
         if resource_version is not None:
             self._rv[field] = resource_version
         resource = next(r for r in RESOURCES if r.field == field)
@@ -212,11 +210,7 @@ class Informer:
     async def close(self) -> None:
         """Stop every watch."""
         tasks, self._tasks = list(self._tasks.values()), {}
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*tasks)
 
 
 class Subscription:
