@@ -37,15 +37,17 @@ def _connect(ctx: CliContext) -> ReleaseService:
         return build_demo_service(seed=ctx.opt("seed", 7), gate=ctx.gate_for("demo"))
     paths = kubeconfig_paths(ctx.opt("kubeconfig"))
     existing = [p for p in paths if p.is_file()]
-    if not existing:
+    try:
+        from turnout.backend.kube import build_kube_service, in_cluster_target
+    except ImportError:
+        raise ConfigError("this build has no Kubernetes backend; try: turnout demo") from None
+    # Like kubectl: with no kubeconfig, a pod uses its own service account.
+    in_cluster = None if existing or ctx.opt("kubeconfig") else in_cluster_target()
+    if not existing and in_cluster is None:
         shown = ", ".join(str(p) for p in paths)
         raise ConfigError(f"no kubeconfig found ({shown}); pass --kubeconfig, "
                           "or try the embedded demo: turnout demo")
-    try:
-        from turnout.backend.kube import build_kube_service
-    except ImportError:
-        raise ConfigError("this build has no Kubernetes backend; try: turnout demo") from None
-    service: ReleaseService = build_kube_service(ctx, existing)
+    service: ReleaseService = build_kube_service(ctx, existing, in_cluster)
     if ctx.config.prometheus_url:
         from turnout.backend.metrics import PrometheusMetrics
 

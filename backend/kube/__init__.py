@@ -11,20 +11,22 @@ from typing import TYPE_CHECKING
 
 from turnout.backend.kube.cluster import KubeCluster
 from turnout.backend.kube.http import KubeHttp
-from turnout.backend.kube.kubeconfig import KubeTarget, load_target
+from turnout.backend.kube.kubeconfig import KubeTarget, in_cluster_target, load_target
 
 if TYPE_CHECKING:
     from turnout.backend.cli.context import CliContext
     from turnout.backend.service import ReleaseService
 
-__all__ = ["KubeCluster", "KubeHttp", "KubeTarget", "build_kube_service", "load_target"]
+__all__ = ["KubeCluster", "KubeHttp", "KubeTarget", "build_kube_service", "in_cluster_target",
+           "load_target"]
 
 
-def build_kube_service(ctx: CliContext, kubeconfig_paths: list[Path]) -> ReleaseService:
-    """The release service on the kube context the options choose."""
+def build_kube_service(ctx: CliContext, kubeconfig_paths: list[Path],
+                       target: KubeTarget | None = None) -> ReleaseService:
+    """The release service on the kube context the options choose (or on `target`)."""
     from turnout.backend.service import ReleaseService
 
-    target = load_target(kubeconfig_paths, ctx.opt("context"))
+    target = target or load_target(kubeconfig_paths, ctx.opt("context"))
     gate = ctx.gate_for(target.context)
     timeout = float(ctx.opt("request_timeout") or ctx.config.request_timeout)
     http = KubeHttp(target, gate, timeout)

@@ -25,6 +25,7 @@ from turnout.backend.errors import (
     Unavailable,
 )
 from turnout.backend.gate import WriteGate
+from turnout.backend.kube.credentials import BearerAuth
 from turnout.backend.kube.kubeconfig import KubeTarget
 from turnout.backend.kube.wire import Status
 
@@ -76,9 +77,12 @@ class KubeHttp:
         inner = transport or httpx.AsyncHTTPTransport(verify=target.ssl)
         self.timeout = timeout
         self.server = target.server
+        auth: httpx.Auth | tuple[str, str] | None = target.auth
+        if target.token is not None:
+            auth = BearerAuth(target.token)
         self.client = httpx.AsyncClient(
             base_url=target.server, headers={**target.headers, "Accept": "application/json"},
-            auth=target.auth, transport=GatedTransport(inner, gate), timeout=timeout)
+            auth=auth, transport=GatedTransport(inner, gate), timeout=timeout)
 
     async def get(self, path: str, params: dict[str, str] | None = None) -> bytes:
         """GET with retries on transient failures, all inside one request timeout."""

@@ -90,9 +90,11 @@ def test_unknown_context_names_the_known_ones(tmp_path: Path) -> None:
         load_target([_kubeconfig(tmp_path, {"token": "x"})], "prod")
 
 
-def test_exec_credentials_are_a_clear_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="exec"):
-        load_target([_kubeconfig(tmp_path, {"exec": {"command": "aws"}})])
+def test_auth_provider_and_missing_plugins_are_clear_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="exec plugin"):
+        load_target([_kubeconfig(tmp_path, {"auth-provider": {"name": "gcp"}})])
+    with pytest.raises(ConfigError, match="credential plugin 'no-such-plugin' not found on PATH"):
+        load_target([_kubeconfig(tmp_path, {"exec": {"command": "no-such-plugin"}})])
 
 
 def test_first_file_defining_a_name_wins(tmp_path: Path) -> None:
