@@ -8,9 +8,9 @@ protocols only.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from turnout.backend.models import App, Color, ColorMetrics, Slot, Traffic
+from turnout.backend.models import App, AuditEntry, Color, ColorMetrics, Slot, Traffic
 
 
 class ClusterPort(Protocol):
@@ -69,4 +69,13 @@ class NotifierPort(Protocol):
 
     async def notify(self, *, title: str, body: str, severity: str) -> None:
         """Send one notification; failures raise `Unavailable`."""
+        ...
+
+
+@runtime_checkable
+class AuditEvents(Protocol):
+    """A cluster that keeps the audit trail beside the app, where every operator sees it."""
+
+    async def record_audit(self, app: App, entry: AuditEntry) -> None:
+        """Record one audited mutation (who, why, before/after, operation id); never raises."""
         ...

@@ -22,7 +22,7 @@ from turnout.backend.audit import AuditLog, os_user
 from turnout.backend.errors import InvalidInput, TurnoutError, Unavailable
 from turnout.backend.flags.console import FlagConsole
 from turnout.backend.models import ActionResult, App, AuditEntry, Color, Slot, Traffic
-from turnout.backend.ports import ClusterPort, MetricsPort
+from turnout.backend.ports import AuditEvents, ClusterPort, MetricsPort
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -318,6 +318,8 @@ class ReleaseService:
             self.audit.record(entry)
         except OSError as err:
             log.error("audit log %s not writable: %s", self.audit.path, err)
+        if not dry_run and isinstance(self.cluster, AuditEvents):
+            await self.cluster.record_audit(app, entry)
 
     async def close(self) -> None:
         """Release the cluster connection and watches."""

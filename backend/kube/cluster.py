@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from turnout.backend.config import Conventions
 from turnout.backend.errors import Conflict, InvalidInput, NotFound
 from turnout.backend.kube import wire
@@ -26,10 +28,11 @@ from turnout.backend.kube.http import KubeHttp, decode
 from turnout.backend.kube.informer import Informer
 from turnout.backend.kube.journal import Entry, Journal
 from turnout.backend.kube.lock import acquire, check_unlocked, release
+from turnout.backend.kube.logs import color_log_lines
 from turnout.backend.kube.record import Recorder
 from turnout.backend.kube.resources import list_objects
 from turnout.backend.kube.routing import TrafficObjects, Write, traffic_writes
-from turnout.backend.models import App, Color, Slot, Traffic
+from turnout.backend.models import App, AuditEntry, Color, Slot, Traffic
 
 MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
@@ -91,6 +94,13 @@ class KubeCluster:
 
     def changes(self) -> AsyncIterator[tuple[str, str]]:
         return self.informer.changes()
+
+    async def log_lines(self, app: App, color: Color, limit: int = 100) -> list[str]:
+        """Up to `limit` most recent lines across `color`'s pods, each made inert.
+
+        The pods are those of `app` as read; one that is gone since is skipped.
+        """
+        return await color_log_lines(self.http, app.namespace, app.slot(color).pods, limit)
 
     # --- writes --------------------------------------------------------------
 
@@ -245,6 +255,15 @@ class KubeCluster:
         body = {"metadata": {"annotations": {GUARD_ANNOTATION: state}}}
         await self.http.write("PATCH", f"/api/v1/namespaces/{app.namespace}/services/{app.name}",
                               body, content_type=MERGE)
+
+    async def record_audit(self, app: App, entry: AuditEntry) -> None:
+        """The audit record as an Event on the app: the same operation id as the JSONL line."""
+        def brief(state: dict[str, object]) -> str:
+            return msgspec.json.encode(state).decode()[:300]
+
+        message = (f"{entry.action}: {brief(entry.before)} -> {brief(entry.after)}; "
+                   f"reason: {entry.reason or '(none given)'}; operation {entry.operation_id}")
+        await self.recorder.event(app, "TurnoutAudit", message[:900], entry.at)
 
     async def record_incident(self, app: App, summary: str) -> None:
         """An incident as a Kubernetes Event on the app."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kube.conftest import get, kubectl, seed_app
+from tests.kube.conftest import get, kubectl, seed_app, turnout
 from tests.lab.conftest import Lab
 from turnout.backend import plans
 from turnout.backend.config import Conventions
@@ -75,3 +75,25 @@ async def test_every_change_is_an_event_naming_the_server_identity(lab: Lab,
     mine = [e for e in events if e["reason"] == "TurnoutTraffic"]
     assert mine and "90/10 -> 70/30" in mine[0]["message"]
     assert mine[0]["involvedObject"]["name"] == "shop"
+
+
+def test_the_audit_event_carries_who_why_and_the_operation_id_of_the_jsonl_line(
+        lab: Lab, lab_namespace: str, tmp_path: Path) -> None:
+    seed_app(lab, lab_namespace, "shop", "nginx")
+    run = turnout(lab, "-n", lab_namespace, "weight", "shop", "30", "--yes",
+                  "--reason", "INC-42: canary too hot", env={"TURNOUT_STATE_DIR": str(tmp_path)})
+    assert run.code == 0, run.err
+    line = json.loads((tmp_path / "audit.jsonl").read_text().splitlines()[-1])
+    assert line["reason"] == "INC-42: canary too hot" and line["operation_id"]
+    events = [e for e in get(lab, lab_namespace, "events")["items"] if e["reason"] == "TurnoutAudit"]
+    assert len(events) == 1
+    message = events[0]["message"]
+    assert "INC-42: canary too hot" in message and line["operation_id"] in message
+    assert f"by {line['who']}" in message and line["who"] not in ("", "unknown")
+    assert '"green":10' in message and '"green":30' in message
+
+    dry = turnout(lab, "-n", lab_namespace, "weight", "shop", "60", "--yes", "--dry-run",
+                  env={"TURNOUT_STATE_DIR": str(tmp_path)})
+    assert dry.code == 0, dry.err
+    events = [e for e in get(lab, lab_namespace, "events")["items"] if e["reason"] == "TurnoutAudit"]
+    assert len(events) == 1  # a dry run is in the local log only
