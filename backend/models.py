@@ -101,6 +101,19 @@ class Traffic(msgspec.Struct, frozen=True, kw_only=True):
         return self.plan.index(weight) if weight in self.plan else None
 
 
+class ClusterEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """A Kubernetes Event about one of an app's objects. Its text is untrusted."""
+
+    at: datetime | None
+    type: str
+    """Normal or Warning."""
+    reason: str
+    object: str
+    """kind/name, e.g. Pod/shop-blue-7d9f-x2x."""
+    message: str
+    count: int = 1
+
+
 class Verdict(msgspec.Struct, frozen=True, kw_only=True):
     """The outcome of one signal: what was measured, against what, from where."""
 

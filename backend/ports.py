@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
-from turnout.backend.models import App, AuditEntry, Color, ColorMetrics, Slot, Traffic
+from turnout.backend.models import App, AuditEntry, ClusterEvent, Color, ColorMetrics, Slot, Traffic
 
 
 class ClusterPort(Protocol):
@@ -78,4 +78,13 @@ class AuditEvents(Protocol):
 
     async def record_audit(self, app: App, entry: AuditEntry) -> None:
         """Record one audited mutation (who, why, before/after, operation id); never raises."""
+        ...
+
+
+@runtime_checkable
+class EventSource(Protocol):
+    """A cluster that can tell what its controllers said about an app's objects."""
+
+    async def events(self, app: App, limit: int = 20) -> tuple[ClusterEvent, ...]:
+        """The latest `limit` events about `app`, oldest first, their text made inert."""
         ...

@@ -21,8 +21,8 @@ from turnout.backend import plans, signals
 from turnout.backend.audit import AuditLog, os_user
 from turnout.backend.errors import InvalidInput, TurnoutError, Unavailable
 from turnout.backend.flags.console import FlagConsole
-from turnout.backend.models import ActionResult, App, AuditEntry, Color, Slot, Traffic
-from turnout.backend.ports import AuditEvents, ClusterPort, MetricsPort
+from turnout.backend.models import ActionResult, App, AuditEntry, ClusterEvent, Color, Slot, Traffic
+from turnout.backend.ports import AuditEvents, ClusterPort, EventSource, MetricsPort
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -66,6 +66,16 @@ class ReleaseService:
     async def app(self, name: str, namespace: str | None = None) -> App:
         """One app, with golden signals and verdicts."""
         return await self._observed(await self.cluster.get_app(name, namespace))
+
+    async def events(self, name: str, namespace: str | None = None,
+                     limit: int = 20) -> tuple[ClusterEvent, ...]:
+        """What the cluster said lately about the app's objects (none if it cannot tell)."""
+        if not 1 <= limit <= 1000:
+            raise InvalidInput(f"limit {limit}: expected 1..1000")
+        app = await self.cluster.get_app(name, namespace)
+        if not isinstance(self.cluster, EventSource):
+            return ()
+        return await self.cluster.events(app, limit)
 
     async def _observed(self, app: App) -> App:
         if self.metrics is None:

@@ -14,8 +14,9 @@ from rich.text import Text
 
 from turnout.backend.flags.model import Flag
 from turnout.backend.guard.incident import Incident
-from turnout.backend.models import App, AuditEntry, Color, Outcome, Pod, Slot, Traffic
+from turnout.backend.models import App, AuditEntry, ClusterEvent, Color, Outcome, Pod, Slot, Traffic
 from turnout.backend.sanitize import inert
+from turnout.backend.timefmt import age
 
 Palette = Mapping[str, str]
 
@@ -75,15 +76,6 @@ def ready_text(slot: Slot, palette: Palette) -> Text:
                 style=palette.get("health-ok" if ok else "health-bad", ""))
 
 
-def age(since: datetime | None, now: datetime) -> str:
-    """kubectl-style age: 45s, 12m, 3h, 2d."""
-    if since is None:
-        return "-"
-    seconds = max(0, int((now - since).total_seconds()))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 def pod_row(pod: Pod, now: datetime, palette: Palette) -> tuple[Text, ...]:
@@ -133,6 +125,26 @@ def activity_text(app: App, audit: Sequence[AuditEntry], now: datetime, limit: i
     for entry in reversed(mine):
         out.append(f"\n{age(entry.at, now)} ago  ")
         out.append_text(safe(f"{entry.who}: {entry.action} {entry.reason}".rstrip()))
+    return out
+
+
+def events_text(events: Sequence[ClusterEvent], now: datetime, palette: Palette,
+                limit: int = 4) -> Text:
+    """The latest cluster events about the app, newest first; warnings marked, never colour alone."""
+    if not events:
+        return Text()
+    out = Text("\nevents", style="bold")
+    for event in reversed(events[-limit:]):
+        warning = event.type == "Warning"
+        out.append(f"\n{age(event.at, now)} ago  ")
+        out.append("⚠ " if warning else "· ", style=palette.get("health-bad", "") if warning else "")
+        out.append_text(safe(event.reason))
+        out.append(" ")
+        out.append_text(safe(event.object))
+        if event.count > 1:
+            out.append(f" (×{event.count})")
+        out.append(": ")
+        out.append_text(safe(event.message[:160]))
     return out
 
 

@@ -1,4 +1,4 @@
-"""`turnout lock|unlock|resume APP`: the release lock and the intent journal (Kubernetes).
+"""`turnout lock|unlock|resume|events APP`: the release lock, the intent journal, the events.
 
 Wire with `kube_cmd.register(sub, parents=[common])` in `parser.build_parser`,
 where `common` is the global-options parent (so -n, --context... work here too).
@@ -9,8 +9,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+import msgspec
+
 from turnout.backend.cli.context import CliContext
+from turnout.backend.cli.output import write_data, write_table
 from turnout.backend.sanitize import inert
+from turnout.backend.timefmt import age
+
+EVENT_COLUMNS = ("LAST SEEN", "TYPE", "REASON", "OBJECT", "COUNT", "MESSAGE")
 
 
 async def lock(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -56,6 +62,22 @@ async def resume(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+async def events(args: argparse.Namespace, ctx: CliContext) -> int:
+    """The latest events about the app's objects, oldest first (as `kubectl get events`)."""
+    service = ctx.service()
+    try:
+        found = await service.events(args.app, ctx.namespace, limit=args.limit)
+        now = service.clock()
+    finally:
+        await service.close()
+    if ctx.output in ("json", "yaml"):
+        write_data({"app": args.app, "events": msgspec.to_builtins(found)}, ctx.output, ctx.out)
+        return 0
+    rows = [[age(e.at, now), e.type, e.reason, e.object, str(e.count), e.message] for e in found]
+    write_table(ctx.out, EVENT_COLUMNS, rows)
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
              parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     """Add `lock` and `unlock` to the top-level parser."""
@@ -73,3 +95,9 @@ def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
     cmd.add_argument("--back", action="store_true", help="return to the state before it")
     cmd.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     cmd.set_defaults(func=resume, write=True)
+    cmd = subparsers.add_parser("events", parents=list(parents), help="what the cluster said "
+                                "lately about an app's objects", description="The latest Events "
+                                "about the app's Services, routers, Deployments, ReplicaSets and pods.")
+    cmd.add_argument("app", help="app name")
+    cmd.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    cmd.set_defaults(func=events)

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from turnout.backend.demo.world import DemoWorld, SimApp, SimSlot
 from turnout.backend.errors import Conflict, InvalidInput, NotFound, Unavailable
 from turnout.backend.gate import WriteGate
-from turnout.backend.models import App, Color, Slot, Traffic
+from turnout.backend.models import App, ClusterEvent, Color, Slot, Traffic
 
 
 class DemoCluster:
@@ -174,6 +174,11 @@ class DemoCluster:
         """Demo health check: a failing color answers 503."""
         self._reachable()
         return not self._find(app.name, app.namespace).slots[color].faulty
+
+    async def events(self, app: App, limit: int = 20) -> tuple[ClusterEvent, ...]:
+        """The simulated pods' events, oldest first."""
+        self._reachable()
+        return tuple(self.world.events(self._find(app.name, app.namespace))[-limit:])
 
     async def log_lines(self, app: App, color: Color, limit: int = 100) -> list[str]:
         """Demo logs of a color's pods."""

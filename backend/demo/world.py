@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from turnout.backend.models import COLORS, Color, Pod, Weights, other
+from turnout.backend.models import COLORS, ClusterEvent, Color, Pod, Weights, other
 
 EPOCH = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 CRASH_INTERVAL = 12.0
@@ -194,6 +194,24 @@ class DemoWorld:
             else:
                 lines.append(f"INFO {app.name}-{color} GET /api/items 200")
         return lines
+
+    def events(self, app: SimApp) -> list[ClusterEvent]:
+        """What a kubelet and the controllers would have said about the app's pods lately."""
+        found = []
+        for slot in app.slots.values():
+            for pod in slot.pods:
+                if self.now - pod.created <= 900:
+                    found.append(ClusterEvent(
+                        at=EPOCH + timedelta(seconds=pod.created), type="Normal", reason="Scheduled",
+                        object=f"Pod/{pod.name}", message=f"Successfully assigned {app.namespace}/"
+                        f"{pod.name} to demo-node-1"))
+                if pod.restarts:
+                    found.append(ClusterEvent(
+                        at=EPOCH + timedelta(seconds=pod.restarts[-1]), type="Warning",
+                        reason="BackOff", object=f"Pod/{pod.name}", count=len(pod.restarts),
+                        message=f"Back-off restarting failed container {app.name} in pod {pod.name}"))
+        found.sort(key=lambda e: (e.at, e.object))
+        return found
 
     def heal(self, app: SimApp) -> None:
         """End a fire drill: both colors healthy again, restart history kept."""

@@ -24,15 +24,16 @@ from turnout.backend.kube import wire
 from turnout.backend.kube.access import require
 from turnout.backend.kube.diff import differences
 from turnout.backend.kube.discover import GUARD_ANNOTATION, Objects, discover, slot_record
+from turnout.backend.kube.events import app_events
 from turnout.backend.kube.http import KubeHttp, decode
 from turnout.backend.kube.informer import Informer
 from turnout.backend.kube.journal import Entry, Journal
 from turnout.backend.kube.lock import acquire, check_unlocked, release
 from turnout.backend.kube.logs import color_log_lines
 from turnout.backend.kube.record import Recorder
-from turnout.backend.kube.resources import list_objects
+from turnout.backend.kube.resources import EVENTS, list_items, list_objects
 from turnout.backend.kube.routing import TrafficObjects, Write, traffic_writes
-from turnout.backend.models import App, AuditEntry, Color, Slot, Traffic
+from turnout.backend.models import App, AuditEntry, ClusterEvent, Color, Slot, Traffic
 
 MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
@@ -94,6 +95,14 @@ class KubeCluster:
 
     def changes(self) -> AsyncIterator[tuple[str, str]]:
         return self.informer.changes()
+
+    async def events(self, app: App, limit: int = 20) -> tuple[ClusterEvent, ...]:
+        """The latest events about `app`: from the watch cache, else one list of its namespace."""
+        objects = await self._objects(app.namespace, app.name)
+        events = objects.events
+        if not self.informer.serves(app.namespace) or not self.informer.synced["events"]:
+            events, _ = await list_items(self.http, EVENTS, app.namespace)
+        return app_events(events, objects, app, self.conventions, limit)
 
     async def log_lines(self, app: App, color: Color, limit: int = 100) -> list[str]:
         """Up to `limit` most recent lines across `color`'s pods, each made inert.

@@ -53,6 +53,8 @@ class Objects:
     routes: Sequence[wire.HTTPRoute] = ()
     leases: Sequence[wire.Lease] = ()
     journals: Sequence[wire.ConfigMap] = ()
+    events: Sequence[wire.Event] = ()
+    """Only from the watch cache: one-shot reads list no events."""
 
 
 def version_of(deployment: wire.Deployment) -> str:

@@ -25,7 +25,7 @@ from turnout.backend.kube import wire
 from turnout.backend.kube.discover import Objects
 from turnout.backend.kube.health import WINDOW, RestartSample, total_restarts
 from turnout.backend.kube.http import Gone, KubeHttp
-from turnout.backend.kube.resources import RESOURCES, Resource, list_items
+from turnout.backend.kube.resources import WATCHED, Resource, list_items
 from turnout.backend.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class Informer:
         self.conventions = conventions
         self.namespace = namespace
         self.clock = clock
-        self.stores: dict[str, dict[tuple[str, str], Any]] = {r.field: {} for r in RESOURCES}
+        self.stores: dict[str, dict[tuple[str, str], Any]] = {r.field: {} for r in WATCHED}
         self.synced: dict[str, bool] = dict.fromkeys(self.stores, False)
         self.relists: dict[str, int] = dict.fromkeys(self.stores, 0)
         """How many times each resource was listed (1 + recoveries from 410 or a drop)."""
@@ -71,25 +71,29 @@ class Informer:
     def serves(self, namespace: str | None) -> bool:
         """Whether the cache is in sync and covers `namespace`."""
         covered = self.namespace is None or namespace == self.namespace
-        return bool(self._tasks) and covered and all(self.synced.values())
+        return bool(self._tasks) and covered and self._core_synced()
+
+    def _core_synced(self) -> bool:
+        # Events only feed the event tail: a user who may not list them still gets the cache.
+        return all(ok for field, ok in self.synced.items() if field != "events")
 
     def objects(self, namespace: str | None) -> Objects:
         """The cached objects of `namespace` (or all)."""
         def pick(field: str) -> tuple[Any, ...]:
             return tuple(obj for (ns, _), obj in self.stores[field].items()
                          if namespace is None or ns == namespace)
-        return Objects(**{r.field: pick(r.field) for r in RESOURCES})
+        return Objects(**{r.field: pick(r.field) for r in WATCHED})
 
     def start(self) -> None:
         """Start one list+watch task per resource (idempotent)."""
-        for resource in RESOURCES:
+        for resource in WATCHED:
             if resource.field not in self._tasks:
                 self._tasks[resource.field] = asyncio.create_task(self._run(resource))
 
     async def wait_synced(self, timeout: float) -> None:
         """Wait until every resource has been listed; `Unavailable` after `timeout`."""
         async with asyncio.timeout(timeout):
-            while not all(self.synced.values()):
+            while not self._core_synced():
                 await asyncio.sleep(0.02)
 
     def changes(self) -> AsyncIterator[tuple[str, str]]:
@@ -100,9 +104,23 @@ class Informer:
         return Subscription(queue, self._subscribers)
 
     def _emit(self, namespace: str, item: Any) -> None:
-        key = (namespace, app_of(item, self.conventions))
+        subject = self._subject(namespace, item) if isinstance(item, wire.Event) else item
+        key = (namespace, app_of(subject, self.conventions))
         for queue in self._subscribers:
             queue.put_nowait(key)
+
+    def _subject(self, namespace: str, event: wire.Event) -> Any:
+        """The cached object an Event is about (a ReplicaSet's Deployment), else the Event
+        under the object's name: so a pod's BackOff refreshes that pod's app."""
+        name = event.involved_object.name
+        for field in ("pods", "deployments", "services", "ingresses", "routes"):
+            if (found := self.stores[field].get((namespace, name))) is not None:
+                return found
+        if event.involved_object.kind == "ReplicaSet":
+            owner = self.stores["deployments"].get((namespace, name.rpartition("-")[0]))
+            if owner is not None:
+                return owner
+        return wire.Event(metadata=wire.Meta(name=name, namespace=namespace))
 
     async def _run(self, resource: Resource) -> None:
         """List, then watch forever; recover from 410 and dropped streams."""
@@ -204,7 +222,7 @@ class Informer:
         await cancel_and_wait(self._tasks.pop(field))
         if resource_version is not None:
             self._rv[field] = resource_version
-        resource = next(r for r in RESOURCES if r.field == field)
+        resource = next(r for r in WATCHED if r.field == field)
         self._tasks[field] = asyncio.create_task(self._run(resource))
 
     async def close(self) -> None:

@@ -56,6 +56,11 @@ RESOURCES = (
              selector=MANAGED_SELECTOR),
 )
 
+EVENTS = Resource("events", "/api/v1", "events", wire.Event, by_app=False)
+"""Watched by the cache for the TUI's event tail; never part of a one-shot read or a write's
+re-read, which would otherwise list a namespace's every Event each time."""
+WATCHED = (*RESOURCES, EVENTS)
+
 
 async def list_items(http: KubeHttp, resource: Resource, namespace: str | None,
                      params: dict[str, str] | None = None) -> tuple[list[Any], str]:

@@ -268,3 +268,24 @@ class ConfigMap(Wire, frozen=True):
 
     metadata: Meta = Meta()
     data: dict[str, str] = {}
+
+
+class ObjectRef(Wire, frozen=True):
+    """The object an Event is about."""
+
+    kind: str = ""
+    name: str = ""
+
+
+class Event(Wire, frozen=True):
+    """core/v1 Event: what the controllers, the kubelet and Turnout said about an object."""
+
+    metadata: Meta = Meta()
+    involved_object: ObjectRef = ObjectRef()
+    reason: str = ""
+    message: str = ""
+    type: str = ""
+    count: int = 0
+    first_timestamp: datetime | None = None
+    last_timestamp: datetime | None = None
+    event_time: datetime | None = None

@@ -275,3 +275,25 @@ async def test_deploy_plans_confirms_and_runs_the_flow_on_the_demo() -> None:
         await pilot.press("h")
         await pilot.pause(0.5)
         assert "Deploy in flight" in str(app.screen.query_one("#flow", Static).render())
+
+
+async def test_app_detail_shows_the_clusters_events_with_warnings_marked() -> None:
+    from turnout.backend.config import Config
+    from turnout.backend.demo import build_demo_service
+
+    service = build_demo_service(tick_seconds=0.05)
+    app = TurnoutApp(service, Config(refresh_seconds=0.2))
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.apps:
+            await pilot.pause(0.05)
+        await _open_search(app, pilot)
+        assert "events" not in str(app.screen.query_one("#verdicts").render())  # a quiet cluster
+        await pilot.press("x")  # the demo's fire drill: the canary's pods start crash-looping
+        shown = ""
+        for _ in range(200):
+            shown = str(app.screen.query_one("#verdicts").render())
+            if "BackOff" in shown:
+                break
+            await pilot.pause(0.05)
+        assert "⚠ BackOff Pod/search-green-" in shown
+        assert (await service.events("search", "search"))[-1].reason == "BackOff"

@@ -15,10 +15,11 @@ from textual.widgets import Footer, Static
 
 from turnout.backend.errors import TurnoutError
 from turnout.backend.guard import incident as incidents
-from turnout.backend.models import COLORS, App, AuditEntry
+from turnout.backend.models import COLORS, App, AuditEntry, ClusterEvent
 from turnout.tui.render import (
     activity_text,
     color_text,
+    events_text,
     health_text,
     plan_text,
     recovery_clock,
@@ -33,6 +34,8 @@ from turnout.tui.widgets.status_bar import StatusBar
 CHART_MINUTES = 15
 CHART_REFRESH_SECONDS = 5.0
 """Charts span 15 minutes: redrawing them more often than this shows nothing new."""
+EVENTS_REFRESH_SECONDS = 2.0
+"""The event tail is read from the watch cache, but matching it walks every pod of the app."""
 COMPACT_HEIGHT = 34
 """Below this many rows the charts give their space to the pod tables."""
 
@@ -52,6 +55,8 @@ class AppScreen(Screen[None]):
         self._audit: tuple[AuditEntry, ...] = ()
         self._incident: incidents.Incident | None = None
         self._charted = float("-inf")
+        self._events: tuple[ClusterEvent, ...] = ()
+        self._events_read = float("-inf")
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -105,13 +110,33 @@ class AppScreen(Screen[None]):
             self.query_one(f"#slot-{color}", SlotPanel).show(
                 app.slot(color), live=color == traffic.live, weight=traffic.weights.of(color),
                 now=now, palette=palette)
-        self.query_one("#verdicts", Static).update(Text.assemble(
-            verdicts_text(app, palette), recovery_clock(self._incident, now, palette),
-            activity_text(app, self._audit, now)))
+        self._show_notes(app)
+        if time.monotonic() - self._events_read >= EVENTS_REFRESH_SECONDS:
+            self._events_read = time.monotonic()
+            self.load_events(app)
         charts_shown = not self.has_class("-compact") and not self.has_class("-charts-hidden")
         if charts_shown and time.monotonic() - self._charted >= CHART_REFRESH_SECONDS:
             self._charted = time.monotonic()
             self.load_series(app)
+
+    def _show_notes(self, app: App) -> None:
+        palette = self.app.theme_variables
+        now = self.app.service.clock()  # type: ignore[attr-defined]
+        self.query_one("#verdicts", Static).update(Text.assemble(
+            verdicts_text(app, palette), recovery_clock(self._incident, now, palette),
+            activity_text(app, self._audit, now), events_text(self._events, now, palette)))
+
+    @work(exclusive=True, group="events", exit_on_error=False)
+    async def load_events(self, app: App) -> None:
+        """Fetch the event tail; when it cannot be read the last one stays."""
+        try:
+            events = await self.app.service.events(app.name, app.namespace)  # type: ignore[attr-defined]
+        except TurnoutError:
+            return
+        if events != self._events:
+            self._events = events
+            if (current := self.selected) is not None:
+                self._show_notes(current)
 
     @work(exclusive=True, group="series", exit_on_error=False)
     async def load_series(self, app: App) -> None:
