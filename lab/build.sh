@@ -13,14 +13,17 @@ OUT="$CACHE/k8s-$K8S-etcd-$ETCD-kwok-$KWOK"
 
 export GOTOOLCHAIN=local CGO_ENABLED=0
 
-have_all() {
+have_bins() {
   for b in kube-apiserver kube-controller-manager kube-scheduler etcd kwok; do
     [ -x "$OUT/bin/$b" ] || return 1
   done
-  [ -d "$OUT/gateway-crds" ] && [ -d "$OUT/kwok-stages" ]
 }
 
-if have_all; then
+have_data() {
+  [ -d "$OUT/gateway-crds" ] && [ -d "$OUT/kwok-stages" ] && [ -d "$OUT/kwok-crds" ]
+}
+
+if have_bins && have_data; then
   echo "$OUT"
   exit 0
 fi
@@ -31,7 +34,8 @@ started=$(date +%s)
 
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-(
+# A cache made before a data folder was added only needs that folder, not a rebuild.
+have_bins || (
   cd "$W"
   export GOFLAGS=-mod=mod
   go mod init lab.invalid/k8sbins >/dev/null 2>&1
@@ -50,14 +54,15 @@ trap 'rm -rf "$W"' EXIT
   go build -trimpath -ldflags "-s -w" -o "$OUT/bin/etcd" go.etcd.io/etcd/server/v3
 )
 # kwok outside the wrapper module: its replaces would force other k8s library versions on it.
-( cd "$(mktemp -d)" && GOFLAGS= GOBIN="$OUT/bin" go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK" )
+have_bins || ( cd "$(mktemp -d)" && GOFLAGS= GOBIN="$OUT/bin" go install -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$KWOK" )
 
 MODCACHE=$(go env GOMODCACHE)
 ( cd "$(mktemp -d)" && go mod init x >/dev/null 2>&1 && GOFLAGS=-mod=mod go mod download "sigs.k8s.io/kwok@$KWOK" "sigs.k8s.io/gateway-api@$GATEWAY" )
-rm -rf "$OUT/kwok-stages" "$OUT/gateway-crds"
+rm -rf "$OUT/kwok-stages" "$OUT/kwok-crds" "$OUT/gateway-crds"
 cp -r "$MODCACHE/sigs.k8s.io/kwok@$KWOK/kustomize/stage" "$OUT/kwok-stages"
+cp -r "$MODCACHE/sigs.k8s.io/kwok@$KWOK/kustomize/crd/bases" "$OUT/kwok-crds"
 cp -r "$MODCACHE/sigs.k8s.io/gateway-api@$GATEWAY/config/crd/standard" "$OUT/gateway-crds"
-chmod -R u+w "$OUT/kwok-stages" "$OUT/gateway-crds"
+chmod -R u+w "$OUT/kwok-stages" "$OUT/kwok-crds" "$OUT/gateway-crds"
 
 echo "lab: built in $(( $(date +%s) - started )) s" >&2
 echo "$OUT"

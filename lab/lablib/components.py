@@ -10,8 +10,8 @@ from pathlib import Path
 from .layout import REPO, Layout
 from .pki import Pki, Tokens
 
-PORT_NAMES = ("etcd", "etcd_peer", "apiserver", "controller_manager", "scheduler", "redis",
-              "prometheus")
+PORT_NAMES = ("etcd", "etcd_peer", "apiserver", "controller_manager", "scheduler", "kwok",
+              "redis", "prometheus")
 """Ports picked at start, besides one per demo-service process."""
 
 
@@ -36,6 +36,10 @@ class Plan:
     def etcd_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['etcd']}"
 
+    @property
+    def kwok_url(self) -> str:
+        return f"https://127.0.0.1:{self.ports['kwok']}"
+
 
 def etcd(plan: Plan) -> list[str]:
     """etcd v3.6, single member, no fsync: the lab's data is disposable."""
@@ -59,6 +63,10 @@ def apiserver(plan: Plan) -> list[str]:
             f"--service-account-key-file={pki.sa_pub}",
             f"--service-account-signing-key-file={pki.sa_key}",
             "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true",
+            # Pod logs: the fake nodes' kubelet endpoint is kwok's server on 127.0.0.1
+            # (their InternalIP; their Hostname would not resolve), verified by the lab CA.
+            "--kubelet-preferred-address-types=InternalIP",
+            f"--kubelet-certificate-authority={pki.ca_crt}",
             # Pods in a brand-new namespace would be refused until its default
             # ServiceAccount exists; tests create namespaces and pods back to back.
             "--disable-admission-plugins=ServiceAccount",
@@ -101,10 +109,19 @@ def scheduler(plan: Plan) -> list[str]:
 
 
 def kwok(plan: Plan) -> list[str]:
-    """kwok managing the annotated fake nodes; no --server-address, so it listens nowhere."""
+    """kwok managing the annotated fake nodes, serving their kubelet API (pod logs).
+
+    Every fake node advertises 127.0.0.1 and kwok's port as its kubelet endpoint.
+    Which file a pod's log shows comes from ``Logs`` objects (one per pod, named
+    after it), else the default ClusterLogs in kwok.yaml (stages.DEFAULT_LOG).
+    """
+    port = plan.ports["kwok"]
     return [plan.bin("kwok"), f"--kubeconfig={plan.layout.root / 'admin.kubeconfig'}",
             f"--config={plan.layout.root / 'kwok.yaml'}", "--manage-all-nodes=false",
-            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake"]
+            "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+            f"--server-address=127.0.0.1:{port}", "--node-ip=127.0.0.1", f"--node-port={port}",
+            f"--tls-cert-file={plan.pki.kwok_crt}", f"--tls-private-key-file={plan.pki.kwok_key}",
+            "--enable-crds=Logs"]
 
 
 def redis(plan: Plan) -> list[str]:

@@ -109,6 +109,18 @@ def kube_probe(kube: Kube, path: str) -> Probe:
     return probe
 
 
+def all_of(*probes: Probe) -> Probe:
+    """Healthy when every probe is; the detail of the first that is not, else the last."""
+    def probe() -> tuple[bool, str]:
+        detail = ""
+        for each in probes:
+            ok, detail = each()
+            if not ok:
+                return False, detail
+        return True, detail
+    return probe
+
+
 def wait_for(component: str, probe: Probe, log: Path, timeout: float = 120.0,
              alive: Callable[[], bool] = lambda: True) -> float:
     """Poll ``probe`` until healthy; return the seconds waited.

@@ -33,6 +33,8 @@ class Pki:
     serving_key = property(lambda self: self.dir / "apiserver.key")
     sa_key = property(lambda self: self.dir / "sa.key")
     sa_pub = property(lambda self: self.dir / "sa.pub")
+    kwok_crt = property(lambda self: self.dir / "kwok.crt")
+    kwok_key = property(lambda self: self.dir / "kwok.key")
     tokens_csv = property(lambda self: self.dir / "tokens.csv")
 
 
@@ -51,8 +53,28 @@ def _openssl(*args: str, cwd: Path) -> None:
         raise RuntimeError(f"openssl {args[0]} failed: {last}")
 
 
+def _serving_cert(directory: Path, name: str, cn: str, sans: str) -> None:
+    """``name``.crt/.key: a serving certificate for ``sans`` signed by the lab's CA."""
+    _openssl("req", "-new", *EC_KEY, "-nodes", "-subj", f"/CN={cn}",
+             "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=directory)
+    (directory / f"{name}.ext").write_text(
+        f"subjectAltName={sans}\n"
+        "basicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature,keyEncipherment\n"
+        "extendedKeyUsage=serverAuth\n"
+        "authorityKeyIdentifier=keyid,issuer\n"
+    )
+    _openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+             "-CAcreateserial", "-days", "365", "-extfile", f"{name}.ext",
+             "-out", f"{name}.crt", cwd=directory)
+
+
 def make_pki(directory: Path) -> Pki:
-    """Create a CA, the API server's serving certificate and the service-account keys."""
+    """Create a CA, serving certificates (API server, kwok) and the service-account keys.
+
+    kwok's certificate lets the API server verify the fake nodes' kubelet endpoint
+    (pod logs) instead of trusting whatever answers on the port.
+    """
     if shutil.which("openssl") is None:
         raise LabUnavailable("openssl is not installed; the lab needs it for its certificates")
     directory.mkdir(parents=True, exist_ok=True)
@@ -61,18 +83,8 @@ def make_pki(directory: Path) -> Pki:
              "-keyout", "ca.key", "-out", "ca.crt",
              "-addext", "basicConstraints=critical,CA:TRUE",
              "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature", cwd=directory)
-    _openssl("req", "-new", *EC_KEY, "-nodes", "-subj", "/CN=kube-apiserver",
-             "-keyout", "apiserver.key", "-out", "apiserver.csr", cwd=directory)
-    (directory / "apiserver.ext").write_text(
-        f"subjectAltName={APISERVER_SANS}\n"
-        "basicConstraints=critical,CA:FALSE\n"
-        "keyUsage=critical,digitalSignature,keyEncipherment\n"
-        "extendedKeyUsage=serverAuth\n"
-        "authorityKeyIdentifier=keyid,issuer\n"
-    )
-    _openssl("x509", "-req", "-in", "apiserver.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-             "-CAcreateserial", "-days", "365", "-extfile", "apiserver.ext",
-             "-out", "apiserver.crt", cwd=directory)
+    _serving_cert(directory, "apiserver", "kube-apiserver", APISERVER_SANS)
+    _serving_cert(directory, "kwok", "kwok", "IP:127.0.0.1")
     _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
              "-out", "sa.key", cwd=directory)
     _openssl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=directory)

@@ -72,14 +72,14 @@ def ingress_class() -> dict:
             "metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx"}}
 
 
-def apply_crds(kube: Kube, crd_dir: Path) -> list[str]:
-    """Create every CRD found in the Gateway API's standard install; return their names.
+def apply_crds(kube: Kube, crd_dir: Path, pattern: str = "*.yaml") -> list[str]:
+    """Create every CRD in the files of ``crd_dir`` matching ``pattern``; return their names.
 
     The API server accepts YAML bodies, so the stdlib needs no YAML parser: each
     document is posted as it is.
     """
     names = []
-    for path in sorted(crd_dir.glob("*.yaml")):
+    for path in sorted(crd_dir.glob(pattern)):
         for doc in re.split(r"(?m)^---\s*$", path.read_text()):
             if re.search(r"(?m)^kind:\s*CustomResourceDefinition\s*$", doc):
                 kube.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", doc,

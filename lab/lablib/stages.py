@@ -8,6 +8,7 @@ so the lab's own pod-ready stage excludes the crash-loop and not-ready labels.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 CRASHLOOP_LABEL = "lab.turnout.dev/crashloop"
@@ -221,12 +222,32 @@ options:
   nodePlayStageParallelism: 4
   podPlayStageParallelism: 8
   podsOnNodeSyncParallelism: 1
+  # Off unless set when options come from a file; the kubelet API's pod logs need them.
+  enableDebuggingHandlers: true
+  enableProfilingHandler: false
 """
 
 
-def kwok_config(stages_dir: Path) -> str:
-    """The whole kwok --config file: options, upstream stages, then the lab's."""
+DEFAULT_LOG = "".join(f"2026-01-01T00:00:{i:02d}.000000000Z stdout F INFO GET /api/items 200\n"
+                      for i in range(20))
+"""What every pod logs unless a test arranges otherwise: 20 ordinary lines in the CRI
+log format (timestamp, stream, F for a full line, text) that kwok reads."""
+
+
+def default_logs(log_file: Path) -> str:
+    """Every pod's log is ``log_file`` unless a ``Logs`` object names the pod.
+
+    Without it, reading the log of a pod nobody arranged is an error, and an empty
+    log would leave the guard's log trigger inconclusive, which holds the guard.
+    """
+    return ("apiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\n"
+            "metadata:\n  name: lab-default-logs\n"
+            f"spec:\n  logs:\n  - logsFile: {json.dumps(str(log_file))}\n")
+
+
+def kwok_config(stages_dir: Path, log_file: Path) -> str:
+    """The whole kwok --config file: options, upstream stages, the lab's, default logs."""
     docs = [KWOK_OPTIONS]
     docs += [(stages_dir / rel).read_text() for rel in UPSTREAM_STAGES]
-    docs += [POD_READY, POD_CRASHLOOP, POD_NOTREADY]
+    docs += [POD_READY, POD_CRASHLOOP, POD_NOTREADY, default_logs(log_file)]
     return "\n---\n".join(doc.strip("\n") + "\n" for doc in docs)

@@ -20,12 +20,13 @@ from .kube import Kube
 from .layout import REPO, Layout, free_ports, write_json
 from .pki import make_pki, write_tokens
 from .seed import APPS, COLORS, apply_crds, seed_apps, seed_cluster
-from .stages import kwok_config
+from .stages import DEFAULT_LOG, kwok_config
 
 PACKAGES = {"/usr/bin/redis-server": "redis-server", "/usr/bin/prometheus": "prometheus"}
 """Debian packages the lab runs, by the binary they provide."""
 
 GATEWAY_API = "/apis/gateway.networking.k8s.io/v1"
+KWOK_LOGS = "/apis/kwok.x-k8s.io/v1alpha1/logs"
 
 
 def ensure_packages() -> None:
@@ -82,7 +83,9 @@ def make_plan(layout: Layout, bin_dir: Path) -> comp.Plan:
     plan = comp.Plan(bin_dir, layout, pki, tokens, dict(zip(names, free_ports(len(names)),
                                                              strict=True)))
     comp.write_kubeconfigs(plan)
-    (layout.root / "kwok.yaml").write_text(kwok_config(bin_dir / "kwok-stages"))
+    pod_log = layout.data("kwok") / "default.log"
+    pod_log.write_text(DEFAULT_LOG)
+    (layout.root / "kwok.yaml").write_text(kwok_config(bin_dir / "kwok-stages", pod_log))
     return plan
 
 
@@ -122,15 +125,21 @@ def start_independent(s: Starter, demos: dict[str, dict[str, str]]) -> None:
 
 
 def start_control_plane(s: Starter) -> Kube:
-    """etcd -> apiserver -> controller-manager, scheduler, kwok; returns an admin client."""
+    """etcd -> apiserver -> controller-manager, scheduler, kwok; returns an admin client.
+
+    kwok's Logs CRD is created before kwok starts: kwok lists it once at start and,
+    if it is not served yet, only retries after a back-off of seconds.
+    """
     plan = s.plan
     s.wait("etcd", health.http_probe(f"{plan.etcd_url}/health", '"health":"true"'))
     s.start("apiserver", comp.apiserver(plan))
     s.wait("apiserver", health.http_probe(f"{plan.apiserver_url}/readyz", "ok", plan.pki.ca_crt))
+    kube = Kube(plan.apiserver_url, plan.tokens.admin, plan.pki.ca_crt)
+    apply_crds(kube, plan.bin_dir / "kwok-crds", "kwok.x-k8s.io_logs.yaml")
     s.start("controller-manager", comp.controller_manager(plan))
     s.start("scheduler", comp.scheduler(plan))
+    s.wait("apiserver", health.kube_probe(kube, KWOK_LOGS))
     s.start("kwok", comp.kwok(plan))
-    kube = Kube(plan.apiserver_url, plan.tokens.admin, plan.pki.ca_crt)
     s.wait("apiserver", health.kube_probe(kube, "/api/v1/namespaces/default"))
     return kube
 
@@ -151,6 +160,7 @@ def wait_ready(s: Starter, kube: Kube, demos: dict[str, dict[str, str]], nodes: 
         f"https://127.0.0.1:{plan.ports['controller_manager']}/healthz", "ok"))
     s.wait("scheduler", health.http_probe(
         f"https://127.0.0.1:{plan.ports['scheduler']}/healthz", "ok"))
+    s.wait("kwok", health.http_probe(f"{plan.kwok_url}/healthz", "ok", plan.pki.ca_crt))
     s.wait("kwok", health.nodes_probe(kube, nodes))
     namespaces = sorted({a.namespace for a in APPS})
     s.wait("seeded pods", health.pods_probe(kube, namespaces, 3 * len(COLORS) * len(APPS)),

@@ -35,7 +35,10 @@ def probes(env: dict, layout: Layout) -> dict[str, health.Probe]:
         "controller-manager": health.http_probe(
             f"https://127.0.0.1:{ports['controller_manager']}/healthz", "ok"),
         "scheduler": health.http_probe(f"https://127.0.0.1:{ports['scheduler']}/healthz", "ok"),
-        "kwok": health.nodes_probe(admin_kube(env, layout), len(env["nodes"])),
+        "kwok": health.all_of(
+            # A lab started before kwok served pods' logs has no kwok port: it is down.
+            health.http_probe(f"https://127.0.0.1:{ports.get('kwok', 0)}/healthz", "ok", ca),
+            health.nodes_probe(admin_kube(env, layout), len(env["nodes"]))),
         "redis": health.redis_probe(ports["redis"]),
         "prometheus": health.http_probe(f"{env['prometheus_url']}/-/ready"),
     }
