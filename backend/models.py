@@ -127,6 +127,15 @@ class Verdict(msgspec.Struct, frozen=True, kw_only=True):
     detail: str = ""
 
 
+class GuardReport(msgspec.Struct, frozen=True, kw_only=True):
+    """The rollback guard's latest evaluation of an app, kept in the cluster for every operator."""
+
+    at: datetime
+    watched: Color
+    decision: str
+    verdicts: tuple[Verdict, ...] = ()
+
+
 class ColorMetrics(msgspec.Struct, frozen=True, kw_only=True):
     """Golden signals of one color over the last window."""
 
@@ -175,6 +184,8 @@ class App(msgspec.Struct, frozen=True, kw_only=True):
     lock_holder: str = ""
     guard: str = "disarmed"
     """Rollback guard state, shared through the cluster: armed, tripped or disarmed."""
+    guard_report: GuardReport | None = None
+    """The guard's latest verdicts as it published them (whichever host runs it)."""
     endpoints: dict[str, str] = {}
     """Base URL per color for health checks and smoke tests (color -> URL)."""
 

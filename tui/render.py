@@ -118,6 +118,18 @@ def verdicts_text(app: App, palette: Palette) -> Text:
     return out
 
 
+def guard_text(app: App, now: datetime, palette: Palette) -> Text:
+    """The guard's latest published evaluation (from whichever host runs it), or nothing."""
+    report = app.guard_report
+    if report is None:
+        return Text()
+    out = Text.assemble(("\nguard ", "bold"), safe(app.guard), f" · checked {age(report.at, now)} ago, "
+                        f"watching {report.watched}: ", safe(report.decision))
+    for v in report.verdicts:
+        out.append_text(Text.assemble(f"  {v.signal} ", health_text(v.outcome, palette)))
+    return out
+
+
 def activity_text(app: App, audit: Sequence[AuditEntry], now: datetime, limit: int = 3) -> Text:
     """The app's latest audited actions, newest first."""
     mine = [e for e in audit if (e.app, e.namespace) == (app.name, app.namespace)][-limit:]

@@ -31,6 +31,7 @@ def app_view(app: App) -> dict[str, Any]:
         "health": app.health,
         "verdicts": msgspec.to_builtins(app.verdicts),
         "guard": app.guard,
+        "guard_report": msgspec.to_builtins(app.guard_report),
         "lock_holder": app.lock_holder or None,
         "operation": msgspec.to_builtins(app.operation),
     }

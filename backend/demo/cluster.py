@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from turnout.backend.demo.world import DemoWorld, SimApp, SimSlot
 from turnout.backend.errors import Conflict, InvalidInput, NotFound, Unavailable
 from turnout.backend.gate import WriteGate
-from turnout.backend.models import App, ClusterEvent, Color, Slot, Traffic
+from turnout.backend.models import App, ClusterEvent, Color, GuardReport, Slot, Traffic
 
 
 class DemoCluster:
@@ -79,7 +79,7 @@ class DemoCluster:
                    blue=self._slot(app.slots["blue"], app), green=self._slot(app.slots["green"], app),
                    traffic=Traffic(live=app.live, weights=app.weights, router=app.router,  # type: ignore[arg-type]
                                    plan=app.plan, revision=f"t{app.traffic_generation}"),
-                   guard=app.guard)
+                   guard=app.guard, guard_report=app.guard_report)
 
     def _slot(self, slot: SimSlot, app: SimApp) -> Slot:
         pods = tuple(self.world.pod_record(p) for p in slot.pods)
@@ -165,6 +165,11 @@ class DemoCluster:
         """Record the guard's state where every reader of this world sees it."""
         self.gate.check(f"guard state of {app.namespace}/{app.name}")
         self._find(app.name, app.namespace).guard = state
+
+    async def publish_guard_report(self, app: App, report: GuardReport) -> None:
+        """Keep the guard's latest verdicts where every reader of this world sees them."""
+        self.gate.check(f"guard report of {app.namespace}/{app.name}")
+        self._find(app.name, app.namespace).guard_report = report
 
     async def record_incident(self, app: App, summary: str) -> None:
         """Keep the incident beside the app, as the cluster keeps an Event."""

@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from turnout.backend.models import COLORS, ClusterEvent, Color, Pod, Weights, other
+from turnout.backend.models import COLORS, ClusterEvent, Color, GuardReport, Pod, Weights, other
 
 EPOCH = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 CRASH_INTERVAL = 12.0
@@ -62,6 +62,7 @@ class SimApp:
     traffic_generation: int = 1
     guard: str = "disarmed"
     incidents: list[str] = field(default_factory=list)
+    guard_report: GuardReport | None = None
     history: dict[Color, list[tuple[float, float, float, float]]] = field(default_factory=dict)
 
 

@@ -25,14 +25,16 @@ from turnout.backend.config import GuardSettings
 from turnout.backend.errors import TurnoutError
 from turnout.backend.guard import incident as reports
 from turnout.backend.guard.measure import Measurer, Streaks
-from turnout.backend.guard.ports import GuardStateStore
-from turnout.backend.models import App, Color, Verdict, other
+from turnout.backend.guard.ports import GuardReportStore, GuardStateStore
+from turnout.backend.models import App, Color, GuardReport, Verdict, other
 from turnout.backend.notify import Fanout
 from turnout.backend.service import ReleaseService
 
 log = logging.getLogger(__name__)
 ARMED, TRIPPED, DISARMED = "armed", "tripped", "disarmed"
 Key = tuple[str, str]
+REPORT_REFRESH = 30.0
+"""Seconds after which unchanged verdicts are published again (fresh values and time)."""
 
 
 class Evaluation(msgspec.Struct, frozen=True, kw_only=True):
@@ -75,6 +77,8 @@ class Guard:
     streaks: dict[tuple[str, str, Color], Streaks] = field(default_factory=dict)
     bad_since: dict[tuple[str, str, Color, str], Verdict] = field(default_factory=dict)
     """The first bad measurement of each trigger still bad, by (namespace, app, color, signal)."""
+    published: dict[Key, tuple[tuple[object, ...], float]] = field(default_factory=dict)
+    """What was last published per app, and when (monotonic)."""
     alerted: dict[Key, Evaluation] = field(default_factory=dict)
     """The outcome reported without a rollback in each app's current episode (a run of failing
     evaluations); cleared when nothing fails."""
@@ -96,8 +100,32 @@ class Guard:
         return app
 
     async def check(self, name: str, namespace: str | None = None) -> Evaluation:
-        """Evaluate every trigger once and act if one failed."""
+        """Evaluate every trigger once, act if one failed, and publish the verdicts."""
         app = await self.service.cluster.get_app(name, namespace)
+        result = await self._evaluate(app)
+        await self._publish(app, result)
+        return result
+
+    async def _publish(self, app: App, result: Evaluation) -> None:
+        """Share the verdicts through the cluster when they change, and at least every
+        `REPORT_REFRESH` seconds so readers see fresh values without a write per interval."""
+        if self.service.read_only or not isinstance(self.service.cluster, GuardReportStore):
+            return
+        shape = (result.decision, result.watched, *((v.color, v.signal, v.outcome) for v in result.verdicts))
+        key = (app.namespace, app.name)
+        last = self.published.get(key)
+        if last is not None and last[0] == shape and time.monotonic() - last[1] < REPORT_REFRESH:
+            return
+        report = GuardReport(at=self.service.clock(), watched=result.watched, decision=result.decision,
+                             verdicts=result.verdicts)
+        try:
+            await self.service.cluster.publish_guard_report(app, report)
+        except TurnoutError as err:
+            log.warning("guard report of %s/%s not published: %s", app.namespace, app.name, err)
+            return
+        self.published[key] = (shape, time.monotonic())
+
+    async def _evaluate(self, app: App) -> Evaluation:
         color, now = watched_color(app), self.service.clock()
         verdicts = tuple(await self.measure.verdicts(app, color, self._streaks(app, color), now))
         self._track_bad(app, color, verdicts)

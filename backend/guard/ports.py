@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from turnout.backend.models import App, Color
+from turnout.backend.models import App, Color, GuardReport
 from turnout.backend.signals import PromSample
 
 
@@ -23,6 +23,15 @@ class GuardStateStore(Protocol):
 
     async def record_incident(self, app: App, summary: str) -> None:
         """Record an incident on the app (a Kubernetes Event)."""
+        ...
+
+
+@runtime_checkable
+class GuardReportStore(Protocol):
+    """Keeps the guard's latest verdicts beside the app, so `status` and the TUI show them."""
+
+    async def publish_guard_report(self, app: App, report: GuardReport) -> None:
+        """Replace the app's published report."""
         ...
 
 

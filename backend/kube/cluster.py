@@ -23,7 +23,14 @@ from turnout.backend.errors import Conflict, InvalidInput, NotFound
 from turnout.backend.kube import wire
 from turnout.backend.kube.access import require
 from turnout.backend.kube.diff import differences
-from turnout.backend.kube.discover import GUARD_ANNOTATION, Objects, discover, slot_record
+from turnout.backend.kube.discover import (
+    GUARD_ANNOTATION,
+    GUARD_REPORT_KEY,
+    Objects,
+    discover,
+    guard_report_name,
+    slot_record,
+)
 from turnout.backend.kube.events import app_events
 from turnout.backend.kube.http import KubeHttp, decode
 from turnout.backend.kube.informer import Informer
@@ -33,7 +40,7 @@ from turnout.backend.kube.logs import color_log_lines
 from turnout.backend.kube.record import Recorder
 from turnout.backend.kube.resources import EVENTS, list_items, list_objects
 from turnout.backend.kube.routing import TrafficObjects, Write, traffic_writes
-from turnout.backend.models import App, AuditEntry, ClusterEvent, Color, Slot, Traffic
+from turnout.backend.models import App, AuditEntry, ClusterEvent, Color, GuardReport, Slot, Traffic
 
 MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
@@ -264,6 +271,28 @@ class KubeCluster:
         body = {"metadata": {"annotations": {GUARD_ANNOTATION: state}}}
         await self.http.write("PATCH", f"/api/v1/namespaces/{app.namespace}/services/{app.name}",
                               body, content_type=MERGE)
+
+    async def publish_guard_report(self, app: App, report: GuardReport) -> None:
+        """The guard's latest verdicts in a ConfigMap beside the app (watched like the journal).
+
+        Not on the live Service: a report every few seconds would bump the Service's
+        resourceVersion under operators' conditional writes. The report is derived state with
+        one owner, so the newest evaluation simply replaces it (merge patch, else create).
+        """
+        bounded = msgspec.structs.replace(report, verdicts=tuple(
+            msgspec.structs.replace(v, detail=v.detail[:200], source=v.source[:300])
+            for v in report.verdicts))
+        name = guard_report_name(app.name)
+        body = {"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": name, "namespace": app.namespace,
+                             "labels": {"app.kubernetes.io/managed-by": "turnout",
+                                        self.conventions.app_label: app.name}},
+                "data": {GUARD_REPORT_KEY: msgspec.json.encode(bounded).decode()}}
+        collection = f"/api/v1/namespaces/{app.namespace}/configmaps"
+        try:
+            await self.http.write("PATCH", f"{collection}/{name}", body, content_type=MERGE)
+        except NotFound:
+            await self.http.write("POST", collection, body, content_type="application/json")
 
     async def record_audit(self, app: App, entry: AuditEntry) -> None:
         """The audit record as an Event on the app: the same operation id as the JSONL line."""

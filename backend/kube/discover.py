@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import msgspec
+
 from turnout.backend.config import Conventions
 from turnout.backend.errors import InvalidInput
 from turnout.backend.kube import wire
@@ -22,10 +24,17 @@ from turnout.backend.kube.health import RestartSample, pod_record
 from turnout.backend.kube.journal import operation_of
 from turnout.backend.kube.lock import lock_holder
 from turnout.backend.kube.routing import TrafficObjects, color_of, read_traffic
-from turnout.backend.models import COLORS, App, Color, Pod, Slot
+from turnout.backend.models import COLORS, App, Color, GuardReport, Pod, Slot
 
 log = logging.getLogger(__name__)
 GUARD_ANNOTATION = "turnout.dev/guard"
+GUARD_REPORT_KEY = "report"
+"""Key of the guard's latest evaluation (JSON) in its ConfigMap `turnout-guard-APP`."""
+
+
+def guard_report_name(app: str) -> str:
+    """The ConfigMap holding the guard's latest evaluation of `app`."""
+    return f"turnout-guard-{app}"
 """On the live Service: the rollback guard's state, so every operator sees the same."""
 ENDPOINTS_ANNOTATION = "turnout.dev/endpoints"
 """On the live Service: JSON {"blue": URL, "green": URL} for health checks and smoke tests."""
@@ -104,6 +113,19 @@ def _index(objects: Objects, conv: Conventions, now: datetime,
     return deployments, pods
 
 
+def guard_report_of(maps: Sequence[wire.ConfigMap], namespace: str, app: str) -> GuardReport | None:
+    """The published guard report; anything unreadable is no report (its text is untrusted)."""
+    name = guard_report_name(app)
+    raw = next((cm.data.get(GUARD_REPORT_KEY, "") for cm in maps
+                if (cm.metadata.namespace, cm.metadata.name) == (namespace, name)), "")
+    if not raw:
+        return None
+    try:
+        return msgspec.json.decode(raw, type=GuardReport)
+    except msgspec.MsgspecError:
+        return None
+
+
 def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
              histories: Mapping[str, Sequence[RestartSample]] | None = None) -> tuple[App, ...]:
     """Every app found in `objects`, sorted by namespace and name."""
@@ -134,5 +156,6 @@ def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
                         lock_holder=lock_holder(objects.leases, ns, name, conv, now),
                         operation=operation_of(objects.journals, ns, name),
                         guard=notes.get(GUARD_ANNOTATION, "disarmed"),
+                        guard_report=guard_report_of(objects.journals, ns, name),
                         endpoints=endpoints_of(notes.get(ENDPOINTS_ANNOTATION, ""))))
     return tuple(apps)

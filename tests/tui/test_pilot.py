@@ -220,6 +220,7 @@ async def test_armed_demo_guard_rolls_back_a_fire_drill_and_shows_the_clock() ->
         await pilot.pause(0.5)
         shown = str(app.screen.query_one("#verdicts").render())
         assert "incident" in shown and "traffic restored" in shown
+        assert "guard tripped · checked" in shown  # the report the guard published
 
 
 async def test_history_shows_releases_and_delivery_figures(make_app: Callable[..., TurnoutApp]) -> None:

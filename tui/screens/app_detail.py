@@ -20,6 +20,7 @@ from turnout.tui.render import (
     activity_text,
     color_text,
     events_text,
+    guard_text,
     health_text,
     plan_text,
     recovery_clock,
@@ -123,7 +124,8 @@ class AppScreen(Screen[None]):
         palette = self.app.theme_variables
         now = self.app.service.clock()  # type: ignore[attr-defined]
         self.query_one("#verdicts", Static).update(Text.assemble(
-            verdicts_text(app, palette), recovery_clock(self._incident, now, palette),
+            verdicts_text(app, palette), guard_text(app, now, palette),
+            recovery_clock(self._incident, now, palette),
             activity_text(app, self._audit, now), events_text(self._events, now, palette)))
 
     @work(exclusive=True, group="events", exit_on_error=False)
