@@ -22,6 +22,7 @@ service = build_demo_service(tick_seconds=10_000)
 world = service.cluster.world
 slot = world.apps[("search", "search")].slots["green"]
 slot.pods[0].name = "evil\x1b]0;PWNED-TITLE\x07\x1b]52;c;UFdORUQ=\x07[@click=app.quit]-pod"
+slot.pods[0].restarts = [world.now - 5]  # so a BackOff event about it reaches the event tail
 slot.version = "2.8.0\u202eevil\x9b2J"
 import asyncio
 from turnout.backend.flags.model import Flag
@@ -65,6 +66,7 @@ def test_escape_sequences_and_markup_stay_inert_on_a_real_terminal() -> None:
     assert b"evil" in written, "the hostile pod never reached the screen: the test proves nothing"
     assert b"PWNED-TITLE" not in written and b"FLAG-TITLE" not in written
     assert b"desc" in written, "the hostile flag never reached the screen"
+    assert b"BackOff" in written, "the event about the hostile pod never reached the screen"
     assert b"UFdORUQ=" not in written  # OSC 52 clipboard payload
     assert b"\xe2\x80\xae" not in written  # U+202E right-to-left override
     assert b"@click=app.quit" in written, "the markup text should be shown literally"
