@@ -2,7 +2,9 @@
 
 What maps: on/off, the off variation, the fallthrough (a variation or a
 percentage rollout; LaunchDarkly weights are thousandths of a percent, read
-here as whole percents), individual targets, tags and the flag's `_version`.
+here as whole percents), individual targets, rules of the form "in segment S
+-> variation V" with their segments (see `ld_mapping`), tags and the flag's
+`_version`. Other rules are counted in an `ld-rules=N` tag.
 What Turnout changes: on/off and the rollout percentages — as a JSON patch
 preceded by `test /_version` (the version precondition: a concurrent change
 fails with 409 -> `Conflict`) and wrapped with a `comment` for
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import email.utils
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -35,10 +38,12 @@ from turnout.backend.errors import (
     TurnoutError,
     Unavailable,
 )
-from turnout.backend.flags.ld_mapping import from_ld, patch_ops
+from turnout.backend.flags.ld_mapping import from_ld, patch_ops, segment_from_ld
 from turnout.backend.flags.model import Flag, FlagSet, Segment
 from turnout.backend.flags.store import HistoryEntry, Notice
 from turnout.backend.gate import WriteGate
+
+log = logging.getLogger(__name__)
 
 _STATUS_ERRORS: dict[int, type[TurnoutError]] = {
     400: InvalidInput, 401: Forbidden, 403: Forbidden, 404: NotFound, 409: Conflict,
@@ -122,7 +127,18 @@ class LaunchDarklyStore:
             path = (page.get("_links", {}).get("next") or {}).get("href")
             path, params = (path.removeprefix("/api/v2"), None) if path else (None, None)
         flags = [from_ld(item, self.environment) for item in items]
-        return FlagSet(flags={f.key: f for f in flags})
+        segments = _placeholders(flags, {s.key: s for s in await self._segments()})
+        return FlagSet(flags={f.key: f for f in flags}, segments=segments)
+
+    async def _segments(self) -> list[Segment]:
+        """The environment's segments, for the rules that name them (none if not readable)."""
+        try:
+            page = await self._request("GET", f"/segments/{self.project}/{self.environment}",
+                                       params={"limit": 50})
+        except (NotFound, Forbidden) as err:
+            log.info("LaunchDarkly segments not readable (%s): rules naming them not shown", err)
+            return []
+        return [segment_from_ld(item) for item in page.get("items", [])]
 
     async def list(self) -> list[Flag]:
         """Every flag, sorted by key."""
@@ -184,3 +200,12 @@ class LaunchDarklyStore:
     async def close(self) -> None:
         """Close the HTTP client."""
         await self._http.aclose()
+
+
+
+def _placeholders(flags: list[Flag], segments: dict[str, Segment]) -> dict[str, Segment]:
+    """`segments` plus an empty, labelled one for each segment a rule names but that could
+    not be read: the rule stays visible (and editable flags keep their rules intact)."""
+    missing = {r.segment for f in flags for r in f.rules} - segments.keys()
+    return {**segments, **{key: Segment(key=key, description="not readable from LaunchDarkly")
+                           for key in sorted(missing)}}

@@ -12,7 +12,7 @@ from typing import Any
 
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags.codec import convert
-from turnout.backend.flags.model import Flag
+from turnout.backend.flags.model import Flag, Segment
 from turnout.backend.flags.validate import KEY_PATTERN
 
 LD_WEIGHT_SCALE = 1000
@@ -65,7 +65,7 @@ def from_ld(raw: dict[str, Any], environment: str) -> Flag:
         rollout = _percents(pairs)
     elif fallthrough.get("variation") is not None:
         default = names[fallthrough["variation"]]
-    rules = len(env.get("rules") or [])
+    rules, unmapped = rules_of(env.get("rules") or [], names)
     fields = {
         "key": raw["key"],
         "description": raw.get("description") or raw.get("name") or "",
@@ -76,10 +76,67 @@ def from_ld(raw: dict[str, Any], environment: str) -> Flag:
         "default_variant": default,
         "targets": {names[t["variation"]]: t.get("values", []) for t in env.get("targets") or []},
         "rollout": rollout,
-        "meta": {"tags": [*raw.get("tags", []), *([f"ld-rules={rules}"] if rules else [])]},
+        "rules": rules,
+        "meta": {"tags": [*raw.get("tags", []), *([f"ld-rules={unmapped}"] if unmapped else [])]},
         "version": raw.get("_version", 0),
     }
     return convert(fields, Flag, f"launchdarkly.{raw['key']}")
+
+
+def rules_of(ld_rules: list[dict[str, Any]], names: list[str]) -> tuple[list[dict[str, str]], int]:
+    """Turnout rules for LaunchDarkly rules of the shape "in segment S -> variation V", and how
+    many other rules (attribute clauses, percentage rollouts) stay LaunchDarkly's alone.
+
+    A rule matching any of several segments becomes one rule per segment, in order: the
+    same users get the same variation.
+    """
+    mapped: list[dict[str, str]] = []
+    unmapped = 0
+    for rule in ld_rules:
+        clauses = rule.get("clauses") or []
+        simple = (len(clauses) == 1 and clauses[0].get("op") == "segmentMatch"
+                  and not clauses[0].get("negate") and isinstance(rule.get("variation"), int))
+        if not simple:
+            unmapped += 1
+            continue
+        mapped += [{"segment": str(key), "variant": names[rule["variation"]]}
+                   for key in clauses[0].get("values", [])]
+    return mapped, unmapped
+
+
+_OPS = {("in", False): "in", ("in", True): "not_in", ("startsWith", False): "starts_with",
+        ("endsWith", False): "ends_with"}
+
+
+def segment_from_ld(raw: dict[str, Any]) -> Segment:
+    """A LaunchDarkly segment: its included users, and one rule's clauses as conditions.
+
+    Turnout's segment is a user list or an AND of conditions; exclusions and a second
+    rule (an OR) do not fit, so they are named in the description and left to LaunchDarkly.
+    """
+    rules = raw.get("rules") or []
+    conditions: list[dict[str, Any]] = []
+    left_out = []
+    if len(rules) == 1:
+        for clause in rules[0].get("clauses") or []:
+            op = _OPS.get((clause.get("op", ""), bool(clause.get("negate"))))
+            if op is None:
+                left_out.append(f"clause {clause.get('op')}")
+                conditions = []
+                break
+            conditions.append({"attribute": str(clause.get("attribute", "")), "op": op,
+                               "values": [str(v) for v in clause.get("values", [])]})
+    elif rules:
+        left_out.append(f"{len(rules)} rules")
+    if raw.get("excluded"):
+        left_out.append(f"{len(raw['excluded'])} excluded users")
+    description = str(raw.get("description") or raw.get("name") or "")
+    if left_out:
+        description = f"{description} (in LaunchDarkly only: {', '.join(left_out)})".strip()
+    fields = {"key": raw["key"], "description": description,
+              "users": [str(u) for u in raw.get("included") or []], "conditions": conditions,
+              "version": raw.get("version", raw.get("_version", 0))}
+    return convert(fields, Segment, f"launchdarkly.segments.{raw['key']}")
 
 
 def patch_ops(raw: dict[str, Any], wanted: Flag, environment: str) -> list[dict[str, Any]]:

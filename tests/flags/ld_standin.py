@@ -23,6 +23,7 @@ class StandIn:
     def __init__(self, token: str) -> None:
         listing = json.loads((FIXTURES / "flags.json").read_text())
         self.flags: dict[str, Any] = {f["key"]: f for f in listing["items"]}
+        self.segments: dict[str, Any] = json.loads((FIXTURES / "segments.json").read_text())
         self.token = token
         self.requests: list[dict[str, Any]] = []
         self.fail_next: list[tuple[int, dict[str, str]]] = []
@@ -41,6 +42,8 @@ class StandIn:
 
     def route(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         parts = path.strip("/").split("/")
+        if parts[:3] == ["api", "v2", "segments"] and len(parts) == 5 and method == "GET":
+            return 200, self.segments
         if parts[:3] != ["api", "v2", "flags"] or len(parts) not in (4, 5):
             return 404, {"code": "not_found", "message": "Unknown resource"}
         if len(parts) == 4 and method == "GET":

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 
+import msgspec
 import pytest
 
 from turnout.backend.errors import Conflict, InvalidInput, ReadOnly, Unavailable
 from turnout.backend.flags import ops
+from turnout.backend.flags.evaluate import Evaluator
 from turnout.backend.flags.launchdarkly import LaunchDarklyStore
 from turnout.backend.flags.urls import open_store
 from turnout.backend.gate import WriteGate
@@ -41,6 +43,34 @@ async def test_lists_flags_with_targets_and_rollouts(store: LaunchDarklyStore) -
     pricing = flags["pricing-page"]
     assert (pricing.on, pricing.default_variant, pricing.kind) == (False, "control", "string")
     assert "ld-rules=1" in pricing.meta.tags
+
+
+async def test_segment_rules_and_their_segments_are_mapped(store: LaunchDarklyStore) -> None:
+    flagset = await store.snapshot()
+    checkout = flagset.flags["new-checkout"]
+    assert [(r.segment, r.variant) for r in checkout.rules] == [
+        ("beta-testers", "on"), ("internal-team", "on")]
+    assert "ld-rules=1" in checkout.meta.tags  # the country rule stays LaunchDarkly's
+    beta, internal = flagset.segments["beta-testers"], flagset.segments["internal-team"]
+    assert (beta.users, beta.version) == (("alice", "bob"), 3)
+    assert [(c.attribute, c.op, c.values) for c in internal.conditions] == [
+        ("email", "ends_with", ("@example.com",))]
+    complex_ = flagset.segments["complex"]
+    assert complex_.users == ("carol",) and complex_.conditions == ()
+    assert "LaunchDarkly only: 2 rules, 1 excluded users" in complex_.description
+    evaluator = Evaluator(flagset)
+    bob = evaluator.evaluate("new-checkout", {"targetingKey": "bob"})
+    staff = evaluator.evaluate("new-checkout", {"targetingKey": "x", "email": "x@example.com"})
+    assert (bob.variant, bob.reason) == ("on", "TARGETING_MATCH")
+    assert (staff.variant, staff.reason) == ("on", "TARGETING_MATCH")
+
+
+async def test_a_toggle_keeps_the_mapped_rules(store: LaunchDarklyStore, standin: StandIn) -> None:
+    flag = (await store.snapshot()).flags["new-checkout"]
+    await store.put(msgspec.structs.replace(flag, on=False), expected_version=flag.version,
+                    by="a", reason="r")
+    assert [p["path"] for p in standin.requests[-1]["body"]["patch"]] == [
+        "/_version", "/environments/production/on"]
 
 
 async def test_kill_switch_sends_version_test_and_comment(store: LaunchDarklyStore, standin: StandIn) -> None:
