@@ -55,27 +55,21 @@ def demo(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def status(args: argparse.Namespace, ctx: CliContext) -> int:
-    service = ctx.service()
-    try:
+    async with ctx.session() as service:
         if args.app:
             write_apps([await service.app(args.app, ctx.namespace)], ctx.output, ctx.out, single=True)
         else:
             write_apps(await service.apps(ctx.namespace), ctx.output, ctx.out)
-    finally:
-        await service.close()
     return 0
 
 
 async def watch(args: argparse.Namespace, ctx: CliContext) -> int:
     """Print the app (or all apps) now, then again on each change, one document per change."""
-    service = ctx.service()
-    try:
+    async with ctx.session() as service:
         await _print_watched(service, args.app, ctx)
         async for namespace, name in service.changes():
             if args.app in (None, name) and ctx.namespace in (None, namespace):
                 await _print_watched(service, name, ctx)
-    finally:
-        await service.close()
     return 0
 
 
@@ -93,13 +87,10 @@ async def _print_watched(service: object, name: str | None, ctx: CliContext) -> 
 async def _traffic_verb(ctx: CliContext, describe: str, call: Callable[..., Awaitable[ActionResult]],
                         *call_args: object, **call_kw: object) -> int:
     ctx.confirm(describe)
-    service = ctx.service()
-    try:
+    async with ctx.session() as service:
         result = await call(service, *call_args, namespace=ctx.namespace,
                             dry_run=bool(ctx.opt("dry_run")), reason=ctx.opt("reason", ""),
                             **call_kw)
-    finally:
-        await service.close()
     _print_result(ctx, result)
     return 0
 
@@ -153,13 +144,10 @@ async def rollback(args: argparse.Namespace, ctx: CliContext) -> int:
 
 async def _slot_verb(ctx: CliContext, describe: str, method: str, *call_args: object) -> int:
     ctx.confirm(describe)
-    service = ctx.service()
-    try:
+    async with ctx.session() as service:
         app = await getattr(service, method)(*call_args, namespace=ctx.namespace,
                                               dry_run=bool(ctx.opt("dry_run")),
                                               reason=ctx.opt("reason", ""))
-    finally:
-        await service.close()
     write_apps([app], ctx.output, ctx.out, single=True)
     return 0
 
@@ -176,10 +164,7 @@ async def set_image(args: argparse.Namespace, ctx: CliContext) -> int:
 
 async def fire_drill(args: argparse.Namespace, ctx: CliContext) -> int:
     ctx.confirm(f"start a fire drill on {args.app}")
-    service = ctx.service()
-    try:
+    async with ctx.session() as service:
         color = await service.fire_drill(args.app, ctx.namespace)
-    finally:
-        await service.close()
     ctx.out.write(f"fire drill: {inert(args.app)} {color} now failing\n")
     return 0

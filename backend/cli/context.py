@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -54,6 +56,15 @@ class CliContext:
         from turnout.backend.cli.connect import connect
 
         return connect(self)
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[ReleaseService]:
+        """The release service for one command, closed (watches, connections) however it ends."""
+        service = self.service()
+        try:
+            yield service
+        finally:
+            await service.close()
 
     def confirm(self, what: str) -> None:
         """Ask before a write; in a script (`stdin` not a TTY) require --yes instead."""

@@ -58,11 +58,10 @@ async def guard(args: argparse.Namespace, ctx: CliContext) -> int:
 
     if args.interval is not None and args.interval <= 0:
         raise InvalidInput("--interval must be a positive number of seconds")
-    service = ctx.service()
     settings = ctx.config.guard
     if args.interval:
         settings = msgspec.structs.replace(settings, interval=args.interval)
-    try:
+    async with ctx.session() as service:
         the_guard = Guard(service, settings, from_environment())
         names = list(args.apps) or [a.name for a in await service.apps(ctx.namespace)]
         if not names:
@@ -74,8 +73,6 @@ async def guard(args: argparse.Namespace, ctx: CliContext) -> int:
             _print(ctx, results)
             return max((_exit_code(r) for r in results), key=_SEVERITY.index)
         await _loop(the_guard, names, ctx)
-    finally:
-        await service.close()
     return 0
 
 

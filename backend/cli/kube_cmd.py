@@ -23,11 +23,8 @@ async def lock(args: argparse.Namespace, ctx: CliContext) -> int:
     """Take or renew the lock; with --force take it over from its holder."""
     if args.force:
         ctx.confirm(f"take over the release lock of {args.app}")
-    service = ctx.service()
-    try:
+    async with ctx.session() as service:
         previous = await service.lock(args.app, namespace=ctx.namespace, force=args.force)
-    finally:
-        await service.close()
     taken = f" (taken over from {inert(previous)})" if previous else ""
     ctx.out.write(f"locked {inert(args.app)}{taken}\n")
     return 0
@@ -37,11 +34,8 @@ async def unlock(args: argparse.Namespace, ctx: CliContext) -> int:
     """Release the lock (someone else's only with --force)."""
     if args.force:
         ctx.confirm(f"release someone else's lock on {args.app}")
-    service = ctx.service()
-    try:
+    async with ctx.session() as service:
         held = await service.unlock(args.app, namespace=ctx.namespace, force=args.force)
-    finally:
-        await service.close()
     ctx.out.write(f"unlocked {inert(args.app)}" + (f" (was {inert(held)})\n" if held else "\n"))
     return 0
 
@@ -49,11 +43,8 @@ async def unlock(args: argparse.Namespace, ctx: CliContext) -> int:
 async def resume(args: argparse.Namespace, ctx: CliContext) -> int:
     """Converge an interrupted operation to its target (with --back: to where it started)."""
     ctx.confirm(f"{'undo' if args.back else 'finish'} the interrupted operation on {args.app}")
-    service = ctx.service()
-    try:
+    async with ctx.session() as service:
         after = await service.resume(args.app, namespace=ctx.namespace, back=args.back)
-    finally:
-        await service.close()
     if after is None:
         ctx.out.write(f"{inert(args.app)}: no unfinished operation (nothing to do)\n")
     else:
@@ -64,12 +55,9 @@ async def resume(args: argparse.Namespace, ctx: CliContext) -> int:
 
 async def events(args: argparse.Namespace, ctx: CliContext) -> int:
     """The latest events about the app's objects, oldest first (as `kubectl get events`)."""
-    service = ctx.service()
-    try:
+    async with ctx.session() as service:
         found = await service.events(args.app, ctx.namespace, limit=args.limit)
         now = service.clock()
-    finally:
-        await service.close()
     if ctx.output in ("json", "yaml"):
         write_data({"app": args.app, "events": msgspec.to_builtins(found)}, ctx.output, ctx.out)
         return 0
