@@ -17,7 +17,7 @@ import msgspec
 from turnout.backend import signals
 from turnout.backend.config import GuardSettings
 from turnout.backend.errors import InvalidInput, TurnoutError, Unavailable
-from turnout.backend.guard.ports import HealthProbe, PodLogs, SampledMetrics
+from turnout.backend.guard.ports import PROXY_SCHEME, HealthProbe, PodLogs, SampledMetrics, ServiceProxy
 from turnout.backend.guard.smoke import load_smoke_tests, run_smoke
 from turnout.backend.metrics.promql import duration_seconds
 from turnout.backend.models import App, Color, Slot, Verdict
@@ -74,6 +74,9 @@ class Measurer:
 
     async def _healthy(self, app: App, color: Color, url: str | None) -> bool:
         try:
+            if url and url.startswith(PROXY_SCHEME):
+                client, prefix = self._proxy(app, url)
+                return (await client.get(f"{prefix}/health", timeout=self.timeout)).is_success
             if url:
                 async with httpx.AsyncClient(timeout=self.timeout) as client:
                     return (await client.get(f"{url}/health")).is_success
@@ -121,8 +124,22 @@ class Measurer:
 
     async def smoke(self, app: App, color: Color, at: datetime) -> Verdict:
         """Run the smoke requests against `color`'s endpoint."""
-        return await run_smoke(self.smoke_tests, app.endpoints.get(color, ""), color, at,
-                               timeout=self.timeout)
+        endpoint = app.endpoints.get(color, "")
+        if endpoint.startswith(PROXY_SCHEME):
+            try:
+                client, prefix = self._proxy(app, endpoint)
+            except TurnoutError as err:
+                return msgspec.structs.replace(
+                    signals.smoke([], color, at, f"smoke tests against {endpoint}"), outcome="error",
+                    detail=str(err)[:300])
+            return await run_smoke(self.smoke_tests, prefix, color, at, timeout=self.timeout,
+                                   client=client, label=endpoint)
+        return await run_smoke(self.smoke_tests, endpoint, color, at, timeout=self.timeout)
+
+    def _proxy(self, app: App, endpoint: str) -> tuple[httpx.AsyncClient, str]:
+        if not isinstance(self.cluster, ServiceProxy):
+            raise InvalidInput(f"{endpoint}: this cluster backend has no service proxy")
+        return self.cluster.service_proxy(app, endpoint)
 
 
 def with_seen_restarts(slot: Slot, streaks: Streaks, at: datetime) -> Slot:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+import httpx
+
 from turnout.backend.models import App, Color, GuardReport
 from turnout.backend.signals import PromSample
 
@@ -41,6 +43,20 @@ class HealthProbe(Protocol):
 
     async def health(self, app: App, color: Color) -> bool:
         """Whether the color's health endpoint answered 2xx."""
+        ...
+
+
+PROXY_SCHEME = "kube://"
+"""An endpoint `kube://SERVICE[:PORT]` is reached through the API server's service proxy."""
+
+
+@runtime_checkable
+class ServiceProxy(Protocol):
+    """A cluster that can reach a Service through its API server (no route to the pods needed)."""
+
+    def service_proxy(self, app: App, endpoint: str) -> tuple[httpx.AsyncClient, str]:
+        """A client authenticated to the API server, and the path prefix of the Service's proxy
+        for `kube://SERVICE[:PORT]` in the app's namespace."""
         ...
 
 

@@ -16,7 +16,7 @@ import msgspec
 import yaml
 
 from turnout.backend import signals
-from turnout.backend.errors import InvalidInput
+from turnout.backend.errors import InvalidInput, TurnoutError
 from turnout.backend.models import Color, Verdict
 from turnout.backend.signals import SmokeRequest, SmokeResult
 
@@ -43,19 +43,30 @@ def parse_smoke_tests(raw: object, where: str = "smoke tests") -> tuple[SmokeReq
 
 
 async def run_smoke(tests: Sequence[SmokeRequest], base_url: str, color: Color, at: datetime, *,
-                    timeout: float = 2.0) -> Verdict:
-    """Send every request to `base_url` and judge the responses."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=timeout) as client:
-        results = [await _one(client, test) for test in tests]
-    return signals.smoke(results, color, at, f"smoke tests against {base_url}")
+                    timeout: float = 2.0, client: httpx.AsyncClient | None = None,
+                    label: str = "") -> Verdict:
+    """Send every request to `base_url` and judge the responses.
+
+    With `client` (the API server's, for a service-proxy endpoint) `base_url` is a path
+    prefix on it and the client is left open for its owner.
+    """
+    source = f"smoke tests against {label or base_url}"
+    if client is not None:
+        results = [await _one(client, test, base_url, timeout) for test in tests]
+        return signals.smoke(results, color, at, source)
+    async with httpx.AsyncClient(base_url=base_url, timeout=timeout) as own:
+        results = [await _one(own, test, "", timeout) for test in tests]
+    return signals.smoke(results, color, at, source)
 
 
-async def _one(client: httpx.AsyncClient, test: SmokeRequest) -> SmokeResult:
+async def _one(client: httpx.AsyncClient, test: SmokeRequest, prefix: str, timeout: float) -> SmokeResult:
     started = time.monotonic()
     try:
-        response = await client.request(test.method, test.path)
+        response = await client.request(test.method, f"{prefix}{test.path}", timeout=timeout)
     except httpx.HTTPError as err:
         return SmokeResult(test.label, f"unreachable ({type(err).__name__})", time.monotonic() - started)
+    except TurnoutError as err:  # through the API server: refused (read-only) or unavailable
+        return SmokeResult(test.label, f"refused: {err}"[:200], time.monotonic() - started)
     seconds = time.monotonic() - started
     return SmokeResult(test.label, signals.smoke_problem(test, response.status_code, response.text,
                                                          seconds), seconds)

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import msgspec
 
 from turnout.backend.config import Conventions
@@ -42,6 +44,8 @@ from turnout.backend.kube.resources import EVENTS, list_items, list_objects
 from turnout.backend.kube.routing import TrafficObjects, Write, traffic_writes
 from turnout.backend.models import App, AuditEntry, ClusterEvent, Color, GuardReport, Slot, Traffic
 
+PROXY_REF = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(:[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?)?")
+"""A Service name and optional port (name or number): nothing that could leave the proxy path."""
 MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
 
@@ -110,6 +114,14 @@ class KubeCluster:
         if not self.informer.serves(app.namespace) or not self.informer.synced["events"]:
             events, _ = await list_items(self.http, EVENTS, app.namespace)
         return app_events(events, objects, app, self.conventions, limit)
+
+    def service_proxy(self, app: App, endpoint: str) -> tuple[httpx.AsyncClient, str]:
+        """The API server's client and the proxy path of `kube://SERVICE[:PORT]` in the app's
+        namespace: the guard reaches pods it has no route to, with the API server's auth."""
+        ref = endpoint.removeprefix("kube://")
+        if not PROXY_REF.fullmatch(ref):
+            raise InvalidInput(f"endpoint {endpoint!r}: expected kube://SERVICE or kube://SERVICE:PORT")
+        return self.http.client, f"/api/v1/namespaces/{app.namespace}/services/{ref}/proxy"
 
     async def log_lines(self, app: App, color: Color, limit: int = 100) -> list[str]:
         """Up to `limit` most recent lines across `color`'s pods, each made inert.

@@ -73,7 +73,7 @@ def test_the_manifest_runs_and_its_role_grants_only_what_a_rollback_needs(
     for verb, what in [("patch", "services"), ("patch", "ingresses.networking.k8s.io"),
                        ("patch", "httproutes.gateway.networking.k8s.io"), ("get", "pods/log"),
                        ("create", "leases.coordination.k8s.io"), ("create", "events"),
-                       ("patch", "deployments.apps"), ("watch", "pods")]:
+                       ("patch", "deployments.apps"), ("watch", "pods"), ("get", "services/proxy")]:
         assert can(verb, what), (verb, what)
     for verb, what in [("get", "secrets"), ("create", "pods/exec"), ("create", "deployments.apps"),
                        ("delete", "services")]:
