@@ -222,7 +222,7 @@ options:
   nodePlayStageParallelism: 4
   podPlayStageParallelism: 8
   podsOnNodeSyncParallelism: 1
-  # Off unless set when options come from a file; the kubelet API's pod logs need them.
+  # Pod logs (/containerLogs) are served only with the debugging handlers; profiling is not needed.
   enableDebuggingHandlers: true
   enableProfilingHandler: false
 """
