@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check what is generated, not how fast: on a two-core machine that also runs
+# the lab, generation and examples can be slow without anything being wrong.
+settings.register_profile("turnout", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("turnout")
 
 
 @pytest.fixture(autouse=True)

@@ -85,9 +85,9 @@ def test_rollback_over_ssh_with_typed_confirmation(lab: Lab, lab_namespace: str,
     tmux.keys("Tab")  # from Cancel past the disabled Confirm to the name field
     tmux.keys("-l", APP)
     tmux.keys("Enter")
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # generous: a rollback waits for the stable color's pods
     while _canary_weight(lab, lab_namespace) != "0" and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert _canary_weight(lab, lab_namespace) == "0"
+    assert _canary_weight(lab, lab_namespace) == "0", f"not rolled back; the screen:\n{tmux.screen()}"
     tmux.wait_for("blue 100% / green 0%")
     tmux.keys("q")

@@ -106,7 +106,8 @@ async def test_an_unreachable_prometheus_is_unavailable(search_app: App) -> None
         await metrics.close()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(value=st.text(min_size=1, max_size=30))
 def test_prometheus_reads_an_escaped_value_back_exactly(lab: Lab, value: str) -> None:
     """The real parser turns every escaped string back into the same label value."""
