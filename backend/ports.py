@@ -88,3 +88,12 @@ class EventSource(Protocol):
     async def events(self, app: App, limit: int = 20) -> tuple[ClusterEvent, ...]:
         """The latest `limit` events about `app`, oldest first, their text made inert."""
         ...
+
+
+@runtime_checkable
+class WriteAccess(Protocol):
+    """A cluster that can tell, before any confirmation, why this user cannot drive an app."""
+
+    async def write_blocker(self, app: App) -> str:
+        """Why a traffic change on `app` would be refused now (a lock, RBAC), or empty."""
+        ...

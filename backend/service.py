@@ -22,7 +22,7 @@ from turnout.backend.audit import AuditLog, os_user
 from turnout.backend.errors import InvalidInput, TurnoutError, Unavailable
 from turnout.backend.flags.console import FlagConsole
 from turnout.backend.models import ActionResult, App, AuditEntry, ClusterEvent, Color, Slot, Traffic
-from turnout.backend.ports import AuditEvents, ClusterPort, EventSource, MetricsPort
+from turnout.backend.ports import AuditEvents, ClusterPort, EventSource, MetricsPort, WriteAccess
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -76,6 +76,19 @@ class ReleaseService:
         if not isinstance(self.cluster, EventSource):
             return ()
         return await self.cluster.events(app, limit)
+
+    async def write_blocker(self, app: App) -> str:
+        """Why this operator cannot change `app`'s traffic now (read-only, a lock, RBAC), or
+        empty; for greying actions out before anyone confirms anything."""
+        if self.read_only:
+            return "read-only mode"
+        if not isinstance(self.cluster, WriteAccess):
+            return ""
+        try:
+            return await self.cluster.write_blocker(app)
+        except TurnoutError as err:
+            log.info("cannot tell whether %s/%s is writable: %s", app.namespace, app.name, err)
+            return ""  # unknown: the write itself will still be checked
 
     async def _observed(self, app: App) -> App:
         if self.metrics is None:

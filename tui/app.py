@@ -157,6 +157,8 @@ class TurnoutApp(TextualApp[int]):
                 return False  # app actions do not apply to a flag under the cursor
             if self.service.read_only or not isinstance(getattr(self.screen, "selected", None), App):
                 return None
+            if getattr(self.screen, "blocked", ""):
+                return None  # locked by someone else, or RBAC: the app screen says which
             if action == "fire_drill" and self.service.context != "demo":
                 return None
         return True

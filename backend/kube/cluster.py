@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +24,7 @@ import msgspec
 from turnout.backend.config import Conventions
 from turnout.backend.errors import Conflict, InvalidInput, NotFound
 from turnout.backend.kube import wire
-from turnout.backend.kube.access import require
+from turnout.backend.kube.access import denied, require
 from turnout.backend.kube.diff import differences
 from turnout.backend.kube.discover import (
     GUARD_ANNOTATION,
@@ -37,7 +38,7 @@ from turnout.backend.kube.events import app_events
 from turnout.backend.kube.http import KubeHttp, decode
 from turnout.backend.kube.informer import Informer
 from turnout.backend.kube.journal import Entry, Journal
-from turnout.backend.kube.lock import acquire, check_unlocked, release
+from turnout.backend.kube.lock import acquire, check_unlocked, me, release
 from turnout.backend.kube.logs import color_log_lines
 from turnout.backend.kube.record import Recorder
 from turnout.backend.kube.resources import EVENTS, list_items, list_objects
@@ -46,6 +47,10 @@ from turnout.backend.models import App, AuditEntry, ClusterEvent, Color, GuardRe
 
 PROXY_REF = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(:[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?)?")
 """A Service name and optional port (name or number): nothing that could leave the proxy path."""
+ROUTER_KINDS = {"nginx": ("ingress",), "gateway": ("route",)}
+"""The objects a traffic change patches besides the live Service, by router."""
+ACCESS_TTL = 60.0
+"""Seconds an RBAC answer is reused for greying out actions (writes still ask afresh)."""
 MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
 
@@ -74,6 +79,7 @@ class KubeCluster:
         self.informer = Informer(http, conventions, namespace)
         self.recorder = Recorder(http)
         self._context = context
+        self._access: dict[tuple[str, str], tuple[float, str]] = {}
 
     @property
     def context(self) -> str:
@@ -114,6 +120,24 @@ class KubeCluster:
         if not self.informer.serves(app.namespace) or not self.informer.synced["events"]:
             events, _ = await list_items(self.http, EVENTS, app.namespace)
         return app_events(events, objects, app, self.conventions, limit)
+
+    async def write_blocker(self, app: App) -> str:
+        """Someone else's lock, or what RBAC refuses for this app's traffic objects (asked once a
+        minute per namespace and kind, so a screen can ask on every refresh)."""
+        if app.lock_holder and app.lock_holder != me():
+            return f"locked by {app.lock_holder}"
+        kinds = ["service", *ROUTER_KINDS.get(app.traffic.router, ())]
+        reasons = [await self._denied_cached(app.namespace, kind) for kind in kinds]
+        return "; ".join(r for r in reasons if r)
+
+    async def _denied_cached(self, namespace: str, kind: str) -> str:
+        key = (namespace, kind)
+        cached = self._access.get(key)
+        if cached is not None and time.monotonic() - cached[0] < ACCESS_TTL:
+            return cached[1]
+        reason = await denied(self.http, namespace, "patch", kind)
+        self._access[key] = (time.monotonic(), reason)
+        return reason
 
     def service_proxy(self, app: App, endpoint: str) -> tuple[httpx.AsyncClient, str]:
         """The API server's client and the proxy path of `kube://SERVICE[:PORT]` in the app's

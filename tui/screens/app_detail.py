@@ -57,6 +57,8 @@ class AppScreen(Screen[None]):
         self._incident: incidents.Incident | None = None
         self._charted = float("-inf")
         self._events: tuple[ClusterEvent, ...] = ()
+        self.blocked = ""
+        """Why this operator cannot change the app now (a lock, RBAC); greys the actions out."""
         self._events_read = float("-inf")
 
     def compose(self) -> ComposeResult:
@@ -101,12 +103,7 @@ class AppScreen(Screen[None]):
         palette = self.app.theme_variables
         now = self.app.service.clock()  # type: ignore[attr-defined]
         traffic = app.traffic
-        self.query_one("#traffic", Static).update(Text.assemble(
-            safe(f"{app.namespace}/{app.name}"), "  live ",
-            color_text(traffic.live, palette, live=True), " ",
-            traffic_bar(traffic, palette, width=24), "  via ", traffic.router,
-            "\nplan ", plan_text(traffic, palette), "   health ",
-            health_text(app.health, palette), "  guard ", safe(app.guard)))
+        self._show_traffic(app)
         for color in COLORS:
             self.query_one(f"#slot-{color}", SlotPanel).show(
                 app.slot(color), live=color == traffic.live, weight=traffic.weights.of(color),
@@ -115,10 +112,35 @@ class AppScreen(Screen[None]):
         if time.monotonic() - self._events_read >= EVENTS_REFRESH_SECONDS:
             self._events_read = time.monotonic()
             self.load_events(app)
+            self.load_blocker(app)
         charts_shown = not self.has_class("-compact") and not self.has_class("-charts-hidden")
         if charts_shown and time.monotonic() - self._charted >= CHART_REFRESH_SECONDS:
             self._charted = time.monotonic()
             self.load_series(app)
+
+    def _show_traffic(self, app: App) -> None:
+        palette = self.app.theme_variables
+        traffic = app.traffic
+        line = Text.assemble(
+            safe(f"{app.namespace}/{app.name}"), "  live ",
+            color_text(traffic.live, palette, live=True), " ",
+            traffic_bar(traffic, palette, width=24), "  via ", traffic.router,
+            "\nplan ", plan_text(traffic, palette), "   health ",
+            health_text(app.health, palette), "  guard ", safe(app.guard))
+        if self.blocked and not self.app.service.read_only:  # type: ignore[attr-defined]
+            line.append("\n⊘ actions unavailable: ", style=palette.get("health-bad", ""))
+            line.append_text(safe(self.blocked))
+        self.query_one("#traffic", Static).update(line)
+
+    @work(exclusive=True, group="access", exit_on_error=False)
+    async def load_blocker(self, app: App) -> None:
+        """Ask whether this operator may change the app; grey the actions out if not."""
+        blocked = await self.app.service.write_blocker(app)  # type: ignore[attr-defined]
+        if blocked != self.blocked:
+            self.blocked = blocked
+            self.app.refresh_bindings()
+            if (current := self.selected) is not None:
+                self._show_traffic(current)
 
     def _show_notes(self, app: App) -> None:
         palette = self.app.theme_variables

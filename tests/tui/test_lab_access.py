@@ -1,0 +1,81 @@
+"""Against the lab: what this operator may not do is greyed out, with the reason, before any
+confirmation — another operator's lock, and RBAC (the lab's read-only user)."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from tests.kube.conftest import seed_app
+from tests.kube.test_lab_lock import someone_else_holds
+from tests.lab import conftest as lab_conftest
+from tests.lab.conftest import Lab
+from turnout.backend.cli.connect import connect
+from turnout.backend.cli.context import CliContext
+from turnout.backend.config import Config
+from turnout.tui.app import TurnoutApp
+from turnout.tui.screens.app_detail import AppScreen
+from turnout.tui.screens.confirm import ConfirmScreen
+
+pytestmark = pytest.mark.lab
+lab = lab_conftest.lab
+kube = lab_conftest.kube
+lab_namespace = lab_conftest.lab_namespace
+
+
+async def _shown_blocker(lab: Lab, namespace: str, context: str) -> tuple[str, bool]:
+    """Open the app screen of `shop`; return its traffic panel and whether `b` asked anything."""
+    args = argparse.Namespace(kubeconfig=lab.kubeconfig, context=context, read_only=False,
+                              namespace=namespace)
+    service = connect(CliContext(args=args, config=Config(request_timeout=5.0)))
+    app = TurnoutApp(service, Config(refresh_seconds=0.5))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(200):
+                if app.apps:
+                    break
+                await pilot.pause(0.05)
+            app.push_screen(AppScreen("shop", namespace))
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, AppScreen)
+            for _ in range(200):
+                if screen.blocked:
+                    break
+                await pilot.pause(0.05)
+            shown = str(screen.query_one("#traffic").render())
+            await pilot.press("b")
+            await pilot.pause(0.3)
+            asked = isinstance(app.screen, ConfirmScreen)
+    finally:
+        await service.close()
+    return shown, asked
+
+
+async def test_another_operators_lock_greys_the_actions_out(lab: Lab, lab_namespace: str) -> None:
+    seed_app(lab, lab_namespace, "shop", "nginx")
+    someone_else_holds(lab, lab_namespace)
+    shown, asked = await _shown_blocker(lab, lab_namespace, "lab")
+    assert "actions unavailable: locked by alice@laptop" in shown
+    assert not asked
+
+
+async def test_rbac_greys_the_actions_out_with_what_is_missing(lab: Lab, lab_namespace: str) -> None:
+    seed_app(lab, lab_namespace, "shop", "nginx")
+    shown, asked = await _shown_blocker(lab, lab_namespace, "lab-readonly")
+    assert "actions unavailable: may not patch services" in shown
+    assert "may not patch ingresses" in shown
+    assert not asked
+
+
+async def test_an_operator_who_may_act_is_offered_the_action(lab: Lab, lab_namespace: str) -> None:
+    seed_app(lab, lab_namespace, "shop", "nginx")
+    args = argparse.Namespace(kubeconfig=lab.kubeconfig, context="lab", read_only=False,
+                              namespace=lab_namespace)
+    service = connect(CliContext(args=args, config=Config(request_timeout=5.0)))
+    try:
+        app = await service.app("shop", lab_namespace)
+        assert await service.write_blocker(app) == ""
+    finally:
+        await service.close()
