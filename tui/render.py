@@ -132,7 +132,8 @@ def guard_text(app: App, now: datetime, palette: Palette) -> Text:
 
 def activity_text(app: App, audit: Sequence[AuditEntry], now: datetime, limit: int = 3) -> Text:
     """The app's latest audited actions, newest first."""
-    mine = [e for e in audit if (e.app, e.namespace) == (app.name, app.namespace)][-limit:]
+    mine = [e for e in audit if (e.app, e.namespace, e.context) == (app.name, app.namespace, app.context)
+            and e.at <= now][-limit:]  # later than now: another run of the demo's simulated clock
     out = Text()
     for entry in reversed(mine):
         out.append(f"\n{age(entry.at, now)} ago  ")
@@ -173,7 +174,8 @@ def flag_row(flag: Flag, palette: Palette) -> tuple[Text, ...]:
 
 def recovery_clock(incident: Incident | None, now: datetime, palette: Palette) -> Text:
     """Time since the first bad signal, then detection and restore offsets, for the latest incident."""
-    if incident is None or (now - incident.first_bad_at).total_seconds() > 3600:
+    # An hour old, or "in the future" (a report of another run of the demo's simulated clock).
+    if incident is None or not 0 <= (now - incident.first_bad_at).total_seconds() <= 3600:
         return Text()
     since = age(incident.first_bad_at, now)
     restored = incident.seconds_to_restore

@@ -119,8 +119,10 @@ def _replace(path: Path, data: bytes) -> None:
     partial.replace(path)
 
 
-def latest(app: str, namespace: str, folder: Path | None = None) -> Incident | None:
-    """The app's newest incident report, if any (ids start with the detection time)."""
+def latest(app: str, namespace: str, folder: Path | None = None, *,
+           context: str | None = None) -> Incident | None:
+    """The app's newest incident report, if any (ids start with the detection time); with
+    `context`, only that cluster's (the demo's `search` is not the lab's)."""
     folder = folder or incidents_dir()
     if not folder.is_dir():
         return None
@@ -129,6 +131,6 @@ def latest(app: str, namespace: str, folder: Path | None = None) -> Incident | N
             found = msgspec.json.decode(path.read_bytes(), type=Incident)
         except (OSError, msgspec.DecodeError):
             continue
-        if found.namespace == namespace and found.app == app:
+        if found.namespace == namespace and found.app == app and context in (None, found.context):
             return found
     return None

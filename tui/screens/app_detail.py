@@ -80,7 +80,8 @@ class AppScreen(Screen[None]):
     def load_audit(self) -> None:
         """Re-read the audit trail: on open and after each action, not on every frame."""
         self._audit = self.app.service.audit.tail(200)  # type: ignore[attr-defined]
-        self._incident = incidents.latest(self.app_name, self.app_namespace)
+        self._incident = incidents.latest(self.app_name, self.app_namespace,
+                                          context=self.app.service.context)  # type: ignore[attr-defined]
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.height < COMPACT_HEIGHT, "-compact")
