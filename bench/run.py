@@ -7,6 +7,7 @@ another module allocated (the stock client's 10 000 typed pods), nor its garbage
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -43,7 +44,9 @@ def _run_module(name: str) -> list[dict[str, object]] | None:
         out = Path(tmp) / "rows.json"
         code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import {name}; "
                 f"open({str(out)!r}, 'w').write(json.dumps({name}.run()))")
-        done = subprocess.run([sys.executable, "-c", code], check=False)
+        # Audit lines and incident reports of benchmark runs stay out of the operator's own.
+        env = {**os.environ, "TURNOUT_STATE_DIR": str(Path(tmp) / "state")}
+        done = subprocess.run([sys.executable, "-c", code], check=False, env=env)
         if done.returncode != 0 or not out.exists():
             print(f"  {name} failed (exit {done.returncode})", file=sys.stderr)
             return None
