@@ -83,6 +83,10 @@ def test_rollback_over_ssh_with_typed_confirmation(lab: Lab, lab_namespace: str,
     tmux.keys("b")
     tmux.wait_for(f"Type {APP} to confirm")
     tmux.keys("Tab")  # from Cancel past the disabled Confirm to the name field
+    # Keys sent in the same instant as the Tab can still reach Cancel before the focus has
+    # moved (Textual applies the focus change after the keys already read): a person sees
+    # the cursor move first, so the test waits a moment too.
+    time.sleep(0.5)
     tmux.keys("-l", APP)
     tmux.keys("Enter")
     deadline = time.monotonic() + 60  # generous: a rollback waits for the stable color's pods
