@@ -69,6 +69,28 @@ async def test_rbac_greys_the_actions_out_with_what_is_missing(lab: Lab, lab_nam
     assert not asked
 
 
+async def test_the_overview_greys_out_a_locked_app_under_the_cursor(lab: Lab, lab_namespace: str) -> None:
+    seed_app(lab, lab_namespace, "shop", "nginx")
+    someone_else_holds(lab, lab_namespace)
+    args = argparse.Namespace(kubeconfig=lab.kubeconfig, context="lab", read_only=False,
+                              namespace=lab_namespace)
+    service = connect(CliContext(args=args, config=Config(request_timeout=5.0)))
+    app = TurnoutApp(service, Config(refresh_seconds=0.5))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            for _ in range(200):
+                if app.apps and getattr(app.screen, "blocked", ""):
+                    break
+                await pilot.pause(0.05)
+            shown = str(app.screen.query_one("#blocked").render())
+            assert f"actions unavailable on {lab_namespace}/shop: locked by alice@laptop" in shown
+            await pilot.press("a")
+            await pilot.pause(0.3)
+            assert not isinstance(app.screen, ConfirmScreen)
+    finally:
+        await service.close()
+
+
 async def test_an_operator_who_may_act_is_offered_the_action(lab: Lab, lab_namespace: str) -> None:
     seed_app(lab, lab_namespace, "shop", "nginx")
     args = argparse.Namespace(kubeconfig=lab.kubeconfig, context="lab", read_only=False,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input
+from textual.widgets import DataTable, Footer, Input, Static
 
 from turnout.backend.models import App
-from turnout.tui.render import overview_row
+from turnout.tui.render import overview_row, safe
 from turnout.tui.widgets.status_bar import StatusBar
 from turnout.tui.widgets.table_sync import sync_rows
 
@@ -32,6 +32,8 @@ class OverviewScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._shown: dict[str, tuple[Text, ...]] = {}
+        self.blocked = ""
+        """Why this operator cannot change the highlighted app (a lock, RBAC); greys actions out."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -40,6 +42,7 @@ class OverviewScreen(Screen[None]):
         for label, width in COLUMNS:
             table.add_column(label, width=width)
         yield table
+        yield Static(id="blocked", classes="-hidden")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -80,6 +83,27 @@ class OverviewScreen(Screen[None]):
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
         self.query_one("#apps").focus()
+
+    @on(DataTable.RowHighlighted, "#apps")
+    def _highlighted(self) -> None:
+        app = self.selected
+        if app is not None:
+            self.load_blocker(app)
+
+    @work(exclusive=True, group="access", exit_on_error=False)
+    async def load_blocker(self, app: App) -> None:
+        """Ask whether this operator may change the highlighted app; say why not."""
+        blocked = await self.app.service.write_blocker(app)  # type: ignore[attr-defined]
+        if self.app.service.read_only:  # type: ignore[attr-defined]
+            blocked = ""  # the read-only banner says it already
+        note = self.query_one("#blocked", Static)
+        note.set_class(not blocked, "-hidden")
+        style = self.app.theme_variables.get("health-bad", "")
+        note.update(Text.assemble(("⊘ actions unavailable on ", style),
+                                  safe(f"{app.namespace}/{app.name}: {blocked}")))
+        if blocked != self.blocked:
+            self.blocked = blocked
+            self.app.refresh_bindings()
 
     @on(DataTable.RowSelected, "#apps")
     def action_open(self) -> None:
