@@ -23,6 +23,7 @@ import msgspec
 
 from turnout.backend.config import Conventions
 from turnout.backend.errors import Conflict, InvalidInput, NotFound
+from turnout.backend.guard.ports import PROXY_SCHEME
 from turnout.backend.kube import wire
 from turnout.backend.kube.access import denied, require
 from turnout.backend.kube.diff import differences
@@ -142,9 +143,10 @@ class KubeCluster:
     def service_proxy(self, app: App, endpoint: str) -> tuple[httpx.AsyncClient, str]:
         """The API server's client and the proxy path of `kube://SERVICE[:PORT]` in the app's
         namespace: the guard reaches pods it has no route to, with the API server's auth."""
-        ref = endpoint.removeprefix("kube://")
+        ref = endpoint.removeprefix(PROXY_SCHEME)
         if not PROXY_REF.fullmatch(ref):
-            raise InvalidInput(f"endpoint {endpoint!r}: expected kube://SERVICE or kube://SERVICE:PORT")
+            raise InvalidInput(f"endpoint {endpoint!r}: expected {PROXY_SCHEME}SERVICE or "
+                               f"{PROXY_SCHEME}SERVICE:PORT")
         return self.http.client, f"/api/v1/namespaces/{app.namespace}/services/{ref}/proxy"
 
     async def log_lines(self, app: App, color: Color, limit: int = 100) -> list[str]:

@@ -14,6 +14,7 @@ from tests.lab.conftest import Lab
 from turnout.backend.cli.connect import connect
 from turnout.backend.cli.context import CliContext
 from turnout.backend.config import Config
+from turnout.backend.service import ReleaseService
 from turnout.tui.app import TurnoutApp
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmScreen
@@ -24,11 +25,15 @@ kube = lab_conftest.kube
 lab_namespace = lab_conftest.lab_namespace
 
 
-async def _shown_blocker(lab: Lab, namespace: str, context: str) -> tuple[str, bool]:
-    """Open the app screen of `shop`; return its traffic panel and whether `b` asked anything."""
+def _service(lab: Lab, namespace: str, context: str = "lab") -> ReleaseService:
     args = argparse.Namespace(kubeconfig=lab.kubeconfig, context=context, read_only=False,
                               namespace=namespace)
-    service = connect(CliContext(args=args, config=Config(request_timeout=5.0)))
+    return connect(CliContext(args=args, config=Config(request_timeout=5.0)))
+
+
+async def _shown_blocker(lab: Lab, namespace: str, context: str) -> tuple[str, bool]:
+    """Open the app screen of `shop`; return its traffic panel and whether `b` asked anything."""
+    service = _service(lab, namespace, context)
     app = TurnoutApp(service, Config(refresh_seconds=0.5))
     try:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -72,9 +77,7 @@ async def test_rbac_greys_the_actions_out_with_what_is_missing(lab: Lab, lab_nam
 async def test_the_overview_greys_out_a_locked_app_under_the_cursor(lab: Lab, lab_namespace: str) -> None:
     seed_app(lab, lab_namespace, "shop", "nginx")
     someone_else_holds(lab, lab_namespace)
-    args = argparse.Namespace(kubeconfig=lab.kubeconfig, context="lab", read_only=False,
-                              namespace=lab_namespace)
-    service = connect(CliContext(args=args, config=Config(request_timeout=5.0)))
+    service = _service(lab, lab_namespace)
     app = TurnoutApp(service, Config(refresh_seconds=0.5))
     try:
         async with app.run_test(size=(120, 40)) as pilot:
@@ -93,9 +96,7 @@ async def test_the_overview_greys_out_a_locked_app_under_the_cursor(lab: Lab, la
 
 async def test_an_operator_who_may_act_is_offered_the_action(lab: Lab, lab_namespace: str) -> None:
     seed_app(lab, lab_namespace, "shop", "nginx")
-    args = argparse.Namespace(kubeconfig=lab.kubeconfig, context="lab", read_only=False,
-                              namespace=lab_namespace)
-    service = connect(CliContext(args=args, config=Config(request_timeout=5.0)))
+    service = _service(lab, lab_namespace)
     try:
         app = await service.app("shop", lab_namespace)
         assert await service.write_blocker(app) == ""

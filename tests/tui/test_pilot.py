@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from turnout.backend.config import Config
+from turnout.backend.demo import build_demo_service
 from turnout.backend.models import Weights
+from turnout.backend.service import ReleaseService
 from turnout.tui.app import TurnoutApp
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmScreen
@@ -15,6 +19,17 @@ async def _open_search(app: TurnoutApp, pilot) -> None:  # type: ignore[no-untyp
     await pilot.press("down", "enter")  # rows sorted by namespace: payments, search, shop
     await pilot.pause()
     assert isinstance(app.screen, AppScreen) and app.screen.app_name == "search"
+
+
+def _live_demo(**config: Any) -> tuple[ReleaseService, TurnoutApp]:
+    """A demo whose clock runs (a world second every 50 ms) under a live app."""
+    service = build_demo_service(tick_seconds=0.05)
+    return service, TurnoutApp(service, Config(**config))
+
+
+async def _loaded(app: TurnoutApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    while not app.apps:
+        await pilot.pause(0.05)
 
 
 async def test_step_confirmed_changes_the_weights(make_app: Callable[..., TurnoutApp]) -> None:
@@ -144,11 +159,7 @@ async def test_the_chosen_theme_persists(make_app: Callable[..., TurnoutApp]) ->
 
 
 async def test_an_api_outage_shows_stale_then_recovers_without_exiting() -> None:
-    from turnout.backend.config import Config
-    from turnout.backend.demo import build_demo_service
-
-    service = build_demo_service(tick_seconds=0.05)
-    app = TurnoutApp(service, Config(refresh_seconds=0.1))
+    service, app = _live_demo(refresh_seconds=0.1)
     async with app.run_test(size=(120, 40)) as pilot:
         while not app.connection.startswith("● live"):
             await pilot.pause(0.05)
@@ -179,9 +190,6 @@ async def test_help_lists_the_active_keys(make_app: Callable[..., TurnoutApp]) -
 
 
 async def test_user_keymap_rebinds_an_action() -> None:
-    from turnout.backend.config import Config
-    from turnout.backend.demo import build_demo_service
-
     app = TurnoutApp(build_demo_service(tick_seconds=10_000), Config(keymap={"rollback": "ctrl+r"}),
                      live=False)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -195,14 +203,11 @@ async def test_user_keymap_rebinds_an_action() -> None:
 
 
 async def test_armed_demo_guard_rolls_back_a_fire_drill_and_shows_the_clock() -> None:
-    from turnout.backend.config import Config, GuardSettings
-    from turnout.backend.demo import build_demo_service
+    from turnout.backend.config import GuardSettings
 
-    service = build_demo_service(tick_seconds=0.05)
-    app = TurnoutApp(service, Config(refresh_seconds=0.2, guard=GuardSettings(interval=0.1)))
+    service, app = _live_demo(refresh_seconds=0.2, guard=GuardSettings(interval=0.1))
     async with app.run_test(size=(120, 40)) as pilot:
-        while not app.apps:
-            await pilot.pause(0.05)
+        await _loaded(app, pilot)
         await _open_search(app, pilot)
         await pilot.press("g")
         for _ in range(100):
@@ -246,15 +251,11 @@ async def test_history_shows_releases_and_delivery_figures(make_app: Callable[..
 async def test_deploy_plans_confirms_and_runs_the_flow_on_the_demo() -> None:
     from textual.widgets import Static
 
-    from turnout.backend.config import Config
-    from turnout.backend.demo import build_demo_service
     from turnout.backend.release import DeployConsole
 
-    service = build_demo_service(tick_seconds=0.05)
-    app = TurnoutApp(service, Config(refresh_seconds=0.5))
+    service, app = _live_demo(refresh_seconds=0.5)
     async with app.run_test(size=(120, 40)) as pilot:
-        while not app.apps:
-            await pilot.pause(0.05)
+        await _loaded(app, pilot)
         await pilot.press("down", "down", "enter")  # checkout (namespace shop sorts last)
         await pilot.pause()
         await pilot.press("D")
@@ -279,14 +280,9 @@ async def test_deploy_plans_confirms_and_runs_the_flow_on_the_demo() -> None:
 
 
 async def test_app_detail_shows_the_clusters_events_with_warnings_marked() -> None:
-    from turnout.backend.config import Config
-    from turnout.backend.demo import build_demo_service
-
-    service = build_demo_service(tick_seconds=0.05)
-    app = TurnoutApp(service, Config(refresh_seconds=0.2))
+    service, app = _live_demo(refresh_seconds=0.2)
     async with app.run_test(size=(120, 40)) as pilot:
-        while not app.apps:
-            await pilot.pause(0.05)
+        await _loaded(app, pilot)
         await _open_search(app, pilot)
         assert "events" not in str(app.screen.query_one("#verdicts").render())  # a quiet cluster
         await pilot.press("x")  # the demo's fire drill: the canary's pods start crash-looping
