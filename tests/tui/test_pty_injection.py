@@ -45,6 +45,16 @@ def _read_for(fd: int, seconds: float) -> bytes:
     return out
 
 
+def _read_until(fd: int, marker: bytes, seconds: float, seen: bytes = b"") -> bytes:
+    """Read until `marker` has been written (or the time is up): a loaded machine
+    renders late, and a fixed wait would race it."""
+    out = b""
+    deadline = time.monotonic() + seconds
+    while marker not in seen + out and time.monotonic() < deadline:
+        out += _read_for(fd, 0.2)
+    return out
+
+
 def test_escape_sequences_and_markup_stay_inert_on_a_real_terminal() -> None:
     master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "140", "LINES": "40"}
@@ -52,12 +62,15 @@ def test_escape_sequences_and_markup_stay_inert_on_a_real_terminal() -> None:
                             stderr=slave, env=env, close_fds=True)
     os.close(slave)
     try:
-        written = _read_for(master, 6.0)
-        os.write(master, b"\r")  # open the app under the cursor (payments)
-        os.write(master, b"\x1b[B\r")  # down to search, open it
-        written += _read_for(master, 4.0)
+        written = _read_until(master, b"search", 30.0)
+        written += _read_for(master, 1.0)
+        os.write(master, b"\x1b[B")  # the cursor from payments down to search
+        written += _read_for(master, 1.0)
+        os.write(master, b"\r")  # open it
+        written += _read_until(master, b"BackOff", 30.0, written)
         os.write(master, b"f")  # the flags screen, with the hostile description
-        written += _read_for(master, 3.0)
+        written += _read_until(master, b"desc", 30.0, written)
+        written += _read_for(master, 1.0)
         assert proc.poll() is None, "the app exited: markup was executed as an action"
     finally:
         proc.kill()
