@@ -75,6 +75,7 @@ class RedisStore(StoreBase):
     def __init__(self, url: str, gate: WriteGate, *, timeout: float = 2.0) -> None:
         super().__init__(gate)
         self.url = safe_url(url)
+        self.timeout = timeout
         query = parse_qs(urlsplit(url).query)
         self.prefix = query.get("prefix", ["turnout:flags"])[0]
         self.channel = f"{self.prefix}:changes"
@@ -198,6 +199,13 @@ class RedisStore(StoreBase):
         try:
             with self._translated("subscribing to changes"):
                 await pubsub.subscribe(self.channel)
+                # Only the server's confirmation proves that a write made from now on
+                # reaches us; the reader reloads on "subscribed", so nothing falls between.
+                async with asyncio.timeout(self.timeout * 4 + 1):
+                    while (confirmed := await pubsub.get_message(timeout=self.timeout)) is None or (
+                        confirmed["type"] != "subscribe"
+                    ):
+                        pass
             yield Notice("subscribed", self.channel, 0)
             while True:
                 with self._translated("waiting for changes"):

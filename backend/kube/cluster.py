@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -57,10 +58,22 @@ STRATEGIC = "application/strategic-merge-patch+json"
 
 
 async def test_pause(point: str) -> None:
-    """Sleep at a named point when `TURNOUT_TEST_PAUSE=point=seconds` (tests widen races)."""
-    name, _, seconds = os.environ.get("TURNOUT_TEST_PAUSE", "").partition("=")
-    if name == point and seconds:
-        await asyncio.sleep(float(seconds))
+    """Hold at a named point so tests can widen races: `TURNOUT_TEST_PAUSE=point=SECONDS`
+    sleeps; `point=PATH` creates `PATH.reached.<pid>` and waits (60 s at most) until
+    PATH exists, so a test decides when each process goes on, however loaded the machine."""
+    name, _, value = os.environ.get("TURNOUT_TEST_PAUSE", "").partition("=")
+    if name != point or not value:
+        return
+    try:
+        await asyncio.sleep(float(value))
+        return
+    except ValueError:
+        pass
+    gate = Path(value)
+    Path(f"{value}.reached.{os.getpid()}").touch()
+    deadline = time.monotonic() + 60
+    while not gate.exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
 
 
 def _now() -> datetime:

@@ -59,7 +59,6 @@ async def test_events_ready_changed_stale_error(
 ) -> None:
     of, events = provider
     assert events[0][0] == ProviderEvent.PROVIDER_READY
-    await asyncio.sleep(0.1)
     writer = RedisStore(redis_server.url, WriteGate())
     await writer.set_enabled("new-checkout", False, by="t", reason="kill")
     await writer.close()

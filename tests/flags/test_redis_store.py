@@ -100,7 +100,6 @@ async def test_reader_follows_notices_then_serves_stale_when_redis_stops(
     reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=0.5), retry_seconds=0.1)
     await reader.start()
     assert reader.state == ReaderState.READY
-    await asyncio.sleep(0.1)  # let the subscription settle
     await store.put(_flag(rollout={"on": 100, "off": 0}), expected_version=1, by="a", reason="")
     await _until(lambda: reader.is_enabled("new-checkout", {"targetingKey": "u"}))
     redis_server.stop()

@@ -74,12 +74,16 @@ async def test_errors_in_the_canary_roll_back_with_a_report_and_a_page(
 
 async def test_a_second_trip_right_after_a_rollback_does_nothing_until_re_armed(
         canary: Canary, lab_service: Callable[..., ReleaseService]) -> None:
-    guard = Guard(lab_service(), SETTINGS)
+    service = lab_service()
+    guard = Guard(service, SETTINGS)
     await guard.arm(APP, canary.namespace)
     canary.fault("green", health="fail")
     await until(guard, canary, "rollback", seconds=10)
     canary.set_canary_weight(10)
-    await asyncio.sleep(1)  # the watch brings the change in
+    for _ in range(100):  # until the watch brings the change in
+        if (await service.app(APP, canary.namespace)).traffic.weights.green == 10:
+            break
+        await asyncio.sleep(0.1)
     for _ in range(4):
         again = await guard.check(APP, canary.namespace)
         assert (again.state, again.decision) == ("tripped", "skip")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -74,10 +77,13 @@ def test_scale_and_set_image(lab: Lab, lab_namespace: str) -> None:
     assert spec["metadata"]["labels"]["app.kubernetes.io/version"] == "2.0.0"
 
 
-def test_two_concurrent_weights_exactly_one_wins(lab: Lab, lab_namespace: str) -> None:
+def test_two_concurrent_weights_exactly_one_wins(lab: Lab, lab_namespace: str,
+                                                tmp_path: Path) -> None:
     seed_app(lab, lab_namespace, "shop", "nginx")
-    env = {"TURNOUT_TEST_PAUSE": "before-write=2"}
+    gate = tmp_path / "gate"
+    env = {"TURNOUT_TEST_PAUSE": f"before-write={gate}"}
     procs = [_spawn(lab, lab_namespace, percent, env) for percent in ("30", "60")]
+    _release_when_reached(gate, procs)
     results = [(p.wait(timeout=60), p.stderr.read() if p.stderr else "") for p in procs]
     codes = sorted(code for code, _ in results)
     assert codes == [0, 5], results
@@ -87,21 +93,32 @@ def test_two_concurrent_weights_exactly_one_wins(lab: Lab, lab_namespace: str) -
 
 
 def _spawn(lab: Lab, ns: str, percent: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    import os
-
     return subprocess.Popen(
         [str(REPO / ".venv/bin/turnout"), "--kubeconfig", lab.kubeconfig, "-n", ns, "weight",
          "shop", percent, "--yes"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         stdin=subprocess.DEVNULL, env={**os.environ, **env})
 
 
-def test_conflict_after_a_kubectl_change_names_the_difference(lab: Lab,
-                                                              lab_namespace: str) -> None:
+def _release_when_reached(gate: Path, procs: list[subprocess.Popen[str]],
+                          between: Callable[[], object] = lambda: None) -> None:
+    """Wait until every process has read the app and holds before its write, run
+    `between`, then let them all write."""
+    deadline = time.monotonic() + 60
+    while len(list(gate.parent.glob(f"{gate.name}.reached.*"))) < len(procs):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs), \
+            [p.stderr.read() if p.stderr and p.poll() is not None else "" for p in procs]
+        time.sleep(0.05)
+    between()
+    gate.touch()
+
+
+def test_conflict_after_a_kubectl_change_names_the_difference(lab: Lab, lab_namespace: str,
+                                                              tmp_path: Path) -> None:
     seed_app(lab, lab_namespace, "shop", "nginx")
-    proc = _spawn(lab, lab_namespace, "30", {"TURNOUT_TEST_PAUSE": "before-write=2"})
-    time.sleep(1.2)
-    kubectl(lab, "-n", lab_namespace, "annotate", "--overwrite", "ingress/shop-canary",
-            f"{WEIGHT}=20")
+    gate = tmp_path / "gate"
+    proc = _spawn(lab, lab_namespace, "30", {"TURNOUT_TEST_PAUSE": f"before-write={gate}"})
+    _release_when_reached(gate, [proc], lambda: kubectl(
+        lab, "-n", lab_namespace, "annotate", "--overwrite", "ingress/shop-canary", f"{WEIGHT}=20"))
     assert proc.wait(timeout=60) == 5
     err = proc.stderr.read() if proc.stderr else ""
     assert "changed by someone else" in err and "90/10 -> 80/20" in err

@@ -24,3 +24,13 @@ def make_app() -> Callable[..., TurnoutApp]:
         app.animation_level = "none"
         return app
     return build
+
+
+async def eventually(pilot, check: Callable[[], bool], seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    """Let the app run until `check()` holds (True) or `seconds` pass (False): workers
+    finish when the machine lets them, so a fixed pause would race a loaded CI box."""
+    for _ in range(int(seconds / 0.05)):
+        if check():
+            return True
+        await pilot.pause(0.05)
+    return check()

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from textual.command import CommandList
+
+from tests.tui.conftest import eventually
 from turnout.backend.config import Config
 from turnout.backend.demo import build_demo_service
 from turnout.backend.models import Weights
@@ -140,9 +143,10 @@ async def test_palette_jumps_to_an_app(make_app: Callable[..., TurnoutApp]) -> N
         await pilot.press("colon")
         await pilot.pause()
         await pilot.press(*"open payments")
-        await pilot.pause(0.3)
+        assert await eventually(pilot, lambda: "payments" in str(
+            getattr(app.screen.query(CommandList).first().highlighted_option, "prompt", "")))
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen))
         assert isinstance(app.screen, AppScreen) and app.screen.app_name == "payments"
 
 
@@ -222,7 +226,7 @@ async def test_armed_demo_guard_rolls_back_a_fire_drill_and_shows_the_clock() ->
         assert (await service.app("search")).traffic.canary_weight == 0
         assert (await service.app("search")).guard == "tripped"
         app.screen.load_audit()  # type: ignore[attr-defined]
-        await pilot.pause(0.5)
+        await eventually(pilot, lambda: "incident" in str(app.screen.query_one("#verdicts").render()))
         shown = str(app.screen.query_one("#verdicts").render())
         assert "incident" in shown and "traffic restored" in shown
         assert "guard tripped · checked" in shown  # the report the guard published
@@ -275,8 +279,8 @@ async def test_deploy_plans_confirms_and_runs_the_flow_on_the_demo() -> None:
             await pilot.pause(0.05)
         assert flow is not None and flow.version == "1.5.0"
         await pilot.press("h")
-        await pilot.pause(0.5)
-        assert "Deploy in flight" in str(app.screen.query_one("#flow", Static).render())
+        assert await eventually(pilot, lambda: any(
+            "Deploy in flight" in str(flow.render()) for flow in app.screen.query("#flow").results(Static)))
 
 
 async def test_app_detail_shows_the_clusters_events_with_warnings_marked() -> None:
