@@ -72,7 +72,10 @@ class ReleaseService:
         """What the cluster said lately about the app's objects (none if it cannot tell)."""
         if not 1 <= limit <= 1000:
             raise InvalidInput(f"limit {limit}: expected 1..1000")
-        app = await self.cluster.get_app(name, namespace)
+        return await self.events_of(await self.cluster.get_app(name, namespace), limit)
+
+    async def events_of(self, app: App, limit: int = 20) -> tuple[ClusterEvent, ...]:
+        """`events` for an app record already in hand (a screen refreshing its tail)."""
         if not isinstance(self.cluster, EventSource):
             return ()
         return await self.cluster.events(app, limit)

@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from turnout.backend.errors import TurnoutError
@@ -28,6 +27,7 @@ from turnout.tui.render import (
     traffic_bar,
     verdicts_text,
 )
+from turnout.tui.screens.access import GuardedScreen
 from turnout.tui.widgets.chart_panel import ChartPanel
 from turnout.tui.widgets.slot_panel import SlotPanel
 from turnout.tui.widgets.status_bar import StatusBar
@@ -41,7 +41,7 @@ COMPACT_HEIGHT = 34
 """Below this many rows the charts give their space to the pod tables."""
 
 
-class AppScreen(Screen[None]):
+class AppScreen(GuardedScreen):
     """Detail of one app, refreshed from the app-wide state."""
 
     BINDINGS = [
@@ -57,8 +57,6 @@ class AppScreen(Screen[None]):
         self._incident: incidents.Incident | None = None
         self._charted = float("-inf")
         self._events: tuple[ClusterEvent, ...] = ()
-        self.blocked = ""
-        """Why this operator cannot change the app now (a lock, RBAC); greys the actions out."""
         self._events_read = float("-inf")
 
     def compose(self) -> ComposeResult:
@@ -128,20 +126,14 @@ class AppScreen(Screen[None]):
             traffic_bar(traffic, palette, width=24), "  via ", traffic.router,
             "\nplan ", plan_text(traffic, palette), "   health ",
             health_text(app.health, palette), "  guard ", safe(app.guard))
-        if self.blocked and not self.app.service.read_only:  # type: ignore[attr-defined]
+        if self.blocked_note:
             line.append("\n⊘ actions unavailable: ", style=palette.get("health-bad", ""))
-            line.append_text(safe(self.blocked))
+            line.append_text(safe(self.blocked_note))
         self.query_one("#traffic", Static).update(line)
 
-    @work(exclusive=True, group="access", exit_on_error=False)
-    async def load_blocker(self, app: App) -> None:
-        """Ask whether this operator may change the app; grey the actions out if not."""
-        blocked = await self.app.service.write_blocker(app)  # type: ignore[attr-defined]
-        if blocked != self.blocked:
-            self.blocked = blocked
-            self.app.refresh_bindings()
-            if (current := self.selected) is not None:
-                self._show_traffic(current)
+    def show_blocker(self, app: App) -> None:
+        if (current := self.selected) is not None:
+            self._show_traffic(current)
 
     def _show_notes(self, app: App) -> None:
         palette = self.app.theme_variables
@@ -155,7 +147,7 @@ class AppScreen(Screen[None]):
     async def load_events(self, app: App) -> None:
         """Fetch the event tail; when it cannot be read the last one stays."""
         try:
-            events = await self.app.service.events(app.name, app.namespace)  # type: ignore[attr-defined]
+            events = await self.app.service.events_of(app)  # type: ignore[attr-defined]
         except TurnoutError:
             return
         if events != self._events:

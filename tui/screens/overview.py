@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from turnout.backend.models import App
 from turnout.tui.render import overview_row, safe
+from turnout.tui.screens.access import GuardedScreen
 from turnout.tui.widgets.status_bar import StatusBar
 from turnout.tui.widgets.table_sync import sync_rows
 
@@ -19,7 +19,7 @@ COLUMNS = (("APP", 12), ("NAMESPACE", 11), ("LIVE", 8), ("TRAFFIC b/g", 18), ("B
 """Fixed widths: live values change every second and columns must not jump under the cursor."""
 
 
-class OverviewScreen(Screen[None]):
+class OverviewScreen(GuardedScreen):
     """Apps with live color, split, readiness and health; Enter opens one."""
 
     AUTO_FOCUS = "#apps"
@@ -32,8 +32,6 @@ class OverviewScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._shown: dict[str, tuple[Text, ...]] = {}
-        self.blocked = ""
-        """Why this operator cannot change the highlighted app (a lock, RBAC); greys actions out."""
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -90,20 +88,12 @@ class OverviewScreen(Screen[None]):
         if app is not None:
             self.load_blocker(app)
 
-    @work(exclusive=True, group="access", exit_on_error=False)
-    async def load_blocker(self, app: App) -> None:
-        """Ask whether this operator may change the highlighted app; say why not."""
-        blocked = await self.app.service.write_blocker(app)  # type: ignore[attr-defined]
-        if self.app.service.read_only:  # type: ignore[attr-defined]
-            blocked = ""  # the read-only banner says it already
+    def show_blocker(self, app: App) -> None:
         note = self.query_one("#blocked", Static)
-        note.set_class(not blocked, "-hidden")
+        note.set_class(not self.blocked_note, "-hidden")
         style = self.app.theme_variables.get("health-bad", "")
         note.update(Text.assemble(("⊘ actions unavailable on ", style),
-                                  safe(f"{app.namespace}/{app.name}: {blocked}")))
-        if blocked != self.blocked:
-            self.blocked = blocked
-            self.app.refresh_bindings()
+                                  safe(f"{app.namespace}/{app.name}: {self.blocked_note}")))
 
     @on(DataTable.RowSelected, "#apps")
     def action_open(self) -> None:
