@@ -114,6 +114,44 @@ class ClusterEvent(msgspec.Struct, frozen=True, kw_only=True):
     count: int = 1
 
 
+class ContainerDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """One container of a pod, as `kubectl describe pod` shows it."""
+
+    name: str
+    image: str
+    ready: bool
+    restarts: int
+    state: str
+    """running, waiting or terminated."""
+    reason: str = ""
+    """Why it waits or ended (CrashLoopBackOff, ImagePullBackOff, Completed...)."""
+    last_reason: str = ""
+    """Why its previous run ended (OOMKilled, Error)."""
+    last_exit_code: int | None = None
+
+
+class PodDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """One pod of an app in depth: its metadata, containers, events and log tail.
+
+    All text comes from the cluster and the pod's own output; it is made inert before
+    it is put here.
+    """
+
+    app: str
+    namespace: str
+    pod: Pod
+    ip: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
+    annotations: tuple[tuple[str, str], ...] = ()
+    containers: tuple[ContainerDetail, ...] = ()
+    conditions: tuple[tuple[str, str], ...] = ()
+    """(type, status), e.g. ("Ready", "False")."""
+    events: tuple[ClusterEvent, ...] = ()
+    logs: tuple[str, ...] = ()
+    logs_note: str = ""
+    """Why there are no log lines to show (pending, not allowed, unreachable), or empty."""
+
+
 class Verdict(msgspec.Struct, frozen=True, kw_only=True):
     """The outcome of one signal: what was measured, against what, from where."""
 

@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
-from turnout.backend.models import App, AuditEntry, ClusterEvent, Color, ColorMetrics, Slot, Traffic
+from turnout.backend.models import (
+    App,
+    AuditEntry,
+    ClusterEvent,
+    Color,
+    ColorMetrics,
+    Pod,
+    PodDetail,
+    Slot,
+    Traffic,
+)
 
 
 class ClusterPort(Protocol):
@@ -87,6 +97,15 @@ class EventSource(Protocol):
 
     async def events(self, app: App, limit: int = 20) -> tuple[ClusterEvent, ...]:
         """The latest `limit` events about `app`, oldest first, their text made inert."""
+        ...
+
+
+@runtime_checkable
+class PodInspector(Protocol):
+    """A cluster that can describe one pod of an app (metadata, containers, events, logs)."""
+
+    async def pod_detail(self, app: App, pod: Pod, log_lines: int = 20) -> PodDetail:
+        """`pod` (one of `app`'s, as read) in depth, with its last `log_lines` log lines."""
         ...
 
 

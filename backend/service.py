@@ -19,10 +19,27 @@ import msgspec
 
 from turnout.backend import plans, signals
 from turnout.backend.audit import AuditLog, os_user
-from turnout.backend.errors import InvalidInput, TurnoutError, Unavailable
+from turnout.backend.errors import InvalidInput, NotFound, TurnoutError, Unavailable
 from turnout.backend.flags.console import FlagConsole
-from turnout.backend.models import ActionResult, App, AuditEntry, ClusterEvent, Color, Slot, Traffic
-from turnout.backend.ports import AuditEvents, ClusterPort, EventSource, MetricsPort, WriteAccess
+from turnout.backend.models import (
+    COLORS,
+    ActionResult,
+    App,
+    AuditEntry,
+    ClusterEvent,
+    Color,
+    PodDetail,
+    Slot,
+    Traffic,
+)
+from turnout.backend.ports import (
+    AuditEvents,
+    ClusterPort,
+    EventSource,
+    MetricsPort,
+    PodInspector,
+    WriteAccess,
+)
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -79,6 +96,22 @@ class ReleaseService:
         if not isinstance(self.cluster, EventSource):
             return ()
         return await self.cluster.events(app, limit)
+
+    async def pod(self, name: str, pod: str, namespace: str | None = None,
+                  log_lines: int = 20) -> PodDetail:
+        """One pod of the app in depth (`kubectl describe` plus its log tail); a pod that
+        is not the app's is NotFound, so no other workload's pod is read through here."""
+        if not 0 <= log_lines <= 1000:
+            raise InvalidInput(f"log lines {log_lines}: expected 0..1000")
+        app = await self.cluster.get_app(name, namespace)
+        found = next((p for c in COLORS for p in app.slot(c).pods if p.name == pod), None)
+        if found is None:
+            names = [p.name for c in COLORS for p in app.slot(c).pods]
+            some = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            raise NotFound(f"no pod {pod!r} in {app.namespace}/{app.name}; its pods: {some or 'none'}")
+        if not isinstance(self.cluster, PodInspector):
+            return PodDetail(app=app.name, namespace=app.namespace, pod=found)
+        return await self.cluster.pod_detail(app, found, log_lines)
 
     async def write_blocker(self, app: App) -> str:
         """Why this operator cannot change `app`'s traffic now (read-only, a lock, RBAC), or

@@ -1,4 +1,5 @@
-"""`turnout lock|unlock|resume|events APP`: the release lock, the intent journal, the events.
+"""`turnout lock|unlock|resume|events|pod APP`: the release lock, the intent journal, the events,
+one pod in depth.
 
 Wire with `kube_cmd.register(sub, parents=[common])` in `parser.build_parser`,
 where `common` is the global-options parent (so -n, --context... work here too).
@@ -13,10 +14,13 @@ import msgspec
 
 from turnout.backend.cli.context import CliContext
 from turnout.backend.cli.output import write_data, write_table
+from turnout.backend.describe import describe_lines
+from turnout.backend.models import COLORS
 from turnout.backend.sanitize import inert
 from turnout.backend.timefmt import age
 
 EVENT_COLUMNS = ("LAST SEEN", "TYPE", "REASON", "OBJECT", "COUNT", "MESSAGE")
+POD_COLUMNS = ("POD", "COLOR", "STATUS", "READY", "RESTARTS", "AGE", "NODE")
 
 
 async def lock(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -66,6 +70,37 @@ async def events(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+async def pod(args: argparse.Namespace, ctx: CliContext) -> int:
+    """The app's pods (as `kubectl get pods`), or one in depth (`kubectl describe pod` plus
+    `kubectl logs --tail`)."""
+    if args.pod is None:
+        return await _pods(args, ctx)
+    async with ctx.session() as service:
+        found = await service.pod(args.app, args.pod, ctx.namespace, log_lines=args.logs)
+        now = service.clock()
+    if ctx.output in ("json", "yaml"):
+        write_data(msgspec.to_builtins(found), ctx.output, ctx.out)
+        return 0
+    ctx.out.write("".join(f"{line}\n" for line in describe_lines(found, now)))
+    return 0
+
+
+async def _pods(args: argparse.Namespace, ctx: CliContext) -> int:
+    async with ctx.session() as service:
+        app = await service.app(args.app, ctx.namespace)
+        now = service.clock()
+    pods = [p for color in COLORS for p in app.slot(color).pods]
+    if ctx.output in ("json", "yaml"):
+        write_data({"app": app.name, "namespace": app.namespace, "pods": msgspec.to_builtins(pods)},
+                   ctx.output, ctx.out)
+        return 0
+    rows = [[p.name, p.color, p.waiting_reason or p.phase, "yes" if p.ready else "no",
+             f"{p.restarts} ({p.restarts_5m} in 5m)", age(p.started_at, now), p.node or "-"]
+            for p in pods]
+    write_table(ctx.out, POD_COLUMNS, rows)
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
              parents: Sequence[argparse.ArgumentParser] = ()) -> None:
     """Add `lock` and `unlock` to the top-level parser."""
@@ -89,3 +124,13 @@ def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
     cmd.add_argument("app", help="app name")
     cmd.add_argument("--limit", type=int, default=20, help="how many (default 20)")
     cmd.set_defaults(func=events)
+    cmd = subparsers.add_parser("pod", parents=list(parents), help="an app's pods, or one in depth "
+                                "(describe and log tail)", description="Without POD, the app's pods. "
+                                "With POD: its labels, annotations, containers and their last exit, "
+                                "its events, its last log lines. Only the app's own pods can be "
+                                "read here.")
+    cmd.add_argument("app", help="app name")
+    cmd.add_argument("pod", nargs="?", help="pod name (omit it to list the app's pods)")
+    cmd.add_argument("--logs", type=int, default=20, metavar="N",
+                     help="log lines to show (default 20, 0 for none)")
+    cmd.set_defaults(func=pod)

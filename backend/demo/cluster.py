@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from turnout.backend.demo.world import DemoWorld, SimApp, SimSlot
 from turnout.backend.errors import Conflict, InvalidInput, NotFound, Unavailable
 from turnout.backend.gate import WriteGate
-from turnout.backend.models import App, ClusterEvent, Color, GuardReport, Slot, Traffic
+from turnout.backend.models import App, ClusterEvent, Color, GuardReport, Pod, PodDetail, Slot, Traffic
 
 
 class DemoCluster:
@@ -189,6 +189,14 @@ class DemoCluster:
         """Demo logs of a color's pods."""
         self._reachable()
         return self.world.log_lines(self._find(app.name, app.namespace), color, limit)
+
+    async def pod_detail(self, app: App, pod: Pod, log_lines: int = 20) -> PodDetail:
+        """A simulated pod in depth; NotFound once the demo's ReplicaSet replaced it."""
+        self._reachable()
+        sim = self._find(app.name, app.namespace)
+        if not any(p.name == pod.name for s in sim.slots.values() for p in s.pods):
+            raise NotFound(f"pod {app.namespace}/{pod.name} is gone")
+        return self.world.pod_detail(sim, pod.name, log_lines)
 
     async def close(self) -> None:
         if self._clock is not None:

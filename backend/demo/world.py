@@ -11,7 +11,17 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from turnout.backend.models import COLORS, ClusterEvent, Color, GuardReport, Pod, Weights, other
+from turnout.backend.models import (
+    COLORS,
+    ClusterEvent,
+    Color,
+    ContainerDetail,
+    GuardReport,
+    Pod,
+    PodDetail,
+    Weights,
+    other,
+)
 
 EPOCH = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 CRASH_INTERVAL = 12.0
@@ -29,6 +39,7 @@ class SimPod:
     crashing: bool = False
     restarts: list[float] = field(default_factory=list)
     next_crash: float = 0.0
+    annotations: dict[str, str] = field(default_factory=lambda: {"prometheus.io/scrape": "true"})
 
 
 @dataclass
@@ -152,6 +163,34 @@ class DemoWorld:
         return Pod(name=pod.name, color=pod.color, phase=phase, ready=ready,
                    restarts=len(pod.restarts), restarts_5m=len(recent), waiting_reason=reason,
                    started_at=EPOCH + timedelta(seconds=pod.created), node="demo-node-1")
+
+    def pod_detail(self, app: SimApp, name: str, log_lines: int) -> PodDetail:
+        """A simulated pod as `kubectl describe` would show it, with a log tail of its own
+        (seeded by the pod and the second, so reading it leaves the world's dice alone)."""
+        slot, pod = next((s, p) for s in app.slots.values() for p in s.pods if p.name == name)
+        record = self.pod_record(pod)
+        state = "waiting" if record.waiting_reason else "running"
+        last = "Error" if pod.restarts else ""
+        container = ContainerDetail(
+            name=app.name, image=f"registry.demo/{app.name}:{slot.version}", ready=record.ready,
+            restarts=record.restarts, state=state, reason=record.waiting_reason, last_reason=last,
+            last_exit_code=1 if last else None)
+        dice = random.Random(f"{name}:{int(self.now)}")
+        error_rate = 0.35 if slot.faulty else 0.004
+        logs = tuple(
+            f"ERROR {name} request {i} failed: upstream reset" if dice.random() < error_rate
+            else f"INFO {name} GET /api/items 200" for i in range(log_lines)
+        ) if record.phase == "Running" else ()
+        labels = {"app.kubernetes.io/name": app.name, "app.kubernetes.io/version": slot.version,
+                  "turnout.dev/color": slot.color}
+        return PodDetail(
+            app=app.name, namespace=app.namespace, pod=record,
+            ip=f"10.42.0.{sum(name.encode()) % 250 + 2}",
+            labels=tuple(sorted(labels.items())),
+            annotations=tuple(sorted(pod.annotations.items())),
+            containers=(container,), conditions=(("Ready", str(record.ready)),),
+            events=tuple(e for e in self.events(app) if e.object == f"Pod/{name}"), logs=logs,
+            logs_note="" if logs or not log_lines else "no log yet: the pod has not started")
 
     # --- what the demo cluster adapter changes -----------------------------
 

@@ -23,10 +23,11 @@ import httpx
 import msgspec
 
 from turnout.backend.config import Conventions
-from turnout.backend.errors import Conflict, InvalidInput, NotFound
+from turnout.backend.errors import Conflict, InvalidInput, NotFound, TurnoutError
 from turnout.backend.guard.ports import PROXY_SCHEME
 from turnout.backend.kube import wire
 from turnout.backend.kube.access import denied, require
+from turnout.backend.kube.describe import pod_detail
 from turnout.backend.kube.diff import differences
 from turnout.backend.kube.discover import (
     GUARD_ANNOTATION,
@@ -41,11 +42,21 @@ from turnout.backend.kube.http import KubeHttp, decode
 from turnout.backend.kube.informer import Informer
 from turnout.backend.kube.journal import Entry, Journal
 from turnout.backend.kube.lock import acquire, check_unlocked, me, release
-from turnout.backend.kube.logs import color_log_lines
+from turnout.backend.kube.logs import color_log_lines, pod_tail
 from turnout.backend.kube.record import Recorder
 from turnout.backend.kube.resources import EVENTS, list_items, list_objects
 from turnout.backend.kube.routing import TrafficObjects, Write, traffic_writes
-from turnout.backend.models import App, AuditEntry, ClusterEvent, Color, GuardReport, Slot, Traffic
+from turnout.backend.models import (
+    App,
+    AuditEntry,
+    ClusterEvent,
+    Color,
+    GuardReport,
+    Pod,
+    PodDetail,
+    Slot,
+    Traffic,
+)
 
 PROXY_REF = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(:[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?)?")
 """A Service name and optional port (name or number): nothing that could leave the proxy path."""
@@ -168,6 +179,30 @@ class KubeCluster:
         The pods are those of `app` as read; one that is gone since is skipped.
         """
         return await color_log_lines(self.http, app.namespace, app.slot(color).pods, limit)
+
+    async def pod_detail(self, app: App, pod: Pod, log_lines: int = 20) -> PodDetail:
+        """`pod` as described by the API server now, its events and its log tail."""
+        objects = await self._objects(app.namespace, app.name)
+        raw = next((p for p in objects.pods if p.metadata.name == pod.name), None)
+        if raw is None:  # the cache may lag a moment behind the app record: ask once
+            try:
+                path = f"/api/v1/namespaces/{app.namespace}/pods/{pod.name}"
+                raw = decode(await self.http.get(path), wire.Pod, f"pod {pod.name}")
+            except NotFound:
+                raise NotFound(f"pod {app.namespace}/{pod.name} is gone") from None
+        events = await self.events(app, limit=1000)
+        logs: list[str] = []
+        note = ""
+        if log_lines == 0:
+            note = "not asked for"
+        elif not pod.node or pod.phase == "Pending":
+            note = "no log yet: the pod has not started"
+        else:
+            try:
+                logs = await pod_tail(self.http, app.namespace, pod.name, log_lines)
+            except TurnoutError as err:  # RBAC without pods/log, a kubelet that does not answer
+                note = err.message
+        return pod_detail(raw, pod, app.name, app.namespace, events, logs, note)
 
     # --- writes --------------------------------------------------------------
 

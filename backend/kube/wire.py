@@ -126,6 +126,7 @@ class PodStatus(Wire, frozen=True):
 
     phase: str = ""
     start_time: datetime | None = None
+    pod_ip: str = msgspec.field(default="", name="podIP")
     conditions: list[Condition] = []
     container_statuses: list[ContainerStatus] = []
 

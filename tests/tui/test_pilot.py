@@ -298,3 +298,21 @@ async def test_app_detail_shows_the_clusters_events_with_warnings_marked() -> No
             await pilot.pause(0.05)
         assert "⚠ BackOff Pod/search-green-" in shown
         assert (await service.events("search", "search"))[-1].reason == "BackOff"
+
+
+async def test_enter_on_a_pod_row_describes_that_pod_and_escape_returns(
+        make_app: Callable[..., TurnoutApp]) -> None:
+    from turnout.tui.screens.pod import PodScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_search(app, pilot)
+        second_blue = (await app.service.app("search")).blue.pods[1].name
+        await pilot.press("down", "enter")  # the blue table has the focus: its second pod
+        assert await eventually(pilot, lambda: isinstance(app.screen, PodScreen))
+        assert await eventually(pilot, lambda: "Labels:" in str(app.screen.query_one("#pod").render()))
+        shown = str(app.screen.query_one("#pod").render())
+        assert f"Name:        {second_blue}" in shown and "turnout.dev/color=blue" in shown
+        assert "Logs:" in shown and "GET /api/items" in shown
+        await pilot.press("escape")
+        assert isinstance(app.screen, AppScreen) and app.screen.app_name == "search"

@@ -23,6 +23,7 @@ world = service.cluster.world
 slot = world.apps[("search", "search")].slots["green"]
 slot.pods[0].name = "evil\x1b]0;PWNED-TITLE\x07\x1b]52;c;UFdORUQ=\x07[@click=app.quit]-pod"
 slot.pods[0].restarts = [world.now - 5]  # so a BackOff event about it reaches the event tail
+slot.pods[0].annotations["hostile-note"] = "ann\x1b]0;ANNO-TITLE\x07[@click=app.quit]\x1b[2J"
 slot.version = "2.8.0\u202eevil\x9b2J"
 import asyncio
 from turnout.backend.flags.model import Flag
@@ -68,6 +69,12 @@ def test_escape_sequences_and_markup_stay_inert_on_a_real_terminal() -> None:
         written += _read_for(master, 1.0)
         os.write(master, b"\r")  # open it
         written += _read_until(master, b"BackOff", 30.0, written)
+        os.write(master, b"\t")  # to the green pods, the hostile one first
+        written += _read_for(master, 1.0)
+        os.write(master, b"\r")  # describe it, with the hostile annotation
+        written += _read_until(master, b"hostile-note", 30.0, written)
+        os.write(master, b"\x1b")  # back to the app
+        written += _read_for(master, 1.5)
         os.write(master, b"f")  # the flags screen, with the hostile description
         written += _read_until(master, b"desc", 30.0, written)
         written += _read_for(master, 1.0)
@@ -78,6 +85,8 @@ def test_escape_sequences_and_markup_stay_inert_on_a_real_terminal() -> None:
         os.close(master)
     assert b"evil" in written, "the hostile pod never reached the screen: the test proves nothing"
     assert b"PWNED-TITLE" not in written and b"FLAG-TITLE" not in written
+    assert b"hostile-note=ann" in written, "the hostile annotation never reached the screen"
+    assert b"ANNO-TITLE" not in written
     assert b"desc" in written, "the hostile flag never reached the screen"
     assert b"BackOff" in written, "the event about the hostile pod never reached the screen"
     assert b"UFdORUQ=" not in written  # OSC 52 clipboard payload

@@ -133,3 +133,29 @@ async def test_lock_and_resume_need_a_cluster_that_has_them() -> None:
     service = build_demo_service()
     with pytest.raises(InvalidInput, match="Kubernetes"):
         await service.lock("search")
+
+
+async def test_a_crash_looping_pod_described_with_its_last_exit_back_off_and_error_logs() -> None:
+    service = build_demo_service()
+    color = await service.fire_drill("search")
+    service.cluster.world.tick(30)  # type: ignore[attr-defined]
+    pod = (await service.app("search")).slot(color).pods[0]
+    detail = await service.pod("search", pod.name, log_lines=50)
+    assert (detail.pod.name, detail.pod.color, detail.namespace) == (pod.name, color, "search")
+    [container] = detail.containers
+    assert (container.state, container.reason) == ("waiting", "CrashLoopBackOff")
+    assert container.restarts > 0 and (container.last_reason, container.last_exit_code) == ("Error", 1)
+    assert ("turnout.dev/color", color) in detail.labels
+    assert [e.reason for e in detail.events][-1] == "BackOff"
+    assert all(e.object == f"Pod/{pod.name}" for e in detail.events)
+    assert len(detail.logs) == 50 and any(line.startswith("ERROR") for line in detail.logs)
+    assert (await service.pod("search", pod.name, log_lines=0)).logs == ()
+
+
+async def test_describing_a_pod_not_of_the_app_or_with_bad_input_is_refused() -> None:
+    service = build_demo_service()
+    other = (await service.app("payments")).blue.pods[0].name
+    with pytest.raises(NotFound, match=f"no pod '{other}' in search/search; its pods: search-"):
+        await service.pod("search", other)
+    with pytest.raises(InvalidInput, match="0..1000"):
+        await service.pod("search", (await service.app("search")).blue.pods[0].name, log_lines=-1)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Footer, Static
 
 from turnout.backend.errors import TurnoutError
 from turnout.backend.guard import incident as incidents
@@ -28,6 +28,7 @@ from turnout.tui.render import (
     verdicts_text,
 )
 from turnout.tui.screens.access import GuardedScreen
+from turnout.tui.screens.pod import PodScreen
 from turnout.tui.widgets.chart_panel import ChartPanel
 from turnout.tui.widgets.slot_panel import SlotPanel
 from turnout.tui.widgets.status_bar import StatusBar
@@ -47,6 +48,7 @@ class AppScreen(GuardedScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="app.back"),
         Binding("c", "toggle_charts", "Charts", id="app.charts"),
+        Binding("enter", "open_pod", "Pod", id="app.pod"),
     ]
 
     def __init__(self, name: str, namespace: str) -> None:
@@ -130,6 +132,23 @@ class AppScreen(GuardedScreen):
             line.append("\n⊘ actions unavailable: ", style=palette.get("health-bad", ""))
             line.append_text(safe(self.blocked_note))
         self.query_one("#traffic", Static).update(line)
+
+    @on(DataTable.RowSelected)
+    def _pod_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter (or a click) on a pod row: that pod in depth."""
+        if event.row_key.value is not None:
+            self.app.push_screen(PodScreen(self.app_name, self.app_namespace, event.row_key.value))
+
+    def action_open_pod(self) -> None:
+        """The pod under the cursor of the focused (else the live color's) pod table."""
+        table = self.focused
+        if not isinstance(table, DataTable):
+            live = self.selected.traffic.live if self.selected is not None else "blue"
+            table = self.query_one(f"#pods-{live}", DataTable)
+        if table.row_count:
+            row = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+            if row.value is not None:
+                self.app.push_screen(PodScreen(self.app_name, self.app_namespace, row.value))
 
     def show_blocker(self, app: App) -> None:
         if (current := self.selected) is not None:

@@ -1,0 +1,74 @@
+"""One pod in depth: what `turnout pod APP POD` prints, styled, refreshed while open."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from turnout.backend.describe import describe_lines
+from turnout.backend.errors import TurnoutError
+from turnout.tui.render import Palette, safe
+from turnout.tui.widgets.status_bar import StatusBar
+
+REFRESH_SECONDS = 5.0
+"""Logs and events move; a describe view a few seconds old is what kubectl users expect."""
+
+
+def pod_text(lines: list[str], palette: Palette) -> Text:
+    """The description with section titles bold and warnings in the bad-health style."""
+    out = Text()
+    for line in lines:
+        if out:
+            out.append("\n")
+        shown = safe(line)
+        if not line.startswith(" ") and line.endswith(":"):
+            shown.stylize("bold")
+        elif " Warning " in line or line.startswith("  ERROR"):
+            shown.stylize(palette.get("health-bad", ""))
+        out.append_text(shown)
+    return out
+
+
+class PodScreen(Screen[None]):
+    """Read-only: labels, annotations, containers, events and log tail of one pod."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="pod.back"),
+        Binding("r", "reload", "Reload", id="pod.reload"),
+    ]
+
+    def __init__(self, app_name: str, namespace: str, pod: str) -> None:
+        super().__init__()
+        self.app_name = app_name
+        self.app_namespace = namespace
+        self.pod_name = pod
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with VerticalScroll():
+            yield Static(safe(f"loading {self.pod_name}…"), id="pod")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(REFRESH_SECONDS, self.action_reload)
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.load()
+
+    @work(exclusive=True, exit_on_error=False)
+    async def load(self) -> None:
+        """Describe the pod again; an error is shown in place and the screen stays."""
+        service = self.app.service  # type: ignore[attr-defined]
+        shown = self.query_one("#pod", Static)
+        try:
+            detail = await service.pod(self.app_name, self.pod_name, self.app_namespace)
+        except TurnoutError as err:
+            shown.update(Text.assemble((f"{err.title}: ", "bold"), safe(err.message)))
+            return
+        shown.update(pod_text(describe_lines(detail, service.clock()), self.app.theme_variables))
