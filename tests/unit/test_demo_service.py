@@ -157,5 +157,5 @@ async def test_describing_a_pod_not_of_the_app_or_with_bad_input_is_refused() ->
     other = (await service.app("payments")).blue.pods[0].name
     with pytest.raises(NotFound, match=f"no pod '{other}' in search/search; its pods: search-"):
         await service.pod("search", other)
-    with pytest.raises(InvalidInput, match="0..1000"):
+    with pytest.raises(InvalidInput, match=r"0\.\.1000"):
         await service.pod("search", (await service.app("search")).blue.pods[0].name, log_lines=-1)
