@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 def age(since: datetime | None, now: datetime) -> str:
@@ -14,3 +14,13 @@ def age(since: datetime | None, now: datetime) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def age_changes_at(since: datetime | None, now: datetime) -> datetime:
+    """The first moment after `now` at which `age(since, ...)` reads differently, so a view
+    of many ages redraws only when one of them would change."""
+    if since is None:
+        return datetime.max.replace(tzinfo=now.tzinfo)
+    seconds = max(0, int((now - since).total_seconds()))
+    size = next((s for s in (86400, 3600, 60) if seconds >= s), 1)
+    return since + timedelta(seconds=(seconds // size + 1) * size)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from turnout.backend.models import Color, Pod, Slot
+from turnout.backend.timefmt import age_changes_at
 from turnout.tui.render import Palette, age, color_text, pod_row, ready_text, safe
 from turnout.tui.widgets.table_sync import sync_rows
 
@@ -35,6 +36,8 @@ class SlotPanel(Vertical):
         self.border_title = color
         self._shown: dict[str, tuple[Text, ...]] = {}
         self._rows: dict[str, tuple[tuple[Pod, str, str], tuple[Text, ...]]] = {}
+        self._drawn: tuple[tuple[Pod, ...], str] | None = None
+        self._redraw_at = datetime.min.replace(tzinfo=UTC)
 
     def compose(self) -> ComposeResult:
         yield Static(id=f"slot-{self.color}-summary")
@@ -56,12 +59,18 @@ class SlotPanel(Vertical):
         self._update_pods(slot, now, palette)
 
     def _update_pods(self, slot: Slot, now: datetime, palette: Palette) -> None:
-        """Change only what changed: thousands of pods must not re-lay the whole table."""
+        """Change only what changed: thousands of pods must not re-lay the whole table, and
+        the same pods before any shown age turns over need no work at all."""
         theme = self.app.theme
+        if (slot.pods, theme) == self._drawn and now < self._redraw_at:
+            return
         rows = {pod.name: self._row(pod, now, palette, theme) for pod in slot.pods}
         self._shown = sync_rows(self.query_one(DataTable), rows, self._shown)
         for gone in self._rows.keys() - rows.keys():
             del self._rows[gone]
+        self._drawn = (slot.pods, theme)
+        self._redraw_at = min((age_changes_at(p.started_at, now) for p in slot.pods),
+                              default=datetime.max.replace(tzinfo=now.tzinfo))
 
     def _row(self, pod: Pod, now: datetime, palette: Palette, theme: str) -> tuple[Text, ...]:
         """The pod's cells, rebuilt only when the pod, its shown age or the theme changed."""
