@@ -47,3 +47,33 @@ class TestFlags:
 
         assert snap_compare(make_app(theme=theme), press=["f"], run_before=settle,
                             terminal_size=size)
+
+
+async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("size", SIZES)
+class TestPod:
+    def test_pod(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]
+                 size: tuple[int, int], theme: str) -> None:
+        assert snap_compare(make_app(theme=theme), press=["down", "enter", "enter"], run_before=_settle,
+                            terminal_size=size)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("size", SIZES)
+class TestHistory:
+    def test_history(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]
+                     size: tuple[int, int], theme: str) -> None:
+        assert snap_compare(make_app(theme=theme), press=["down", "enter", "h"], run_before=_settle,
+                            terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+class TestHelp:
+    def test_help(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]
+                  size: tuple[int, int]) -> None:
+        assert snap_compare(make_app(), press=["down", "enter", "question_mark"], terminal_size=size)
