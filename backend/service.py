@@ -13,7 +13,8 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -41,6 +42,9 @@ from turnout.backend.ports import (
     WriteAccess,
 )
 
+if TYPE_CHECKING:
+    from turnout.backend.guard.incident import Incident
+
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 
@@ -54,7 +58,8 @@ class ReleaseService:
 
     def __init__(self, cluster: ClusterPort, metrics: MetricsPort | None = None, *,
                  audit: AuditLog | None = None, identity: str = "", clock: Clock = _utcnow,
-                 read_only: bool = False, flags: FlagConsole | None = None) -> None:
+                 read_only: bool = False, flags: FlagConsole | None = None,
+                 incidents_folder: Path | None = None) -> None:
         self.cluster = cluster
         self.metrics = metrics
         self.audit = audit or AuditLog()
@@ -67,6 +72,8 @@ class ReleaseService:
         """The flag verbs, when a flag store is configured."""
         self.scope: str | None = None
         """The namespace `apps()` lists by default (`-n`); None for every namespace."""
+        self.incidents_folder = incidents_folder
+        """Where incident reports are written and read; None for the user's state directory."""
 
     @property
     def context(self) -> str:
@@ -112,6 +119,14 @@ class ReleaseService:
         if not isinstance(self.cluster, PodInspector):
             return PodDetail(app=app.name, namespace=app.namespace, pod=found)
         return await self.cluster.pod_detail(app, found, log_lines)
+
+    def latest_incident(self, name: str, namespace: str) -> Incident | None:
+        """The app's newest incident report in this context (for the recovery clock)."""
+        # Imported here: the guard package brings httpx, and httpx brings rich, which the
+        # headless commands (status, weight) must not load.
+        from turnout.backend.guard import incident as incidents
+
+        return incidents.latest(name, namespace, self.incidents_folder, context=self.context)
 
     async def write_blocker(self, app: App) -> str:
         """Why this operator cannot change `app`'s traffic now (read-only, a lock, RBAC), or

@@ -63,8 +63,9 @@ class TurnoutApp(TextualApp[int]):
         Binding("exclamation_mark", "panic", "Panic", id="panic"),
     ]
 
-    apps: reactive[tuple[App, ...]] = reactive((), always_update=True)
-    """Every app of the context, from the latest refresh."""
+    apps: reactive[tuple[App, ...]] = reactive((), always_update=True, repaint=False)
+    """Every app of the context, from the latest refresh. Screens watch it and repaint what
+    changed; a repaint of the whole app here would redraw every cell of the screen."""
     connection: reactive[str] = reactive("connecting")
     """Connection state shown in every screen's status bar."""
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 from turnout.backend.audit import AuditLog
@@ -18,11 +21,21 @@ __all__ = ["DemoCluster", "DemoMetrics", "DemoWorld", "build_demo_service"]
 
 def build_demo_service(*, seed: int = 7, gate: WriteGate | None = None, tick_seconds: float = 1.0,
                        audit_path: Path | None = None, clock: Clock | None = None) -> ReleaseService:
-    """A release service over a freshly seeded demo world."""
+    """A release service over a freshly seeded demo world.
+
+    Every demo starts at the same simulated moment, so what one run records (audit lines,
+    incident reports) would read as recent in the next: unless `audit_path` is given, both
+    go to a folder of this run's own, removed when the process ends.
+    """
     world = DemoWorld(seed=seed)
     gate = gate or WriteGate()
     cluster = DemoCluster(world, gate, tick_seconds=tick_seconds)
     flags = FlagConsole(demo_flag_store(gate), by="demo-operator")
+    if audit_path is None:
+        run = Path(tempfile.mkdtemp(prefix="turnout-demo-"))
+        atexit.register(shutil.rmtree, run, True)
+        audit_path = run / "audit.jsonl"
     return ReleaseService(cluster, DemoMetrics(world), audit=AuditLog(audit_path),
                           identity="demo-operator", clock=clock or (lambda: world.clock),
-                          read_only=gate.read_only, flags=flags)
+                          read_only=gate.read_only, flags=flags,
+                          incidents_folder=audit_path.parent / "incidents")

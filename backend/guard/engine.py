@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -28,7 +29,9 @@ from turnout.backend.guard.measure import Measurer, Streaks
 from turnout.backend.guard.ports import GuardReportStore, GuardStateStore
 from turnout.backend.models import App, Color, GuardReport, Verdict, other
 from turnout.backend.notify import Fanout
-from turnout.backend.service import ReleaseService
+
+if TYPE_CHECKING:  # the service imports the guard's incident reports
+    from turnout.backend.service import ReleaseService
 
 log = logging.getLogger(__name__)
 ARMED, TRIPPED, DISARMED = "armed", "tripped", "disarmed"
@@ -238,7 +241,7 @@ class Guard:
     async def _report(self, app: App, incident: reports.Incident, decision: str) -> str:
         """Write the report, record the Event, notify; each goes ahead even if another fails."""
         try:
-            path = str(reports.write(incident))
+            path = str(reports.write(incident, self.service.incidents_folder))
         except OSError as err:
             log.warning("incident report not written: %s", err)
             path = ""

@@ -7,8 +7,6 @@ import asyncio
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.guard.receiver import Receiver
 from turnout.backend.config import GuardSettings
 from turnout.backend.demo import DemoCluster, DemoWorld, build_demo_service
@@ -190,11 +188,9 @@ async def test_the_loop_evaluates_every_app_until_stopped() -> None:
     assert sorted(seen[:3]) == ["checkout", "payments", "search"]
 
 
-async def test_an_unwritable_state_dir_still_rolls_back_and_notifies(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_unwritable_state_dir_still_rolls_back_and_notifies(tmp_path: Path) -> None:
     (tmp_path / "not-a-dir").write_text("")
-    monkeypatch.setenv("TURNOUT_STATE_DIR", str(tmp_path / "not-a-dir"))
-    service = build_demo_service()
+    service = build_demo_service(audit_path=tmp_path / "not-a-dir" / "audit.jsonl")
     with Receiver(status=200) as slack:
         guard = Guard(service, FAST, Fanout((Slack(slack.url),)))
         await guard.arm("search")
@@ -203,3 +199,18 @@ async def test_an_unwritable_state_dir_still_rolls_back_and_notifies(
         result = await guard.check("search")
     assert (result.decision, result.incident) == ("rollback", "")
     assert await weights(service) == RESTORED and len(slack.bodies) == 1
+
+
+async def test_each_demo_run_keeps_its_own_records_as_each_starts_at_the_same_moment() -> None:
+    first, second = build_demo_service(), build_demo_service()
+    guard = Guard(first, FAST)
+    await guard.arm("search")
+    await first.fire_drill("search")
+    world_of(first).tick(10)
+    assert (await guard.check("search")).decision == "rollback"
+    incident = first.latest_incident("search", "search")
+    assert incident is not None and incident.action == "rollback"
+    assert any(e.action == "rollback" for e in first.audit.tail(50))
+    world_of(second).tick(60)  # later in its own simulated time than the first run's incident
+    assert second.latest_incident("search", "search") is None
+    assert second.audit.tail(50) == ()

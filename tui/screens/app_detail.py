@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from turnout.backend.errors import TurnoutError
 from turnout.backend.guard import incident as incidents
@@ -30,6 +30,7 @@ from turnout.tui.render import (
 from turnout.tui.screens.access import GuardedScreen
 from turnout.tui.screens.pod import PodScreen
 from turnout.tui.widgets.chart_panel import ChartPanel
+from turnout.tui.widgets.live_text import LiveText
 from turnout.tui.widgets.slot_panel import SlotPanel
 from turnout.tui.widgets.status_bar import StatusBar
 
@@ -63,14 +64,14 @@ class AppScreen(GuardedScreen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
-        yield Static(id="traffic")
+        yield LiveText(id="traffic")
         with Horizontal(id="slots"):
             for color in COLORS:
                 yield SlotPanel(color)
         with Horizontal(id="charts"):
             yield ChartPanel("errors % (last 15 min)", scale=100, id="chart-errors")
             yield ChartPanel("p95 latency ms", id="chart-latency")
-        yield Static(id="verdicts")
+        yield LiveText(id="verdicts")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -80,8 +81,8 @@ class AppScreen(GuardedScreen):
     def load_audit(self) -> None:
         """Re-read the audit trail: on open and after each action, not on every frame."""
         self._audit = self.app.service.audit.tail(200)  # type: ignore[attr-defined]
-        self._incident = incidents.latest(self.app_name, self.app_namespace,
-                                          context=self.app.service.context)  # type: ignore[attr-defined]
+        self._incident = self.app.service.latest_incident(  # type: ignore[attr-defined]
+            self.app_name, self.app_namespace)
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.height < COMPACT_HEIGHT, "-compact")
@@ -98,7 +99,7 @@ class AppScreen(GuardedScreen):
     def _show(self, _: object) -> None:
         app = self.selected
         if app is None:
-            self.query_one("#traffic", Static).update(
+            self.query_one("#traffic", LiveText).show(
                 Text(f"{self.app_name} is gone from namespace {self.app_namespace}"))
             return
         palette = self.app.theme_variables
@@ -131,7 +132,7 @@ class AppScreen(GuardedScreen):
         if self.blocked_note:
             line.append("\n⊘ actions unavailable: ", style=palette.get("health-bad", ""))
             line.append_text(safe(self.blocked_note))
-        self.query_one("#traffic", Static).update(line)
+        self.query_one("#traffic", LiveText).show(line)
 
     @on(DataTable.RowSelected)
     def _pod_selected(self, event: DataTable.RowSelected) -> None:
@@ -157,7 +158,7 @@ class AppScreen(GuardedScreen):
     def _show_notes(self, app: App) -> None:
         palette = self.app.theme_variables
         now = self.app.service.clock()  # type: ignore[attr-defined]
-        self.query_one("#verdicts", Static).update(Text.assemble(
+        self.query_one("#verdicts", LiveText).show(Text.assemble(
             verdicts_text(app, palette), guard_text(app, now, palette),
             recovery_clock(self._incident, now, palette),
             activity_text(app, self._audit, now), events_text(self._events, now, palette)))

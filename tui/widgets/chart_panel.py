@@ -27,8 +27,15 @@ class ChartPanel(Widget):
         super().__init__(id=id)
         self.title = title
         self.scale = scale
+        self._drawn: tuple[Series, int, int, Text] | None = None
 
     def render(self) -> Text:
+        """The chart, drawn again only for new series or a new size (plotext takes ~10 ms;
+        a repaint of the region, from a dialog or a scroll, must not pay it)."""
         size = self.content_size
-        return Text(line_chart(self.title, self.series, width=size.width, height=size.height,
-                               scale=self.scale), no_wrap=True, overflow="crop")
+        drawn = self._drawn
+        if drawn is None or drawn[0] is not self.series or drawn[1:3] != (size.width, size.height):
+            chart = Text(line_chart(self.title, self.series, width=size.width, height=size.height,
+                                    scale=self.scale), no_wrap=True, overflow="crop")
+            drawn = self._drawn = (self.series, size.width, size.height, chart)
+        return drawn[3]

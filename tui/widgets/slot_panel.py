@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from turnout.backend.models import Color, Pod, Slot
 from turnout.backend.timefmt import age_changes_at
 from turnout.tui.render import Palette, age, color_text, pod_row, ready_text, safe
+from turnout.tui.widgets.live_text import LiveText
 from turnout.tui.widgets.table_sync import sync_rows
 
 POD_COLUMNS = (("STATUS", 16), ("READY", 5), ("RST 5m", 6), ("AGE", 4), ("POD", 30))
@@ -40,7 +41,7 @@ class SlotPanel(Vertical):
         self._redraw_at = datetime.min.replace(tzinfo=UTC)
 
     def compose(self) -> ComposeResult:
-        yield Static(id=f"slot-{self.color}-summary")
+        yield LiveText(id=f"slot-{self.color}-summary")
         table: DataTable[Text] = DataTable(id=f"pods-{self.color}", cursor_type="row",
                                            zebra_stripes=True)
         for label, width in POD_COLUMNS:
@@ -55,7 +56,7 @@ class SlotPanel(Vertical):
         summary = Text.assemble(color_text(self.color, palette, live=live), "  ",
                                 safe(slot.version), "  ready ", ready_text(slot, palette),
                                 "\n", safe(slot.image))
-        self.query_one(Static).update(summary)
+        self.query_one(LiveText).show(summary)
         self._update_pods(slot, now, palette)
 
     def _update_pods(self, slot: Slot, now: datetime, palette: Palette) -> None:
