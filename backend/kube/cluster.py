@@ -11,6 +11,7 @@ silent retry.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import time
@@ -64,6 +65,7 @@ ROUTER_KINDS = {"nginx": ("ingress",), "gateway": ("route",)}
 """The objects a traffic change patches besides the live Service, by router."""
 ACCESS_TTL = 60.0
 """Seconds an RBAC answer is reused for greying out actions (writes still ask afresh)."""
+log = logging.getLogger(__name__)
 MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
 
@@ -190,7 +192,11 @@ class KubeCluster:
                 raw = decode(await self.http.get(path), wire.Pod, f"pod {pod.name}")
             except NotFound:
                 raise NotFound(f"pod {app.namespace}/{pod.name} is gone") from None
-        events = await self.events(app, limit=1000)
+        try:
+            events: tuple[ClusterEvent, ...] = await self.events(app, limit=1000)
+        except TurnoutError as err:  # a role without events: the pod is still worth showing
+            log.info("events of %s/%s unreadable: %s", app.namespace, app.name, err)
+            events = ()
         logs: list[str] = []
         note = ""
         if log_lines == 0:
