@@ -24,7 +24,7 @@ from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction, describe
 from turnout.tui.commands import AppsProvider
 from turnout.tui.messages import ActionFinished, AppsRefreshed, RefreshFailed
 from turnout.tui.preferences import load_theme, save_theme
-from turnout.tui.render import safe
+from turnout.tui.render import Palette, rich_palette, safe
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
 from turnout.tui.screens.deploy import DeployScreen
@@ -79,8 +79,16 @@ class TurnoutApp(TextualApp[int]):
         """Arms apps from the TUI; on the demo it also runs here."""
         for theme in THEMES:
             self.register_theme(theme)
+        self._palette: tuple[str, Palette] = ("", {})
         self.theme = self._initial_theme(config)
         self.set_keymap(config.keymap)
+
+    @property
+    def palette(self) -> Palette:
+        """The theme's variables as Rich styles, for the records rendered as `Text`."""
+        if self._palette[0] != self.theme:
+            self._palette = (self.theme, rich_palette(self.theme_variables))
+        return self._palette[1]
 
     def _initial_theme(self, config: Config) -> str:
         """An explicit config/env theme wins; otherwise the one chosen last time."""
@@ -186,7 +194,7 @@ class TurnoutApp(TextualApp[int]):
             return
         request = ConfirmRequest(
             title=f"{action.label}: {target.namespace}/{target.name}",
-            lines=describe(preview, self.service.context, self.theme_variables),
+            lines=describe(preview, self.service.context, self.palette),
             confirm_label=action.label, type_to_confirm=target.name if action.typed else "")
         if not await self.push_screen_wait(ConfirmScreen(request)):
             self.notify("Cancelled: nothing was changed.", title=action.label)

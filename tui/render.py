@@ -19,6 +19,13 @@ from turnout.backend.sanitize import inert
 from turnout.backend.timefmt import age
 
 Palette = Mapping[str, str]
+"""Theme variable -> a Rich style string (see `rich_palette`)."""
+
+
+def rich_palette(variables: Mapping[str, str]) -> dict[str, str]:
+    """Theme variables as Rich can parse them: Textual spells the terminal's own colours
+    `ansi_blue` (the ANSI themes for plain SSH terminals), Rich spells them `blue`."""
+    return {name: value.removeprefix("ansi_") for name, value in variables.items()}
 
 HEALTH = {  # outcome -> (icon, word, theme variable)
     "pass": ("✔", "healthy", "health-ok"),

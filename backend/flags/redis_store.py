@@ -194,23 +194,26 @@ class RedisStore(StoreBase):
         return [msgspec.json.decode(item, type=HistoryEntry) for item in raw]
 
     async def watch(self) -> AsyncIterator[Notice]:
-        """Notices from every writer; first a `subscribed` notice once listening."""
+        """Notices from every writer, and a `subscribed` notice each time the server confirms
+        the subscription: at the start, and after redis-py quietly reconnected and subscribed
+        again. The reader reloads on it, so no write falls between two subscriptions."""
         pubsub = self._redis.pubsub()
         try:
             with self._translated("subscribing to changes"):
                 await pubsub.subscribe(self.channel)
-                # Only the server's confirmation proves that a write made from now on
-                # reaches us; the reader reloads on "subscribed", so nothing falls between.
-                async with asyncio.timeout(self.timeout * 4 + 1):
-                    while (confirmed := await pubsub.get_message(timeout=self.timeout)) is None or (
-                        confirmed["type"] != "subscribe"
-                    ):
-                        pass
-            yield Notice("subscribed", self.channel, 0)
+            deadline = asyncio.get_running_loop().time() + self.timeout * 4 + 1
+            confirmed = False
             while True:
                 with self._translated("waiting for changes"):
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                if message is not None and message["type"] == "message":
+                    message = await pubsub.get_message(timeout=1.0)
+                if message is None:
+                    if not confirmed and asyncio.get_running_loop().time() > deadline:
+                        raise Unavailable(f"{self.url} did not confirm the subscription to "
+                                          f"{self.channel} within {self.timeout * 4 + 1:g}s")
+                elif message["type"] == "subscribe":
+                    confirmed = True
+                    yield Notice("subscribed", self.channel, 0)
+                elif message["type"] == "message":
                     yield msgspec.json.decode(message["data"], type=Notice)
         finally:
             # Bounded: closing must not wait on a connection stuck mid-reconnect.

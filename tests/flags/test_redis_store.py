@@ -134,3 +134,27 @@ async def test_segments_cas_and_rules_must_name_existing_segments(store: RedisSt
     await store.put(_flag(rules=rules), expected_version=None, by="a", reason="")
     snapshot = await store.snapshot()
     assert snapshot.flags["new-checkout"].rules[0].segment == "beta-testers"
+
+
+async def test_a_dropped_subscription_loses_no_write(store: RedisStore, redis_server: RedisServer) -> None:
+    await store.put(_flag(), expected_version=None, by="a", reason="")
+    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=0.5), retry_seconds=0.1)
+    await reader.start()
+
+    async def listening() -> None:
+        for _ in range(250):
+            if (await store._redis.pubsub_numsub(store.channel))[0][1]:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("the reader never subscribed")
+
+    try:
+        for on in (False, True, False):  # the server drops the reader's pub/sub, a write lands
+            await listening()
+            assert await store._redis.client_kill_filter(_type="pubsub") >= 1
+            await store.set_enabled("new-checkout", on, by="a", reason="")
+            await _until(lambda on=on: (reader.evaluate("new-checkout", {"targetingKey": "u"}).reason
+                                        == "DISABLED") is not on)
+    finally:
+        await reader.close()
+        await reader.store.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -316,3 +317,28 @@ async def test_enter_on_a_pod_row_describes_that_pod_and_escape_returns(
         assert "Logs:" in shown and "GET /api/items" in shown
         await pilot.press("escape")
         assert isinstance(app.screen, AppScreen) and app.screen.app_name == "search"
+
+
+async def test_a_pod_read_slower_than_the_refresh_still_lands(
+        make_app: Callable[..., TurnoutApp], monkeypatch: Any) -> None:
+    from turnout.tui.screens import pod as pod_screen
+
+    monkeypatch.setattr(pod_screen, "REFRESH_SECONDS", 0.2)
+    app = make_app()
+    real = app.service.pod
+    calls = []
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:  # a kubelet that takes its time
+        calls.append(args)
+        await asyncio.sleep(0.5)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(app.service, "pod", slow)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_search(app, pilot)
+        await pilot.press("enter")
+        assert await eventually(pilot, lambda: isinstance(app.screen, pod_screen.PodScreen))
+        assert await eventually(pilot, lambda: "Labels:" in str(app.screen.query_one("#pod").render()))
+        await pilot.press("r")
+        await pilot.pause(1.5)
+        assert len(calls) <= 5  # one read at a time: neither a storm nor a stall

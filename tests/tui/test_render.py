@@ -44,3 +44,17 @@ async def test_latest_incident_is_this_contexts_and_never_in_the_future(tmp_path
     future = incidents.latest(app.name, app.namespace, tmp_path, context="lab")
     assert future is not None
     assert str(recovery_clock(future, now - timedelta(seconds=60), {})) == ""
+
+
+def test_every_themes_domain_colours_parse_as_rich_styles() -> None:
+    from rich.style import Style
+
+    from turnout.themes import THEMES
+    from turnout.tui.render import rich_palette
+
+    domain = ("slot-blue", "slot-green", "canary", "health-ok", "health-bad", "health-warn",
+              "flag-on", "flag-off", "danger")
+    for theme in THEMES:
+        palette = rich_palette(theme.variables)
+        for name in domain:
+            Style.parse(f"bold {palette[name]}")  # raises on a colour Rich does not know

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,8 @@ class TestOverview:
 class TestAppDetail:
     def test_app_detail(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]
                         size: tuple[int, int], theme: str) -> None:
-        assert snap_compare(make_app(theme=theme), press=["down", "enter"], terminal_size=size)
+        opened = _then_settle("down", "enter", shows=("#traffic", "search/search"))  # not a blank crash
+        assert snap_compare(make_app(theme=theme), run_before=opened, terminal_size=size)
 
 
 class TestConfirm:
@@ -41,17 +43,29 @@ class TestConfirm:
 class TestFlags:
     def test_flags(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]
                    size: tuple[int, int], theme: str) -> None:
-        async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+        assert snap_compare(make_app(theme=theme), run_before=_then_settle("f"), terminal_size=size)
+
+
+def _then_settle(*keys: str, shows: tuple[str, str] | None = None) -> Callable[..., Any]:
+    """Press `keys`, then wait for the workers (and until widget `shows[0]` shows `shows[1]`):
+    the snapshot's own `press` runs after `run_before`, too late to wait for what it opens."""
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        for _ in range(200):  # the overview's rows first, or the keys find nothing to open
+            if pilot.app.apps:
+                break
+            await pilot.pause(0.05)
+        for key in keys:  # one at a time, as a person types: a screen opens between two keys
+            await pilot.pause()
+            await pilot.app.workers.wait_for_complete()
+            await pilot.press(key)
+        for _ in range(200):
             await pilot.app.workers.wait_for_complete()
             await pilot.pause()
-
-        assert snap_compare(make_app(theme=theme), press=["f"], run_before=settle,
-                            terminal_size=size)
-
-
-async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+            found = pilot.app.screen.query(shows[0]) if shows else None
+            if shows is None or (found and shows[1] in str(found.first().render())):
+                return
+        raise AssertionError(f"{shows} never shown")
+    return run
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -59,8 +73,8 @@ async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
 class TestPod:
     def test_pod(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]
                  size: tuple[int, int], theme: str) -> None:
-        assert snap_compare(make_app(theme=theme), press=["down", "enter", "enter"], run_before=_settle,
-                            terminal_size=size)
+        opened = _then_settle("down", "enter", "enter", shows=("#pod", "Labels:"))
+        assert snap_compare(make_app(theme=theme), run_before=opened, terminal_size=size)
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -68,8 +82,8 @@ class TestPod:
 class TestHistory:
     def test_history(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]
                      size: tuple[int, int], theme: str) -> None:
-        assert snap_compare(make_app(theme=theme), press=["down", "enter", "h"], run_before=_settle,
-                            terminal_size=size)
+        opened = _then_settle("down", "enter", "h", shows=("#figures", "Last 30 days"))
+        assert snap_compare(make_app(theme=theme), run_before=opened, terminal_size=size)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -102,7 +102,7 @@ class AppScreen(GuardedScreen):
             self.query_one("#traffic", LiveText).show(
                 Text(f"{self.app_name} is gone from namespace {self.app_namespace}"))
             return
-        palette = self.app.theme_variables
+        palette = self.app.palette
         now = self.app.service.clock()  # type: ignore[attr-defined]
         traffic = app.traffic
         self._show_traffic(app)
@@ -121,7 +121,7 @@ class AppScreen(GuardedScreen):
             self.load_series(app)
 
     def _show_traffic(self, app: App) -> None:
-        palette = self.app.theme_variables
+        palette = self.app.palette
         traffic = app.traffic
         line = Text.assemble(
             safe(f"{app.namespace}/{app.name}"), "  live ",
@@ -156,7 +156,7 @@ class AppScreen(GuardedScreen):
             self._show_traffic(current)
 
     def _show_notes(self, app: App) -> None:
-        palette = self.app.theme_variables
+        palette = self.app.palette
         now = self.app.service.clock()  # type: ignore[attr-defined]
         self.query_one("#verdicts", LiveText).show(Text.assemble(
             verdicts_text(app, palette), guard_text(app, now, palette),

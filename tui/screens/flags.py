@@ -79,7 +79,7 @@ class FlagsScreen(Screen[None]):
             problem.update(Text.assemble(f"{err.title}: ", safe(str(err)), " (showing the last list)"))
             return
         problem.update("")
-        palette = self.app.theme_variables
+        palette = self.app.palette
         rows = {f.key: flag_row(f, palette) for f in self.flags}
         self._shown = sync_rows(self.query_one("#flags", DataTable), rows, self._shown)
 

@@ -59,7 +59,7 @@ class OverviewScreen(GuardedScreen):
         table = self.query_one("#apps", DataTable)
         needle = self.query_one("#filter", Input).value.strip().lower()
         shown = [a for a in apps if needle in f"{a.namespace}/{a.name}".lower()]
-        palette = self.app.theme_variables
+        palette = self.app.palette
         rows = {f"{a.namespace}/{a.name}": overview_row(a, palette) for a in shown}
         self._shown = sync_rows(table, rows, self._shown)
 
@@ -91,7 +91,7 @@ class OverviewScreen(GuardedScreen):
     def show_blocker(self, app: App) -> None:
         note = self.query_one("#blocked", Static)
         note.set_class(not self.blocked_note, "-hidden")
-        style = self.app.theme_variables.get("health-bad", "")
+        style = self.app.palette.get("health-bad", "")
         note.update(Text.assemble(("⊘ actions unavailable on ", style),
                                   safe(f"{app.namespace}/{app.name}: {self.blocked_note}")))
 

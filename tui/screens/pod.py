@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from turnout.backend.describe import describe_lines
@@ -47,6 +48,8 @@ class PodScreen(Screen[None]):
         self.app_name = app_name
         self.app_namespace = namespace
         self.pod_name = pod
+        self._last: Text | None = None
+        self._next: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -55,20 +58,26 @@ class PodScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.set_interval(REFRESH_SECONDS, self.action_reload)
-        self.action_reload()
+        self.load()
 
     def action_reload(self) -> None:
         self.load()
 
     @work(exclusive=True, exit_on_error=False)
     async def load(self) -> None:
-        """Describe the pod again; an error is shown in place and the screen stays."""
+        """Describe the pod again, then schedule the next read: a read slower than the
+        refresh period (a kubelet that does not answer) ends in its error, never in a
+        loop of cancelled reads. An error keeps the last description under it."""
+        if self._next is not None:
+            self._next.stop()  # `r` pressed: this read replaces the scheduled one
         service = self.app.service  # type: ignore[attr-defined]
         shown = self.query_one("#pod", Static)
         try:
             detail = await service.pod(self.app_name, self.pod_name, self.app_namespace)
         except TurnoutError as err:
-            shown.update(Text.assemble((f"{err.title}: ", "bold"), safe(err.message)))
-            return
-        shown.update(pod_text(describe_lines(detail, service.clock()), self.app.theme_variables))
+            error = Text.assemble((f"{err.title}: ", "bold"), safe(err.message))
+            shown.update(error if self._last is None else Text.assemble(error, "\n\n", self._last))
+        else:
+            self._last = pod_text(describe_lines(detail, service.clock()), self.app.palette)
+            shown.update(self._last)
+        self._next = self.set_timer(REFRESH_SECONDS, self.load, name="pod-refresh")
