@@ -26,11 +26,13 @@ def describe_lines(found: PodDetail, now: datetime) -> list[str]:
     out.append("Containers:")
     for c in found.containers:
         reason = f" ({c.reason})" if c.reason else ""
-        last = f", last ended {c.last_reason} exit {c.last_exit_code}" if c.last_reason else ""
+        last = (f", last ended {c.last_reason or 'with'} exit {c.last_exit_code}"
+                if c.last_exit_code is not None else "")
         out.append(f"  {c.name}  {c.image}  {c.state}{reason}, ready {'yes' if c.ready else 'no'}, "
                    f"restarts {c.restarts}{last}")
     out.append("Events:" + ("" if found.events else "  <none>"))
     out += [f"  {age(e.at, now):>5}  {e.type:<8} {e.reason}  {e.message}" for e in found.events]
-    out.append("Logs:" + (f"  ({found.logs_note})" if found.logs_note else ""))
+    out.append("Logs" + (f" of {found.log_container}" if found.log_container else "") + ":"
+               + (f"  ({found.logs_note})" if found.logs_note else ""))
     out += [f"  {line}" for line in found.logs]
     return [inert(line, single_line=True) for line in out]

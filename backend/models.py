@@ -133,8 +133,8 @@ class ContainerDetail(msgspec.Struct, frozen=True, kw_only=True):
 class PodDetail(msgspec.Struct, frozen=True, kw_only=True):
     """One pod of an app in depth: its metadata, containers, events and log tail.
 
-    All text comes from the cluster and the pod's own output; it is made inert before
-    it is put here.
+    All text comes from the cluster and the pod's own output and is untrusted: front ends
+    show it through `inert` (the Kubernetes adapter also cleans it at the boundary).
     """
 
     app: str
@@ -148,6 +148,8 @@ class PodDetail(msgspec.Struct, frozen=True, kw_only=True):
     """(type, status), e.g. ("Ready", "False")."""
     events: tuple[ClusterEvent, ...] = ()
     logs: tuple[str, ...] = ()
+    log_container: str = ""
+    """The container whose log the tail is (the default container of a pod with sidecars)."""
     logs_note: str = ""
     """Why there are no log lines to show (pending, not allowed, unreachable), or empty."""
 

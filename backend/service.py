@@ -29,6 +29,7 @@ from turnout.backend.models import (
     AuditEntry,
     ClusterEvent,
     Color,
+    Pod,
     PodDetail,
     Slot,
     Traffic,
@@ -90,6 +91,11 @@ class ReleaseService:
     async def app(self, name: str, namespace: str | None = None) -> App:
         """One app, with golden signals and verdicts."""
         return await self._observed(await self.cluster.get_app(name, namespace))
+
+    async def pods(self, name: str, namespace: str | None = None) -> tuple[Pod, ...]:
+        """The app's pods, blue then green (no metrics read: a listing needs none)."""
+        app = await self.cluster.get_app(name, namespace)
+        return tuple(p for c in COLORS for p in app.slot(c).pods)
 
     async def events(self, name: str, namespace: str | None = None,
                      limit: int = 20) -> tuple[ClusterEvent, ...]:

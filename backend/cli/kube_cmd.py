@@ -15,7 +15,6 @@ import msgspec
 from turnout.backend.cli.context import CliContext
 from turnout.backend.cli.output import write_data, write_table
 from turnout.backend.describe import describe_lines
-from turnout.backend.models import COLORS
 from turnout.backend.sanitize import inert
 from turnout.backend.timefmt import age
 
@@ -80,30 +79,32 @@ async def pod(args: argparse.Namespace, ctx: CliContext) -> int:
         now = service.clock()
     if ctx.output in ("json", "yaml"):
         write_data(msgspec.to_builtins(found), ctx.output, ctx.out)
-        return 0
-    ctx.out.write("".join(f"{line}\n" for line in describe_lines(found, now)))
+    elif ctx.output == "name":
+        ctx.out.write(f"pod/{inert(found.pod.name, single_line=True)}\n")
+    else:
+        ctx.out.write("".join(f"{line}\n" for line in describe_lines(found, now)))
     return 0
 
 
 async def _pods(args: argparse.Namespace, ctx: CliContext) -> int:
     async with ctx.session() as service:
-        app = await service.app(args.app, ctx.namespace)
+        pods = await service.pods(args.app, ctx.namespace)
         now = service.clock()
-    pods = [p for color in COLORS for p in app.slot(color).pods]
     if ctx.output in ("json", "yaml"):
-        write_data({"app": app.name, "namespace": app.namespace, "pods": msgspec.to_builtins(pods)},
-                   ctx.output, ctx.out)
-        return 0
-    rows = [[p.name, p.color, p.waiting_reason or p.phase, "yes" if p.ready else "no",
-             f"{p.restarts} ({p.restarts_5m} in 5m)", age(p.started_at, now), p.node or "-"]
-            for p in pods]
-    write_table(ctx.out, POD_COLUMNS, rows)
+        write_data({"app": args.app, "pods": msgspec.to_builtins(pods)}, ctx.output, ctx.out)
+    elif ctx.output == "name":
+        ctx.out.write("".join(f"pod/{inert(p.name, single_line=True)}\n" for p in pods))
+    else:
+        rows = [[p.name, p.color, p.waiting_reason or p.phase, "yes" if p.ready else "no",
+                 f"{p.restarts} ({p.restarts_5m} in 5m)", age(p.started_at, now), p.node or "-"]
+                for p in pods]
+        write_table(ctx.out, POD_COLUMNS, rows)
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
              parents: Sequence[argparse.ArgumentParser] = ()) -> None:
-    """Add `lock` and `unlock` to the top-level parser."""
+    """Add `lock`, `unlock`, `resume`, `events` and `pod` to the top-level parser."""
     for name, func, help_ in (("lock", lock, "take (or renew) an app's release lock"),
                               ("unlock", unlock, "release an app's release lock")):
         cmd = subparsers.add_parser(name, parents=list(parents), help=help_, description=help_)

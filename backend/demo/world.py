@@ -190,7 +190,9 @@ class DemoWorld:
             annotations=tuple(sorted(pod.annotations.items())),
             containers=(container,), conditions=(("Ready", str(record.ready)),),
             events=tuple(e for e in self.events(app) if e.object == f"Pod/{name}"), logs=logs,
-            logs_note="" if logs or not log_lines else "no log yet: the pod has not started")
+            log_container=app.name,
+            logs_note=("not asked for" if not log_lines else ""
+                       if logs else "no log yet: the pod has not started"))
 
     # --- what the demo cluster adapter changes -----------------------------
 

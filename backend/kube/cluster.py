@@ -28,7 +28,7 @@ from turnout.backend.errors import Conflict, InvalidInput, NotFound, TurnoutErro
 from turnout.backend.guard.ports import PROXY_SCHEME
 from turnout.backend.kube import wire
 from turnout.backend.kube.access import denied, require
-from turnout.backend.kube.describe import pod_detail
+from turnout.backend.kube.describe import log_container, pod_detail
 from turnout.backend.kube.diff import differences
 from turnout.backend.kube.discover import (
     GUARD_ANNOTATION,
@@ -199,16 +199,17 @@ class KubeCluster:
             events = ()
         logs: list[str] = []
         note = ""
+        container = log_container(raw)
         if log_lines == 0:
             note = "not asked for"
-        elif not pod.node or pod.phase == "Pending":
+        elif not raw.spec.node_name or raw.status.phase in ("", "Pending"):
             note = "no log yet: the pod has not started"
         else:
             try:
-                logs = await pod_tail(self.http, app.namespace, pod.name, log_lines)
+                logs = await pod_tail(self.http, app.namespace, pod.name, log_lines, container)
             except TurnoutError as err:  # RBAC without pods/log, a kubelet that does not answer
                 note = err.message
-        return pod_detail(raw, pod, app.name, app.namespace, events, logs, note)
+        return pod_detail(raw, pod, app.name, app.namespace, events, logs, note, container)
 
     # --- writes --------------------------------------------------------------
 

@@ -2,12 +2,14 @@
 
 Labels, annotations, reasons and image names are written by whoever deployed the pod:
 every string is made inert here, and long annotation values (a last-applied manifest)
-are cut, so a caller can put a `PodDetail` on a terminal as it is.
+are cut.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+
+import msgspec
 
 from turnout.backend.kube import wire
 from turnout.backend.models import ClusterEvent, ContainerDetail, Pod, PodDetail
@@ -15,6 +17,16 @@ from turnout.backend.sanitize import inert
 
 VALUE_CHARS = 300
 """Characters kept of one label or annotation value."""
+DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
+"""The annotation kubectl reads to pick a container for `logs` and `exec`."""
+
+
+def log_container(raw: wire.Pod) -> str:
+    """The container whose log to show: the annotated default, else the first one. The API
+    server refuses a log request without one for a pod with sidecars."""
+    names = [c.name for c in raw.spec.containers]
+    chosen = raw.metadata.annotations.get(DEFAULT_CONTAINER, "")
+    return chosen if chosen in names else (names[0] if names else "")
 
 
 def _pairs(values: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
@@ -52,13 +64,19 @@ def container_details(raw: wire.Pod) -> tuple[ContainerDetail, ...]:
 
 
 def pod_detail(raw: wire.Pod, pod: Pod, app: str, namespace: str, events: Iterable[ClusterEvent],
-               logs: Iterable[str], logs_note: str = "") -> PodDetail:
+               logs: Iterable[str], logs_note: str = "", container: str = "") -> PodDetail:
     """The record for `raw` (already-inert events and log lines are passed in)."""
     about = f"Pod/{pod.name}"
+
+    def clean(text: str) -> str:
+        return inert(text, single_line=True)
+
     return PodDetail(
-        app=app, namespace=namespace, pod=pod, ip=inert(raw.status.pod_ip, single_line=True),
-        labels=_pairs(raw.metadata.labels), annotations=_pairs(raw.metadata.annotations),
-        containers=container_details(raw),
-        conditions=tuple((inert(c.type, single_line=True), inert(c.status, single_line=True))
-                         for c in raw.status.conditions),
-        events=tuple(e for e in events if e.object == about), logs=tuple(logs), logs_note=logs_note)
+        app=app, namespace=namespace,
+        pod=msgspec.structs.replace(pod, name=clean(pod.name), phase=clean(pod.phase),
+                                    waiting_reason=clean(pod.waiting_reason), node=clean(pod.node)),
+        ip=clean(raw.status.pod_ip), labels=_pairs(raw.metadata.labels),
+        annotations=_pairs(raw.metadata.annotations), containers=container_details(raw),
+        conditions=tuple((clean(c.type), clean(c.status)) for c in raw.status.conditions),
+        events=tuple(e for e in events if e.object == about), logs=tuple(logs),
+        log_container=clean(container), logs_note=clean(logs_note))

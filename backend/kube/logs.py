@@ -31,11 +31,16 @@ def readable(pods: Sequence[Pod]) -> list[Pod]:
     return sorted(started, key=lambda p: p.name)[:MAX_PODS]
 
 
-async def pod_tail(http: KubeHttp, namespace: str, pod: str, limit: int) -> list[str]:
-    """The last `limit` lines of one pod's log; none when the pod is gone meanwhile."""
+async def pod_tail(http: KubeHttp, namespace: str, pod: str, limit: int,
+                   container: str = "") -> list[str]:
+    """The last `limit` lines of one pod's log (of `container`, which a pod with sidecars
+    needs); none when the pod is gone meanwhile."""
     path = f"/api/v1/namespaces/{namespace}/pods/{pod}/log"
+    query = {"tailLines": str(limit), "timestamps": "false"}
+    if container:
+        query["container"] = container
     try:
-        body = await http.get(path, {"tailLines": str(limit), "timestamps": "false"})
+        body = await http.get(path, query)
     except NotFound:
         return []
     text = body.decode(errors="replace")

@@ -84,6 +84,8 @@ async def test_a_second_trip_right_after_a_rollback_does_nothing_until_re_armed(
         if (await service.app(APP, canary.namespace)).traffic.weights.green == 10:
             break
         await asyncio.sleep(0.1)
+    else:
+        pytest.fail("the watch never showed the canary weight of 10")
     for _ in range(4):
         again = await guard.check(APP, canary.namespace)
         assert (again.state, again.decision) == ("tripped", "skip")

@@ -80,3 +80,32 @@ def test_only_the_apps_own_pods_and_bad_input_is_one_line(lab: Lab, lab_namespac
     bad = turnout(lab, "-n", lab_namespace, "pod", "shop", green_pod(lab, lab_namespace),
                   "--logs", "5000")
     assert bad.code == 2 and bad.err.count("\n") == 1 and "0..1000" in bad.err
+
+
+def test_a_pod_with_a_sidecar_shows_its_default_containers_log(
+        lab: Lab, kube: object, lab_namespace: str, tmp_path: Path) -> None:
+    seed_app(lab, lab_namespace, "shop", "nginx")
+    patch = {"spec": {"template": {
+        "metadata": {"annotations": {"kubectl.kubernetes.io/default-container": "app"}},
+        "spec": {"containers": [{"name": "proxy", "image": "registry.local/mesh-proxy:1"},
+                                {"name": "app", "image": "registry.local/shop:1.0.0"}]}}}}
+    kubectl(lab, "-n", lab_namespace, "patch", "deployment", "shop-green", "--type", "strategic",
+            "-p", json.dumps(patch))
+    deadline = time.monotonic() + 60  # the rollout replaces the pods with two-container ones
+    while True:
+        pods = [p for p in get(lab, lab_namespace, "pods")["items"]
+                if p["metadata"]["labels"].get("turnout.dev/color") == "green"
+                and len(p["spec"]["containers"]) == 2 and p["status"].get("phase") == "Running"
+                and not p["metadata"].get("deletionTimestamp")]
+        if pods:
+            break
+        assert time.monotonic() < deadline, "no two-container pod ran"
+        time.sleep(0.5)
+    pod = pods[0]["metadata"]["name"]
+    arrange_logs(kube, lab_namespace, pod, ["INFO from the app"], tmp_path)
+    deadline = time.monotonic() + 20
+    while (found := described(lab, lab_namespace, pod, "--logs", "5"))["logs"] != ["INFO from the app"]:
+        assert time.monotonic() < deadline, (found["logs"], found["logs_note"])
+        time.sleep(0.25)
+    assert found["log_container"] == "app" and found["logs_note"] == ""
+    assert [c["name"] for c in found["containers"]] == ["proxy", "app"]

@@ -314,7 +314,7 @@ async def test_enter_on_a_pod_row_describes_that_pod_and_escape_returns(
         assert await eventually(pilot, lambda: "Labels:" in str(app.screen.query_one("#pod").render()))
         shown = str(app.screen.query_one("#pod").render())
         assert f"Name:        {second_blue}" in shown and "turnout.dev/color=blue" in shown
-        assert "Logs:" in shown and "GET /api/items" in shown
+        assert "Logs of search:" in shown and "GET /api/items" in shown
         await pilot.press("escape")
         assert isinstance(app.screen, AppScreen) and app.screen.app_name == "search"
 
