@@ -8,7 +8,6 @@ behaviour belongs here, never in a widget or a CLI command.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -20,31 +19,25 @@ import msgspec
 
 from turnout.backend import plans, signals
 from turnout.backend.audit import AuditLog, os_user
-from turnout.backend.errors import InvalidInput, NotFound, TurnoutError, Unavailable
+from turnout.backend.coordination import Coordination
+from turnout.backend.errors import InvalidInput, TurnoutError
 from turnout.backend.flags.console import FlagConsole
 from turnout.backend.models import (
-    COLORS,
     ActionResult,
     App,
     AuditEntry,
-    ClusterEvent,
     Color,
-    Pod,
-    PodDetail,
-    Slot,
     Traffic,
 )
 from turnout.backend.ports import (
     AuditEvents,
     ClusterPort,
-    EventSource,
     MetricsPort,
-    PodInspector,
-    WriteAccess,
 )
+from turnout.backend.views import ClusterViews
 
 if TYPE_CHECKING:
-    from turnout.backend.guard.incident import Incident
+    pass
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -54,7 +47,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class ReleaseService:
+class ReleaseService(ClusterViews, Coordination):
     """Read and act on blue/green apps of one cluster context."""
 
     def __init__(self, cluster: ClusterPort, metrics: MetricsPort | None = None, *,
@@ -91,61 +84,6 @@ class ReleaseService:
     async def app(self, name: str, namespace: str | None = None) -> App:
         """One app, with golden signals and verdicts."""
         return await self._observed(await self.cluster.get_app(name, namespace))
-
-    async def pods(self, name: str, namespace: str | None = None) -> tuple[Pod, ...]:
-        """The app's pods, blue then green (no metrics read: a listing needs none)."""
-        app = await self.cluster.get_app(name, namespace)
-        return tuple(p for c in COLORS for p in app.slot(c).pods)
-
-    async def events(self, name: str, namespace: str | None = None,
-                     limit: int = 20) -> tuple[ClusterEvent, ...]:
-        """What the cluster said lately about the app's objects (none if it cannot tell)."""
-        if not 1 <= limit <= 1000:
-            raise InvalidInput(f"limit {limit}: expected 1..1000")
-        return await self.events_of(await self.cluster.get_app(name, namespace), limit)
-
-    async def events_of(self, app: App, limit: int = 20) -> tuple[ClusterEvent, ...]:
-        """`events` for an app record already in hand (a screen refreshing its tail)."""
-        if not isinstance(self.cluster, EventSource):
-            return ()
-        return await self.cluster.events(app, limit)
-
-    async def pod(self, name: str, pod: str, namespace: str | None = None,
-                  log_lines: int = 20) -> PodDetail:
-        """One pod of the app in depth (`kubectl describe` plus its log tail); a pod that
-        is not the app's is NotFound, so no other workload's pod is read through here."""
-        if not 0 <= log_lines <= 1000:
-            raise InvalidInput(f"log lines {log_lines}: expected 0..1000")
-        app = await self.cluster.get_app(name, namespace)
-        found = next((p for c in COLORS for p in app.slot(c).pods if p.name == pod), None)
-        if found is None:
-            names = [p.name for c in COLORS for p in app.slot(c).pods]
-            some = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-            raise NotFound(f"no pod {pod!r} in {app.namespace}/{app.name}; its pods: {some or 'none'}")
-        if not isinstance(self.cluster, PodInspector):
-            return PodDetail(app=app.name, namespace=app.namespace, pod=found)
-        return await self.cluster.pod_detail(app, found, log_lines)
-
-    def latest_incident(self, name: str, namespace: str) -> Incident | None:
-        """The app's newest incident report in this context (for the recovery clock)."""
-        # Imported here: the guard package brings httpx, and httpx brings rich, which the
-        # headless commands (status, weight) must not load.
-        from turnout.backend.guard import incident as incidents
-
-        return incidents.latest(name, namespace, self.incidents_folder, context=self.context)
-
-    async def write_blocker(self, app: App) -> str:
-        """Why this operator cannot change `app`'s traffic now (read-only, a lock, RBAC), or
-        empty; for greying actions out before anyone confirms anything."""
-        if self.read_only:
-            return "read-only mode"
-        if not isinstance(self.cluster, WriteAccess):
-            return ""
-        try:
-            return await self.cluster.write_blocker(app)
-        except TurnoutError as err:
-            log.info("cannot tell whether %s/%s is writable: %s", app.namespace, app.name, err)
-            return ""  # unknown: the write itself will still be checked
 
     async def _observed(self, app: App) -> App:
         if self.metrics is None:
@@ -256,55 +194,6 @@ class ReleaseService:
         color = match[0]
         return lambda t: plans.switched(t, color)
 
-    async def wait_ready(self, name: str, color: str, *, namespace: str | None = None,
-                         timeout: float = 120.0) -> App:
-        """Wait until every desired pod of `color` is ready; `Unavailable` after `timeout`.
-
-        Follows the change stream rather than polling, so it wakes when the pods do.
-        """
-        checked = plans.check_color(color)
-        app = await self.cluster.get_app(name, namespace)
-        try:
-            async with asyncio.timeout(timeout):
-                async with _closing(self.cluster.changes()) as changes:
-                    while not _all_ready(app.slot(checked)):
-                        async for _, changed in changes:
-                            if changed == name:
-                                break
-                        app = await self.cluster.get_app(name, namespace)
-        except TimeoutError:
-            slot = app.slot(checked)
-            raise Unavailable(f"{name} {checked}: {slot.ready}/{slot.desired} ready after "
-                              f"{timeout:.0f} s") from None
-        return app
-
-    # --- coordination (clusters that keep a lock and a journal) ------------------
-
-    def _cluster_verb(self, verb: str, what: str) -> Callable[..., Any]:
-        method = getattr(self.cluster, verb, None)
-        if method is None:
-            raise InvalidInput(f"{what} needs a Kubernetes cluster (context {self.context} has none)")
-        return method  # type: ignore[no-any-return]
-
-    async def lock(self, name: str, *, namespace: str | None = None, force: bool = False) -> str:
-        """Take or renew the app's release lock; returns the holder it was taken from."""
-        previous: str = await self._cluster_verb("lock", "the release lock")(
-            name, namespace, force=force)
-        return previous
-
-    async def unlock(self, name: str, *, namespace: str | None = None, force: bool = False) -> str:
-        """Release the app's lock; returns who held it."""
-        held: str = await self._cluster_verb("unlock", "the release lock")(
-            name, namespace, force=force)
-        return held
-
-    async def resume(self, name: str, *, namespace: str | None = None,
-                     back: bool = False) -> Traffic | None:
-        """Converge an interrupted operation (`back`: undo it); None when there was none."""
-        after: Traffic | None = await self._cluster_verb("resume", "resume")(
-            name, namespace, back=back)
-        return after
-
     async def switch(self, name: str, to: str, **kw: Any) -> ActionResult:
         """Make `to` the live color with all traffic."""
         color = plans.check_color(to)
@@ -409,21 +298,6 @@ class ReleaseService:
             await close_metrics()
         if self.flags is not None:
             await self.flags.close()
-
-
-@contextlib.asynccontextmanager
-async def _closing(stream: AsyncIterator[tuple[str, str]]) -> AsyncIterator[AsyncIterator[tuple[str, str]]]:
-    """Close an async generator (its watches) however the caller leaves it."""
-    try:
-        yield stream
-    finally:
-        close = getattr(stream, "aclose", None)
-        if close is not None:
-            await close()
-
-
-def _all_ready(slot: Slot) -> bool:
-    return slot.desired > 0 and slot.ready >= slot.desired
 
 
 def _traffic_view(traffic: Traffic) -> dict[str, object]:

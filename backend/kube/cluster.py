@@ -10,90 +10,45 @@ silent retry.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
-import re
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import httpx
-import msgspec
-
 from turnout.backend.config import Conventions
-from turnout.backend.errors import Conflict, InvalidInput, NotFound, TurnoutError
-from turnout.backend.guard.ports import PROXY_SCHEME
+from turnout.backend.errors import Conflict, InvalidInput, NotFound
 from turnout.backend.kube import wire
-from turnout.backend.kube.access import denied, require
-from turnout.backend.kube.describe import log_container, pod_detail
+from turnout.backend.kube.access import require
 from turnout.backend.kube.diff import differences
 from turnout.backend.kube.discover import (
-    GUARD_ANNOTATION,
-    GUARD_REPORT_KEY,
     Objects,
     discover,
-    guard_report_name,
     slot_record,
 )
-from turnout.backend.kube.events import app_events
+from turnout.backend.kube.guard_records import MERGE, KubeGuardRecords
 from turnout.backend.kube.http import KubeHttp, decode
 from turnout.backend.kube.informer import Informer
+from turnout.backend.kube.inspect import KubeInspection
 from turnout.backend.kube.journal import Entry, Journal
-from turnout.backend.kube.lock import acquire, check_unlocked, me, release
-from turnout.backend.kube.logs import color_log_lines, pod_tail
+from turnout.backend.kube.lock import acquire, check_unlocked, release
+from turnout.backend.kube.pause import test_pause
 from turnout.backend.kube.record import Recorder
-from turnout.backend.kube.resources import EVENTS, list_items, list_objects
+from turnout.backend.kube.resources import list_objects
 from turnout.backend.kube.routing import TrafficObjects, Write, traffic_writes
 from turnout.backend.models import (
     App,
-    AuditEntry,
-    ClusterEvent,
     Color,
-    GuardReport,
-    Pod,
-    PodDetail,
     Slot,
     Traffic,
 )
 
-PROXY_REF = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(:[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?)?")
-"""A Service name and optional port (name or number): nothing that could leave the proxy path."""
-ROUTER_KINDS = {"nginx": ("ingress",), "gateway": ("route",)}
-"""The objects a traffic change patches besides the live Service, by router."""
-ACCESS_TTL = 60.0
-"""Seconds an RBAC answer is reused for greying out actions (writes still ask afresh)."""
-log = logging.getLogger(__name__)
-MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
-
-
-async def test_pause(point: str) -> None:
-    """Hold at a named point so tests can widen races: `TURNOUT_TEST_PAUSE=point=SECONDS`
-    sleeps; `point=PATH` creates `PATH.reached.<pid>` and waits (60 s at most) until
-    PATH exists, so a test decides when each process goes on, however loaded the machine."""
-    name, _, value = os.environ.get("TURNOUT_TEST_PAUSE", "").partition("=")
-    if name != point or not value:
-        return
-    try:
-        await asyncio.sleep(float(value))
-        return
-    except ValueError:
-        pass
-    gate = Path(value)
-    Path(f"{value}.reached.{os.getpid()}").touch()
-    deadline = time.monotonic() + 60
-    while not gate.exists() and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class KubeCluster:
+class KubeCluster(KubeInspection, KubeGuardRecords):
     """Blue/green apps in one kube context, read by the conventions."""
 
     def __init__(self, http: KubeHttp, context: str, conventions: Conventions, *,
@@ -139,77 +94,6 @@ class KubeCluster:
 
     def changes(self) -> AsyncIterator[tuple[str, str]]:
         return self.informer.changes()
-
-    async def events(self, app: App, limit: int = 20) -> tuple[ClusterEvent, ...]:
-        """The latest events about `app`: from the watch cache, else one list of its namespace."""
-        objects = await self._objects(app.namespace, app.name)
-        events = objects.events
-        if not self.informer.serves(app.namespace) or not self.informer.synced["events"]:
-            events, _ = await list_items(self.http, EVENTS, app.namespace)
-        return app_events(events, objects, app, self.conventions, limit)
-
-    async def write_blocker(self, app: App) -> str:
-        """Someone else's lock, or what RBAC refuses for this app's traffic objects (asked once a
-        minute per namespace and kind, so a screen can ask on every refresh)."""
-        if app.lock_holder and app.lock_holder != me():
-            return f"locked by {app.lock_holder}"
-        kinds = ["service", *ROUTER_KINDS.get(app.traffic.router, ())]
-        reasons = [await self._denied_cached(app.namespace, kind) for kind in kinds]
-        return "; ".join(r for r in reasons if r)
-
-    async def _denied_cached(self, namespace: str, kind: str) -> str:
-        key = (namespace, kind)
-        cached = self._access.get(key)
-        if cached is not None and time.monotonic() - cached[0] < ACCESS_TTL:
-            return cached[1]
-        reason = await denied(self.http, namespace, "patch", kind)
-        self._access[key] = (time.monotonic(), reason)
-        return reason
-
-    def service_proxy(self, app: App, endpoint: str) -> tuple[httpx.AsyncClient, str]:
-        """The API server's client and the proxy path of `kube://SERVICE[:PORT]` in the app's
-        namespace: the guard reaches pods it has no route to, with the API server's auth."""
-        ref = endpoint.removeprefix(PROXY_SCHEME)
-        if not PROXY_REF.fullmatch(ref):
-            raise InvalidInput(f"endpoint {endpoint!r}: expected {PROXY_SCHEME}SERVICE or "
-                               f"{PROXY_SCHEME}SERVICE:PORT")
-        return self.http.client, f"/api/v1/namespaces/{app.namespace}/services/{ref}/proxy"
-
-    async def log_lines(self, app: App, color: Color, limit: int = 100) -> list[str]:
-        """Up to `limit` most recent lines across `color`'s pods, each made inert.
-
-        The pods are those of `app` as read; one that is gone since is skipped.
-        """
-        return await color_log_lines(self.http, app.namespace, app.slot(color).pods, limit)
-
-    async def pod_detail(self, app: App, pod: Pod, log_lines: int = 20) -> PodDetail:
-        """`pod` as described by the API server now, its events and its log tail."""
-        objects = await self._objects(app.namespace, app.name)
-        raw = next((p for p in objects.pods if p.metadata.name == pod.name), None)
-        if raw is None:  # the cache may lag a moment behind the app record: ask once
-            try:
-                path = f"/api/v1/namespaces/{app.namespace}/pods/{pod.name}"
-                raw = decode(await self.http.get(path), wire.Pod, f"pod {pod.name}")
-            except NotFound:
-                raise NotFound(f"pod {app.namespace}/{pod.name} is gone") from None
-        try:
-            events: tuple[ClusterEvent, ...] = await self.events(app, limit=1000)
-        except TurnoutError as err:  # a role without events: the pod is still worth showing
-            log.info("events of %s/%s unreadable: %s", app.namespace, app.name, err)
-            events = ()
-        logs: list[str] = []
-        note = ""
-        container = log_container(raw)
-        if log_lines == 0:
-            note = "not asked for"
-        elif not raw.spec.node_name or raw.status.phase in ("", "Pending"):
-            note = "no log yet: the pod has not started"
-        else:
-            try:
-                logs = await pod_tail(self.http, app.namespace, pod.name, log_lines, container)
-            except TurnoutError as err:  # RBAC without pods/log, a kubelet that does not answer
-                note = err.message
-        return pod_detail(raw, pod, app.name, app.namespace, events, logs, note, container)
 
     # --- writes --------------------------------------------------------------
 
@@ -358,47 +242,6 @@ class KubeCluster:
         """Release the app's lock; return who held it."""
         app = await self.get_app(name, namespace)
         return await release(self.http, app.namespace, app.name, self.clock(), force=force)
-
-    async def set_guard_state(self, app: App, state: str) -> None:
-        """Record the guard's state on the live Service, for every operator to see."""
-        body = {"metadata": {"annotations": {GUARD_ANNOTATION: state}}}
-        await self.http.write("PATCH", f"/api/v1/namespaces/{app.namespace}/services/{app.name}",
-                              body, content_type=MERGE)
-
-    async def publish_guard_report(self, app: App, report: GuardReport) -> None:
-        """The guard's latest verdicts in a ConfigMap beside the app (watched like the journal).
-
-        Not on the live Service: a report every few seconds would bump the Service's
-        resourceVersion under operators' conditional writes. The report is derived state with
-        one owner, so the newest evaluation simply replaces it (merge patch, else create).
-        """
-        bounded = msgspec.structs.replace(report, verdicts=tuple(
-            msgspec.structs.replace(v, detail=v.detail[:200], source=v.source[:300])
-            for v in report.verdicts))
-        name = guard_report_name(app.name)
-        body = {"apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": {"name": name, "namespace": app.namespace,
-                             "labels": {"app.kubernetes.io/managed-by": "turnout",
-                                        self.conventions.app_label: app.name}},
-                "data": {GUARD_REPORT_KEY: msgspec.json.encode(bounded).decode()}}
-        collection = f"/api/v1/namespaces/{app.namespace}/configmaps"
-        try:
-            await self.http.write("PATCH", f"{collection}/{name}", body, content_type=MERGE)
-        except NotFound:
-            await self.http.write("POST", collection, body, content_type="application/json")
-
-    async def record_audit(self, app: App, entry: AuditEntry) -> None:
-        """The audit record as an Event on the app: the same operation id as the JSONL line."""
-        def brief(state: dict[str, object]) -> str:
-            return msgspec.json.encode(state).decode()[:300]
-
-        message = (f"{entry.action}: {brief(entry.before)} -> {brief(entry.after)}; "
-                   f"reason: {entry.reason or '(none given)'}; operation {entry.operation_id}")
-        await self.recorder.event(app, "TurnoutAudit", message[:900], entry.at)
-
-    async def record_incident(self, app: App, summary: str) -> None:
-        """An incident as a Kubernetes Event on the app."""
-        await self.recorder.event(app, "TurnoutIncident", summary, self.clock())
 
     async def identity(self) -> str:
         """Who the API server says we are (SelfSubjectReview)."""

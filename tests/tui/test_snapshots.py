@@ -68,21 +68,20 @@ def _then_settle(*keys: str, shows: tuple[str, str] | None = None) -> Callable[.
     return run
 
 
-@pytest.mark.parametrize("theme", THEMES)
-@pytest.mark.parametrize("size", SIZES)
-class TestPod:
-    def test_pod(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]
-                 size: tuple[int, int], theme: str) -> None:
-        opened = _then_settle("down", "enter", "enter", shows=("#pod", "Labels:"))
-        assert snap_compare(make_app(theme=theme), run_before=opened, terminal_size=size)
+OPENED = {  # a screen reached from the search app: the keys, then what shows it has loaded
+    "pod": (("down", "enter", "enter"), ("#pod", "Labels:")),
+    "history": (("down", "enter", "h"), ("#figures", "Last 30 days")),
+}
 
 
 @pytest.mark.parametrize("theme", THEMES)
 @pytest.mark.parametrize("size", SIZES)
-class TestHistory:
-    def test_history(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]
-                     size: tuple[int, int], theme: str) -> None:
-        opened = _then_settle("down", "enter", "h", shows=("#figures", "Last 30 days"))
+@pytest.mark.parametrize("screen", sorted(OPENED))
+class TestOpened:
+    def test_opened(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]
+                    size: tuple[int, int], theme: str, screen: str) -> None:
+        keys, shows = OPENED[screen]
+        opened = _then_settle(*keys, shows=shows)
         assert snap_compare(make_app(theme=theme), run_before=opened, terminal_size=size)
 
 
