@@ -7,6 +7,11 @@ of text strings is tiny and fixed in shape, so it is built by hand here: the
 array head `0x82`, then each string as its text head and UTF-8 bytes. The
 flag-key half is computed once per flag at load time; per evaluation only the
 user's half is encoded, once per context even in a batch.
+
+That CBOR rule ("cbor", the default) is flagd's fractional v3. Providers built
+on the older flagd cores (the Node `@openfeature/flagd-core` 4.0.1 among them)
+hash the string `flagKey + targetingKey` instead ("concat"); a flag names the
+rule its consumers use in `Flag.bucketing`, and `bucket_by_rule` serves both.
 """
 
 from __future__ import annotations
@@ -16,8 +21,17 @@ from typing import Any
 
 import mmh3
 
+from turnout.backend.flags.jsmurmur import js_murmur3
+from turnout.backend.flags.model import Bucketing
+
 TOTAL_WEIGHT = 100
 """Turnout weights always sum to 100, so a bucket is a percentile 0..99."""
+
+RULES: dict[Bucketing, str] = {
+    "cbor": "flagd fractional v3: MurmurHash3 of the CBOR of [flagKey, targetingKey]",
+    "concat": "legacy flagd: MurmurHash3 of the string flagKey+targetingKey (Node flagd-core 4.0.1)",
+}
+"""Each bucketing rule and what it hashes, as `explain` names it."""
 
 _digest = mmh3.mmh3_32_uintdigest
 _SHORT_HEADS = tuple(bytes([0x60 + n]) for n in range(24))
@@ -63,3 +77,17 @@ def bucket_of(flag_key: str, targeting_key: str, total: int = TOTAL_WEIGHT) -> i
     if tail is None:
         raise ValueError("targeting key must be a non-empty string")
     return bucket(flag_prefix(flag_key), tail, total)
+
+
+def concat_bucket(flag_key: str, targeting_key: str, total: int = TOTAL_WEIGHT) -> int:
+    """The bucket under the legacy rule: the JS hash of `flag_key + targeting_key`."""
+    return (js_murmur3(flag_key + targeting_key) * total) >> 32
+
+
+def bucket_by_rule(rule: Bucketing, flag_key: str, targeting_key: str, total: int = TOTAL_WEIGHT) -> int:
+    """The bucket of one user in one flag under `rule`."""
+    if rule == "concat":
+        if not targeting_key:
+            raise ValueError("targeting key must be a non-empty string")
+        return concat_bucket(flag_key, targeting_key, total)
+    return bucket_of(flag_key, targeting_key, total)

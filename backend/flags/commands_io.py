@@ -11,7 +11,7 @@ from typing import Any
 
 from turnout.backend.cli.output import write_data
 from turnout.backend.errors import InvalidInput
-from turnout.backend.flags.bucketing import bucket_of
+from turnout.backend.flags.bucketing import RULES, bucket_by_rule
 from turnout.backend.flags.codec import load_json, to_builtins
 from turnout.backend.flags.commands import Ctx, by_whom, output_format, store_for
 from turnout.backend.flags.evaluate import Evaluation, Evaluator
@@ -37,7 +37,7 @@ async def cmd_explain(args: argparse.Namespace, ctx: Ctx) -> int:
         raise InvalidInput(f"flag {args.key!r} not found")
     flag = flagset.flags[args.key]
     result = Evaluator(flagset).evaluate(args.key, _context(args))
-    view = _explain_view(flag, result, bucket_of(flag.key, args.user))
+    view = _explain_view(flag, result, bucket_by_rule(flag.bucketing, flag.key, args.user))
     if output_format(args) in ("json", "yaml"):
         write_data(view, output_format(args), ctx.out)
     else:
@@ -57,6 +57,7 @@ def _explain_view(flag: Flag, result: Evaluation, bucket: int) -> dict[str, Any]
         "reason": str(result.reason),
         "bucket": bucket,
         "split": ", ".join(ranges) or None,
+        "rule": f"{flag.bucketing} ({RULES[flag.bucketing]})",
         "error": result.error or None,
     }
 

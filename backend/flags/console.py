@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from turnout.backend.errors import InvalidInput
 from turnout.backend.flags import ops
-from turnout.backend.flags.bucketing import bucket_of
+from turnout.backend.flags.bucketing import bucket_by_rule
 from turnout.backend.flags.evaluate import Evaluation, Evaluator
 from turnout.backend.flags.model import Flag
 from turnout.backend.flags.store import FlagStore
@@ -52,7 +53,11 @@ class FlagConsole:
         """The evaluation for `context` and the user's bucket (0..99) in this flag."""
         flagset = await self.store.snapshot()
         result = Evaluator(flagset).evaluate(key, context)
-        return result, bucket_of(key, str(context.get("targetingKey", "")))
+        user = context.get("targetingKey")
+        if not isinstance(user, str) or not user:
+            raise InvalidInput("give a user key: the bucket is the user's place in the split")
+        flag = flagset.flags.get(key)
+        return result, bucket_by_rule(flag.bucketing if flag else "cbor", key, user)
 
     async def kill_linked(self, app: str, *, reason: str) -> tuple[Flag, ...]:
         """Turn off every flag that belongs to `app` and is on (the panic button's second half)."""

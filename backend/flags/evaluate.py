@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from turnout.backend.flags.bucketing import TOTAL_WEIGHT, bucket, flag_prefix, key_tail
+from turnout.backend.flags.bucketing import TOTAL_WEIGHT, bucket, concat_bucket, flag_prefix, key_tail
 from turnout.backend.flags.model import Condition, Flag, FlagSet, Segment
 
 Context = Mapping[str, Any]
@@ -90,12 +90,25 @@ def _compile_split(flag: Flag) -> Compiled:
     buckets = tuple(table)
     prefix = flag_prefix(flag.key)
     missing = _error(flag, "targetingKey missing: cannot split")
+    if flag.bucketing == "concat":
+        return _concat_split(flag.key, buckets, missing)
 
     def split(ctx: Context, tail: bytes | None) -> Evaluation:
         if tail is None:
             return missing
         slot: int = bucket(prefix, tail)
         return buckets[slot]
+
+    return split
+
+
+def _concat_split(key: str, buckets: tuple[Evaluation, ...], missing: Evaluation) -> Compiled:
+    def split(ctx: Context, tail: bytes | None) -> Evaluation:
+        # The CBOR tail says whether the context has a usable key; this rule hashes the string.
+        user = ctx.get("targetingKey")
+        if tail is None or not isinstance(user, str):
+            return missing
+        return buckets[concat_bucket(key, user)]
 
     return split
 

@@ -6,7 +6,10 @@ Mapping (https://flagd.dev/reference/flag-definitions/):
 - the percentage rollout -> `fractional` with the shorthand bucketing (flag key +
   targetingKey), which `bucketing.py` reproduces bit for bit;
 - off -> `state: DISABLED` (flagd's kill switch: the application gets its code default);
-  the off-variant, plan and ownership travel in `metadata` so an import restores them.
+  the off-variant, plan and ownership travel in `metadata` so an import restores them;
+- the bucketing rule the consumers must use travels as `metadata.bucketing` of each flag
+  (`cbor`: flagd fractional v3; `concat`: the older flagKey+targetingKey string hash), and
+  of the document when every flag agrees; a file without it is read as `cbor`.
 Import accepts exactly this subset and refuses other JSON-logic with the field path.
 """
 
@@ -62,6 +65,7 @@ def _metadata(flag: Flag) -> dict[str, str | int | bool]:
         "version": flag.version,
         "offVariant": flag.off_variant,
         "kind": flag.kind,
+        "bucketing": flag.bucketing,
     }
     extra = {"description": flag.description, "owner": flag.meta.owner, "app": flag.meta.app}
     meta.update({k: v for k, v in extra.items() if v})
@@ -95,6 +99,9 @@ def export_flagd(flagset: FlagSet) -> dict[str, Any]:
     }
     if flagset.segments:
         doc["$evaluators"] = {k: segment_logic(s) for k, s in flagset.segments.items()}
+    rules = {flag.bucketing for flag in flagset.flags.values()}
+    if len(rules) == 1:
+        doc["metadata"] = {"bucketing": rules.pop()}
     return doc
 
 
@@ -193,7 +200,7 @@ def _kind_of(variants: dict[str, Any]) -> str:
     return "object"
 
 
-def _import_flag(key: str, raw: Any, path: str) -> Flag:
+def _import_flag(key: str, raw: Any, path: str, bucketing: Any) -> Flag:
     if not isinstance(raw, dict):
         raise _bad(path, "expected an object")
     meta = raw.get("metadata") or {}
@@ -207,6 +214,7 @@ def _import_flag(key: str, raw: Any, path: str) -> Flag:
         "default_variant": raw.get("defaultVariant"),
         "off_variant": meta.get("offVariant", raw.get("defaultVariant")),
         "version": meta.get("version", 0),
+        "bucketing": meta.get("bucketing", bucketing),
         "meta": Meta(owner=meta.get("owner", ""), app=meta.get("app", ""), tags=_tags(meta)),
         **_parse_targeting(raw.get("targeting"), f"{path}.targeting"),
     }
@@ -226,5 +234,7 @@ def import_flagd(doc: Any) -> FlagSet:
         raise _bad("flagd", "expected an object with a 'flags' object")
     evaluators = doc.get("$evaluators") or {}
     segments = {k: _parse_segment(k, v, f"$evaluators.{k}") for k, v in evaluators.items()}
-    flags = {k: _import_flag(k, v, f"flags.{k}") for k, v in doc["flags"].items()}
+    doc_meta = doc.get("metadata")
+    bucketing = doc_meta.get("bucketing", "cbor") if isinstance(doc_meta, dict) else "cbor"
+    flags = {k: _import_flag(k, v, f"flags.{k}", bucketing) for k, v in doc["flags"].items()}
     return validate_flagset(FlagSet(flags=flags, segments=segments))

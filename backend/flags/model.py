@@ -19,6 +19,8 @@ SCHEMA_VERSION = 1
 
 Kind = Literal["boolean", "string", "integer", "float", "object"]
 Op = Literal["in", "not_in", "starts_with", "ends_with"]
+Bucketing = Literal["cbor", "concat"]
+"""How a split hashes a user: flagd fractional v3 (CBOR) or the older string concatenation."""
 
 BOOLEAN_VARIANTS: dict[str, Any] = {"on": True, "off": False}
 
@@ -83,6 +85,7 @@ class Flag(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True
     (variant -> integer weight, summing to 100; the first listed variant owns
     the lowest buckets, so raising its weight only ever adds users); else
     `default_variant`. `version` increments on every write (compare-and-set).
+    `bucketing` is the hash rule of the split: the one the flag's consumers use.
     """
 
     key: str
@@ -95,6 +98,7 @@ class Flag(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True
     targets: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     rollout: dict[str, int] = msgspec.field(default_factory=dict)
+    bucketing: Bucketing = "cbor"
     plan: Plan | None = None
     meta: Meta = msgspec.field(default_factory=Meta)
     version: int = 0
