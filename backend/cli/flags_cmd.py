@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import get_args
 
+from turnout.backend.cli import flags_serve_cmd
 from turnout.backend.flags import commands as c
 from turnout.backend.flags import commands_io as io
 from turnout.backend.flags.model import Kind
@@ -73,6 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     command("import", io.cmd_import, "load flagd flag-definition JSON", write=True, key=False).add_argument(
         "file", help="path, or - for stdin"
     )
+    flags_serve_cmd.register(sub)
 
 
 def _create(cmd: argparse.ArgumentParser) -> None:
