@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := redis-server prometheus tmux openssh-server
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test venv system-deps lint unit lab lab-build lab-down lab-status bench wheel clean
+.PHONY: demo test venv system-deps node-deps lint unit lab lab-build lab-down lab-status bench wheel clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
@@ -48,8 +48,20 @@ lab-build:
 	@if command -v go >/dev/null; then bash lab/build.sh >/dev/null || [ "$$TURNOUT_REQUIRE_LAB" != 1 ]; \
 	elif [ "$$TURNOUT_REQUIRE_LAB" = 1 ]; then echo "lab: Go is required (TURNOUT_REQUIRE_LAB=1)" >&2; exit 1; fi
 
+## The real OpenFeature Node clients the cross-language tests and bench run (tests/node/package-lock.json),
+## installed with `npm ci` when Node is present (again only when the lock changed); the npm cache
+## stays outside the repository. Under TURNOUT_REQUIRE_LAB=1 a missing Node or a failed install fails.
+NODE_STAMP := tests/node/node_modules/.package-lock.json
+node-deps:
+	@if command -v npm >/dev/null && command -v node >/dev/null; then \
+	  [ $(NODE_STAMP) -nt tests/node/package-lock.json ] || \
+	  (cd tests/node && npm ci --ignore-scripts --no-audit --no-fund --cache "$$HOME/.cache/turnout-npm" >/dev/null) || \
+	  [ "$$TURNOUT_REQUIRE_LAB" != 1 ]; \
+	elif [ "$$TURNOUT_REQUIRE_LAB" = 1 ]; then echo "node: Node.js and npm are required (TURNOUT_REQUIRE_LAB=1)" >&2; exit 1; \
+	else echo "node: not installed (the Node client tests will skip)"; fi
+
 ## Set up, then run every test: lint, type checks, the import contract, unit, lab and TUI tests.
-test: venv system-deps lint lab-build
+test: venv system-deps lint lab-build node-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lab: venv system-deps lab-build
@@ -62,7 +74,7 @@ lab-status:
 	$(PY) lab/labctl.py status
 
 ## Benchmarks: each figure beside its peers, rows also in bench/results/latest.json.
-bench: venv system-deps lab-build
+bench: venv system-deps lab-build node-deps
 	$(BIN)/python bench/run.py
 
 wheel: venv

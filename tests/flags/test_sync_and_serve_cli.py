@@ -1,0 +1,169 @@
+"""`turnout flags sync | serve | bucketing` as operators run them: real processes over a file store."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from turnout.backend.cli import main
+from turnout.backend.flags.bucketing import concat_bucket
+from turnout.backend.flags.codec import flagset_from_obj
+from turnout.backend.flags.flagd import import_flagd
+from turnout.backend.flags.local import FileStore
+from turnout.backend.flags.model import FlagSet
+from turnout.backend.flags.sync import replace_atomically, target_path
+from turnout.backend.gate import WriteGate
+
+from .shapes import BOOLEAN_ROLLOUT, SEGMENT_ROLLOUT, THREE_WAY_AB, flagset_doc
+
+TURNOUT = [sys.executable, "-m", "turnout.backend"]
+
+
+def _seeded(tmp_path: Path) -> Path:
+    path = tmp_path / "store.json"
+    path.write_text(json.dumps(flagset_doc(BOOLEAN_ROLLOUT, THREE_WAY_AB, SEGMENT_ROLLOUT)))
+    return path
+
+
+def _wait(check: object, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def process() -> Iterator[list[subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
+def _start(argv: list[str], started: list[subprocess.Popen[str]], **env: str) -> subprocess.Popen[str]:
+    proc = subprocess.Popen([*TURNOUT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **env})
+    started.append(proc)
+    return proc
+
+
+def test_sync_once_writes_the_flagd_document(tmp_path: Path) -> None:
+    store = _seeded(tmp_path)
+    out = tmp_path / "flagd.json"
+    assert main(["flags", "sync", "--flags-url", store.as_uri(), "--to", out.as_uri(), "--once"]) == 0
+    written = json.loads(out.read_text())
+    assert import_flagd(written) == flagset_from_obj(json.loads(store.read_text()))
+
+
+def test_sync_follows_the_kill_switch_with_atomic_replaces(
+    tmp_path: Path, process: list[subprocess.Popen[str]]
+) -> None:
+    store = _seeded(tmp_path)
+    out = tmp_path / "flagd.json"
+    proc = _start(["flags", "sync", "--flags-url", store.as_uri(), "--to", out.as_uri()], process)
+    _wait(out.exists)
+    first_inode = out.stat().st_ino
+    assert json.loads(out.read_text())["flags"]["new-checkout"]["state"] == "ENABLED"
+    assert main(["flags", "off", "new-checkout", "--flags-url", store.as_uri(), "--reason", "t"]) == 0
+
+    def disabled() -> bool:
+        return bool(json.loads(out.read_text())["flags"]["new-checkout"]["state"] == "DISABLED")
+
+    _wait(disabled)
+    assert out.stat().st_ino != first_inode  # renamed over, never rewritten in place
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+
+
+def test_sync_refuses_a_target_that_is_not_a_file_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = _seeded(tmp_path)
+    assert main(["flags", "sync", "--flags-url", store.as_uri(), "--to", "http://x/flags.json"]) != 0
+    assert "file:///" in capsys.readouterr().err
+    with pytest.raises(Exception, match="file:///"):
+        target_path("flags.json")
+
+
+def test_replace_atomically_leaves_no_temporary_file(tmp_path: Path) -> None:
+    path = tmp_path / "f.json"
+    replace_atomically(path, b"{}")
+    replace_atomically(path, b"[]")
+    assert path.read_bytes() == b"[]" and [p.name for p in tmp_path.iterdir()] == ["f.json"]
+
+
+def test_serve_prints_its_url_answers_and_stops_on_sigterm(
+    tmp_path: Path, process: list[subprocess.Popen[str]]
+) -> None:
+    store = _seeded(tmp_path)
+    proc = _start(["flags", "serve", "--flags-url", store.as_uri(), "--port", "0"], process)
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    assert url.startswith("http://127.0.0.1:")
+    response = httpx.post(f"{url}/ofrep/v1/evaluate/flags/pricing-page",
+                          json={"context": {"targetingKey": "alice"}}, timeout=30)
+    assert response.status_code == 200 and response.json()["variant"] in ("control", "blue", "green")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+
+
+def test_serve_refuses_a_public_address_without_a_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TURNOUT_OFREP_TOKEN", raising=False)
+    store = _seeded(tmp_path)
+    code = main(["flags", "serve", "--flags-url", store.as_uri(), "--host", "0.0.0.0"])
+    assert code != 0 and "without a token" in capsys.readouterr().err
+
+
+def test_serve_token_comes_from_a_file_and_is_never_printed(
+    tmp_path: Path, process: list[subprocess.Popen[str]]
+) -> None:
+    store = _seeded(tmp_path)
+    secret = tmp_path / "token"
+    secret.write_text("tok-8f2a\n")
+    proc = _start(["flags", "serve", "--flags-url", store.as_uri(), "--port", "0",
+                   "--token-file", str(secret)], process)
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    path = f"{url}/ofrep/v1/evaluate/flags/pricing-page"
+    body = {"context": {"targetingKey": "alice"}}
+    assert httpx.post(path, json=body, timeout=30).status_code == 401
+    ok = httpx.post(path, json=body, headers={"Authorization": "Bearer tok-8f2a"}, timeout=30)
+    assert ok.status_code == 200
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert "tok-8f2a" not in out + err
+
+
+def test_bucketing_command_sets_the_rule_with_the_moved_share(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = _seeded(tmp_path)
+    assert main(["flags", "bucketing", "concat", "new-checkout", "--flags-url", store.as_uri(),
+                 "--dry-run"]) == 0
+    assert "(dry run)" in capsys.readouterr().out
+    flags: FlagSet = asyncio.run(FileStore(store, WriteGate()).snapshot())
+    assert flags.flags["new-checkout"].bucketing == "cbor"
+    assert main(["flags", "bucketing", "concat", "--all", "--flags-url", store.as_uri()]) == 0
+    out = capsys.readouterr().out
+    assert "new-checkout: cbor -> concat" in out and "% of users change variant" in out
+    flags = asyncio.run(FileStore(store, WriteGate()).snapshot())
+    assert {f.bucketing for f in flags.flags.values()} == {"concat"}
+    main(["flags", "explain", "new-checkout", "--user", "user-3", "--flags-url", store.as_uri(),
+          "-o", "json"])
+    assert json.loads(capsys.readouterr().out)["bucket"] == concat_bucket("new-checkout", "user-3")
+    assert main(["flags", "bucketing", "concat", "--flags-url", store.as_uri()]) != 0
