@@ -11,7 +11,7 @@ from typing import Any
 
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags import ops
-from turnout.backend.flags.bucketing import bucket_by_rule
+from turnout.backend.flags.bucketing import RULES, bucket_by_rule
 from turnout.backend.flags.evaluate import Evaluation, Evaluator
 from turnout.backend.flags.model import Flag
 from turnout.backend.flags.store import FlagStore
@@ -49,15 +49,16 @@ class FlagConsole:
         """Move the staged plan one stage forward (+1) or back (-1)."""
         return await self._edit(key, lambda f: ops.move_stage(f, step), reason)
 
-    async def explain(self, key: str, context: Mapping[str, Any]) -> tuple[Evaluation, int]:
-        """The evaluation for `context` and the user's bucket (0..99) in this flag."""
+    async def explain(self, key: str, context: Mapping[str, Any]) -> tuple[Evaluation, int, str]:
+        """The evaluation for `context`, the user's bucket (0..99) in this flag, and the
+        bucketing rule that placed it there (named as `RULES` describes it)."""
         flagset = await self.store.snapshot()
         result = Evaluator(flagset).evaluate(key, context)
         user = context.get("targetingKey")
         if not isinstance(user, str) or not user:
             raise InvalidInput("give a user key: the bucket is the user's place in the split")
-        flag = flagset.flags.get(key)
-        return result, bucket_by_rule(flag.bucketing if flag else "cbor", key, user)
+        rule = flagset.flags[key].bucketing if key in flagset.flags else "cbor"
+        return result, bucket_by_rule(rule, key, user), f"{rule}: {RULES[rule]}"
 
     async def kill_linked(self, app: str, *, reason: str) -> tuple[Flag, ...]:
         """Turn off every flag that belongs to `app` and is on (the panic button's second half)."""

@@ -147,7 +147,8 @@ async def test_console_explain_uses_the_flag_rule(tmp_path: Any) -> None:
     path.write_text(json.dumps(flagset_doc({"key": "ck", "on": True, "rollout": {"on": 30, "off": 70},
                                             "bucketing": "concat"})))
     console = FlagConsole(FileStore(path, _gate()), by="test")
-    result, bucket = await console.explain("ck", {"targetingKey": "user-3"})
+    result, bucket, rule = await console.explain("ck", {"targetingKey": "user-3"})
+    assert rule.startswith("concat: ")
     assert bucket == concat_bucket("ck", "user-3") != bucket_of("ck", "user-3")
     assert result.variant == "on"
     with pytest.raises(InvalidInput):

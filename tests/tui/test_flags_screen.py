@@ -60,6 +60,7 @@ async def test_explain_shows_variant_reason_and_bucket(make_app: Callable[..., T
         await pilot.pause()
         answer = str(app.screen.query_one("#answer", Static).render())
     assert "v3" in answer and "TARGETING_MATCH" in answer and "bucket" in answer
+    assert "rule     cbor: flagd fractional v3" in answer
 
 
 async def test_read_only_cannot_toggle(make_app: Callable[..., TurnoutApp]) -> None:

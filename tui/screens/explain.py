@@ -57,11 +57,13 @@ class ExplainScreen(ModalScreen[None]):
         user = self.query_one("#user", Input).value.strip()
         try:
             context = {"targetingKey": user, **parse_attributes(self.query_one("#attrs", Input).value)}
-            result, bucket = await self.app.service.flags.explain(self.key, context)  # type: ignore[attr-defined]
+            result, bucket, rule = await self.app.service.flags.explain(  # type: ignore[attr-defined]
+                self.key, context)
         except TurnoutError as err:
             answer.update(Text.assemble(f"{err.title}: ", safe(str(err))))
             return
         answer.update(Text.assemble(
             "variant  ", safe(str(result.variant)), "\nvalue    ", safe(repr(result.value)),
             "\nreason   ", str(result.reason), "\nbucket   ", f"{bucket} of 0..99",
+            "\nrule     ", rule,
             *(("\nerror    ", safe(result.error)) if result.error else ())))
