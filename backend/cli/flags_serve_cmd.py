@@ -21,7 +21,7 @@ from typing import Any, get_args
 
 from turnout.backend.errors import ConfigError, InvalidInput
 from turnout.backend.flags.model import Bucketing
-from turnout.backend.flags.reader import FlagReader
+from turnout.backend.flags.reader import FlagReader, ReaderState
 from turnout.backend.flags.store import FlagStore
 from turnout.backend.gate import WriteGate
 
@@ -127,7 +127,7 @@ async def cmd_sync(args: argparse.Namespace, ctx: Any) -> int:
     async with _reader(args, ctx) as reader:
         sync = FlagdFileSync(reader, path)
         if args.once:
-            if reader.state.value != "READY":
+            if reader.state != ReaderState.READY:
                 raise ConfigError(f"flag store {reader.store.url}: {reader.message}")
             sync.write_now()
             return 0

@@ -125,12 +125,13 @@ class OfrepApp:
     async def _checked(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in _OPEN_PATHS:
             return await handler(request)
-        if self.options.token and not self._authorized(request):
-            return _json(401, {"errorDetails": "a bearer token is required"},
-                         {"WWW-Authenticate": 'Bearer realm="turnout-ofrep"'})
+        # Limited before the token is checked, so guessing tokens costs the guesser too.
         wait = self.limiter.wait_for(request.remote or "?")
         if wait > 0:
             return _json(429, {"errorDetails": "rate limit reached"}, {"Retry-After": str(math.ceil(wait))})
+        if self.options.token and not self._authorized(request):
+            return _json(401, {"errorDetails": "a bearer token is required"},
+                         {"WWW-Authenticate": 'Bearer realm="turnout-ofrep"'})
         try:
             return await handler(request)
         except web.HTTPException as exc:
