@@ -152,6 +152,35 @@ def _kill_switch_once(url: str, mode: str, target: str) -> float:
                        capture_output=True, timeout=60, check=True)
 
 
+def _file_replaced_once(url: str, synced: Path, on: bool) -> float:
+    async def flip() -> float:
+        store = RedisStore(url, WriteGate())
+        try:
+            saved = await store.set_enabled("new-checkout", on, by="bench", reason="")
+        finally:
+            await store.close()
+        assert saved.updated_at is not None
+        return saved.updated_at.timestamp()
+
+    written = asyncio.run(flip())
+    state = "ENABLED" if on else "DISABLED"
+    deadline = time.monotonic() + 30
+    while json.loads(synced.read_text())["flags"]["new-checkout"]["state"] != state:
+        assert time.monotonic() < deadline, "the sync did not rewrite the file"
+        time.sleep(0.001)
+    return time.time() - written
+
+
+def bench_sync(url: str, synced: Path) -> list[dict[str, Any]]:
+    delays = []
+    for _ in range(10):
+        delays.append(_file_replaced_once(url, synced, False))
+        _file_replaced_once(url, synced, True)
+    return [_row("kill switch -> flagd file replaced by turnout flags sync, median",
+                 statistics.median(delays) * 1e3, "ms"),
+            _row("kill switch -> flagd file replaced by turnout flags sync, max", max(delays) * 1e3, "ms")]
+
+
 def bench_kill_switch(url: str, serving: str, synced: Path) -> list[dict[str, Any]]:
     if shutil.which("node") is None or not (NODE_DIR / "node_modules").is_dir():
         return [_row("skipped: Node clients not installed (make node-deps)", 0.0, "")]
@@ -191,7 +220,8 @@ def run() -> list[dict[str, Any]]:
             while not synced.exists():
                 time.sleep(0.05)
             flags = len(asyncio.run(demo_flag_store(WriteGate()).snapshot()).flags)
-            rows = bench_in_process() + bench_ofrep(serving, flags) + bench_kill_switch(url, serving, synced)
+            rows = bench_in_process() + bench_ofrep(serving, flags) + bench_sync(url, synced)
+            rows += bench_kill_switch(url, serving, synced)
     finally:
         for proc in procs:
             _stop(proc)

@@ -63,6 +63,9 @@ async def set_bucketing(store: FlagStore, rule: Bucketing, keys: list[str] | Non
         if flag.bucketing != rule and not dry_run:
             saved = await store.put(msgspec.structs.replace(flag, bucketing=rule),
                                     expected_version=flag.version, by=by, reason=reason)
+            if saved.bucketing != rule:
+                raise InvalidInput(f"{store.url} does not keep a flag's bucketing rule "
+                                   f"(flag {key!r} stayed {saved.bucketing})")
             version = saved.version
         changes.append(RuleChange(key, flag.bucketing, rule, moved_share(flagset, key, rule), version))
     return changes
