@@ -98,9 +98,28 @@ def decode_segment(data: bytes | str, path: str) -> Segment:
     return validate_segment(convert(load_json(data, path), Segment, path), path)
 
 
+_FLAG_SHAPE = frozenset(("key", "variants", "off_variant", "default_variant", "bucketing"))
+
+
+def _without_default_rule(data: Any) -> Any:
+    if isinstance(data, list):
+        return [_without_default_rule(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    if data.get("bucketing") == "cbor" and data.keys() >= _FLAG_SHAPE:
+        data = {k: v for k, v in data.items() if k != "bucketing"}
+    return {k: _without_default_rule(v) for k, v in data.items()}
+
+
+def stored(record: Any) -> Any:
+    """Plain data to persist: a flag on the default bucketing rule is stored without the
+    field, so readers built before it existed (which refuse unknown fields) still load it."""
+    return _without_default_rule(msgspec.to_builtins(record))
+
+
 def encode(record: Any) -> bytes:
-    """JSON bytes of any record (Flag, Segment, FlagSet, Evaluation...)."""
-    return _encoder.encode(record)
+    """JSON bytes of any record (Flag, Segment, FlagSet, Evaluation...), as stored."""
+    return _encoder.encode(stored(record))
 
 
 def to_builtins(record: Any) -> Any:

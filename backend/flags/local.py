@@ -23,7 +23,7 @@ import yaml
 
 from turnout.backend.errors import Unavailable
 from turnout.backend.flags.base import StoreBase
-from turnout.backend.flags.codec import convert, flagset_from_obj, load_json, load_yaml, to_builtins
+from turnout.backend.flags.codec import convert, flagset_from_obj, load_json, load_yaml, stored
 from turnout.backend.flags.model import Flag, FlagSet, Segment
 from turnout.backend.flags.store import HistoryEntry, Notice
 from turnout.backend.gate import WriteGate
@@ -151,8 +151,8 @@ class FileStore(LocalStore):
 
     def _save(self, document: Document) -> None:
         self.gate.check(f"write {self.path}")
-        data: dict[str, Any] = to_builtins(document.flagset)
-        data["history"] = to_builtins(document.history)
+        data: dict[str, Any] = stored(document.flagset)
+        data["history"] = stored(document.history)
         text = (
             yaml.safe_dump(data, sort_keys=False)
             if self._yaml

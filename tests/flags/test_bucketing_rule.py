@@ -159,3 +159,23 @@ def _gate() -> Any:
     from turnout.backend.gate import WriteGate
 
     return WriteGate(read_only=True)
+
+
+async def test_a_flag_on_the_default_rule_is_stored_without_the_field(tmp_path: Any) -> None:
+    """Readers built before the field existed refuse unknown fields: they must still load
+    every flag that keeps the default rule."""
+    from turnout.backend.flags.codec import decode_flag, encode
+    from turnout.backend.flags.local import FileStore
+    from turnout.backend.gate import WriteGate
+
+    flagset = flagset_from_obj(_mixed_doc())
+    default, legacy = flagset.flags["pricing-page"], flagset.flags["new-checkout"]
+    assert "bucketing" not in json.loads(encode(default))
+    assert json.loads(encode(legacy))["bucketing"] == "concat"
+    assert decode_flag(encode(default), "f") == default and decode_flag(encode(legacy), "f") == legacy
+    store = FileStore(tmp_path / "flags.json", WriteGate())
+    await store.import_flagset(flagset, by="t", reason="")
+    saved = json.loads((tmp_path / "flags.json").read_text())
+    assert "bucketing" not in saved["flags"]["pricing-page"]
+    assert saved["flags"]["new-checkout"]["bucketing"] == "concat"
+    assert (await store.snapshot()).flags["new-checkout"].bucketing == "concat"
