@@ -68,13 +68,13 @@ class Alerts:
                                     context=context)))
         return tuple((text, url) for text, url in found if url)
 
-    def incident_page(self, incident: reports.Incident, decision: str) -> Page:
+    def incident_page(self, incident: reports.Incident, decision: str, severity: str = "") -> Page:
         """The page of an incident report (the guard's or the deploy flow's)."""
         triggers = "; ".join(reading(v) for v in incident.triggers) or incident.action
         title = (f"Turnout: {decision}: {incident.namespace}/{incident.app} {incident.color} failed "
                  f"({triggers})")
         return Page(title=inert(title, single_line=True)[:1000], body=reports.markdown(incident),
-                    severity="error" if decision in ("rollback", "rolled-back") else "critical",
+                    severity=severity or ("error" if decision == "rollback" else "critical"),
                     key=incident_key(incident.context, incident.namespace, incident.app, incident.color),
                     links=tuple((t, u) for t, u in (("runbook", incident.runbook),
                                                     ("dashboard", incident.dashboard)) if u))
