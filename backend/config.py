@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 import platformdirs
@@ -69,11 +70,11 @@ class GuardSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     """PromQL templates overriding the defaults, by signal (error_rate, requests, p95_ms, rps)."""
     app_queries: dict[str, dict[str, str]] = {}
     """Per-app PromQL templates, by app name then signal."""
-    outage: str = "hold"
+    outage: Literal["hold", "fail"] = "hold"
     """What an unreachable measurement source means: `hold` (no promotion, no rollback on that
     signal; the app is `unknown` and one notification goes out per outage) or `fail` (after
     `prometheus_errors` unreachable reads in a row the signal fails and the guard rolls back)."""
-    app_outage: dict[str, str] = {}
+    app_outage: dict[str, Literal["hold", "fail"]] = {}
     """Per-app outage policy (`hold` or `fail`), by app name."""
     evaluation_timeout: float = 10.0
     """Seconds one app's measurements may take before that app's evaluation is an `error`;
