@@ -8,6 +8,7 @@ from datetime import datetime
 
 import msgspec
 
+from turnout.backend import signals
 from turnout.backend.guard.alerts import Alerts, Page, incident_key, reading
 from turnout.backend.models import App, Verdict
 
@@ -25,7 +26,9 @@ class Episodes:
     opened: dict[tuple[str, str, str], Page] = field(default_factory=dict)
     """Pages sent and not yet resolved, by (namespace, app, what)."""
     armed_at: dict[Key, datetime] = field(default_factory=dict)
-    """When each app was (re-)armed, while its windowed signals may hold older data."""
+    """When each app was re-armed after a rollback, while its windowed signals may hold older data."""
+    clean: dict[Key, set[str]] = field(default_factory=dict)
+    """The colors seen with clean windowed signals since the re-arm: later errors are fresh."""
     states: dict[Key, str] = field(default_factory=dict)
     """Each app's guard state when last seen (a re-arm by another process shows as a change)."""
     outage: Page | None = None
@@ -35,6 +38,7 @@ class Episodes:
         """This process re-armed `app` after a rollback."""
         key = (app.namespace, app.name)
         self.armed_at[key], self.states[key] = now, "armed"
+        self.clean.pop(key, None)
 
     def seen_state(self, app: App, now: datetime) -> None:
         """Note `app`'s guard state; armed after having been seen tripped is a re-arm (by any
@@ -42,12 +46,14 @@ class Episodes:
         key = (app.namespace, app.name)
         if self.states.get(key) == "tripped" and app.guard == "armed":
             self.armed_at[key] = now
+            self.clean.pop(key, None)
         self.states[key] = app.guard
 
     def fresh_only(self, app: App, verdicts: list[Verdict], now: datetime,
                    window: float) -> tuple[Verdict, ...]:
         """`verdicts`, with a windowed signal that fails within `window` seconds of a re-arm held
-        as inconclusive: its window still holds measurements from before the re-arm."""
+        as inconclusive while its window may still hold measurements from before the re-arm:
+        until the window has passed, or the color was seen clean since (then errors are new)."""
         key = (app.namespace, app.name)
         armed = self.armed_at.get(key)
         if armed is None:
@@ -55,12 +61,17 @@ class Episodes:
         age = (now - armed).total_seconds()
         if age >= window:
             del self.armed_at[key]
+            self.clean.pop(key, None)
             return tuple(verdicts)
+        windowed = [v for v in verdicts if v.signal in WINDOWED]
+        clean = self.clean.setdefault(key, set())
+        if windowed and not any(signals.is_bad(v) for v in windowed):
+            clean.update(v.color for v in windowed)
         return tuple(msgspec.structs.replace(
             v, outcome="inconclusive",
             detail=f"re-armed {age:.0f} s ago: the {window:g} s window still holds data from before; "
-                   f"{v.detail}"[:300]) if v.signal in WINDOWED and v.outcome == "fail" else v
-            for v in verdicts)
+                   f"{v.detail}"[:300]) if v in windowed and v.outcome == "fail" and v.color not in clean
+            else v for v in verdicts)
 
     def close(self, app: App) -> list[Page]:
         """The app's open pages, forgotten (the app is healthy)."""

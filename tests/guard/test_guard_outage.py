@@ -8,6 +8,8 @@ from __future__ import annotations
 import socket
 from datetime import UTC, datetime, timedelta
 
+import msgspec
+
 from tests.guard.receiver import Receiver
 from tests.guard.test_guard_isolation import sim, tick
 from turnout.backend.config import GuardSettings
@@ -117,12 +119,22 @@ def test_a_re_arm_by_another_process_is_seen_as_the_state_changes() -> None:
     episodes = Episodes()
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     app = service.cluster._record(sim(service, "search"))
-    tripped = app.__class__(**{**{f: getattr(app, f) for f in app.__struct_fields__}, "guard": "tripped"})
-    episodes.seen_state(tripped, t0)
-    episodes.seen_state(app.__class__(**{**{f: getattr(app, f) for f in app.__struct_fields__},
-                                         "guard": "armed"}), t0)
+    episodes.seen_state(msgspec.structs.replace(app, guard="tripped"), t0)
+    episodes.seen_state(msgspec.structs.replace(app, guard="armed"), t0)
     fails = [_verdict("error-rate", "fail", t0), _verdict("health", "fail", t0)]
     held = episodes.fresh_only(app, fails, t0 + timedelta(seconds=3), 10)
     assert [v.outcome for v in held] == ["inconclusive", "fail"]  # only the windowed signal waits
     assert [v.outcome for v in episodes.fresh_only(app, fails, t0 + timedelta(seconds=10), 10)] == \
         ["fail", "fail"]
+
+
+def test_a_color_seen_clean_after_the_re_arm_trips_on_new_errors_at_once() -> None:
+    service = build_demo_service()
+    app = service.cluster._record(sim(service, "search"))  # type: ignore[attr-defined]
+    episodes = Episodes()
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    episodes.rearmed(app, t0)
+    clean = msgspec.structs.replace(_verdict("error-rate", "pass", t0), value=0.0)
+    assert episodes.fresh_only(app, [clean], t0 + timedelta(seconds=1), 10)[0].outcome == "pass"
+    fresh = episodes.fresh_only(app, [_verdict("error-rate", "fail", t0)], t0 + timedelta(seconds=3), 10)
+    assert fresh[0].outcome == "fail"  # measured clean since the re-arm: these errors are new
