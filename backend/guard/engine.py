@@ -158,7 +158,8 @@ class Guard:
         try:
             result = await self._evaluate(app)
         except Exception as err:  # one app's bug must not stop the guard of every app
-            log.exception("guard on %s/%s failed", app.namespace, app.name)
+            if (app.namespace, app.name) not in self.episodes.errors:  # once per episode
+                log.exception("guard on %s/%s failed", app.namespace, app.name)
             result = await self._failed(app, f"{CANNOT_EVALUATE}{type(err).__name__}: {err}")
         await self._publish(app, result)
         return result
@@ -428,13 +429,16 @@ class Guard:
 
     async def _app_loop(self, name: str, namespace: str | None, stop: asyncio.Event,
                         on_result: Callable[[Evaluation], None] | None) -> None:
+        last = ""
         while not stop.is_set():
             started = time.monotonic()
             result = await self.check(name, namespace)
-            if result.decision not in ("ok", "wait", "unknown", "already alerted"):
+            if result.decision != last and result.decision not in ("ok", "wait", "unknown",
+                                                                   "already alerted"):
                 log.warning("guard on %s/%s: %s (%s)", result.namespace, name, result.decision,
                             "; ".join(f"{v.signal} {v.outcome}" for v in result.verdicts
                                       if v.outcome in ("fail", "error")))
+            last = result.decision
             if on_result is not None:
                 on_result(result)
             pause = max(0.0, self.settings.interval - (time.monotonic() - started))
