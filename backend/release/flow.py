@@ -18,7 +18,6 @@ import msgspec
 from turnout.backend.errors import TurnoutError
 from turnout.backend.models import Verdict
 from turnout.backend.release.analysis import Analysis, Trigger
-from turnout.backend.release.guard_link import release_alerts
 from turnout.backend.release.journal import AbortRequested, FlowJournal, Superseded, driver_id
 from turnout.backend.release.model import Flow, Outcome, Release
 from turnout.backend.release.paging import ReleasePager
@@ -56,7 +55,7 @@ class Driver:
         self.journal = FlowJournal(port, service.clock, me or driver_id(), renew=self._renew)
         analysis = Analysis(service, triggers)
         self.stages = Stages(service, port, analysis, self.journal, sleep, say)
-        self.pager = ReleasePager(service, analysis, alerts or release_alerts(triggers))
+        self.pager = ReleasePager(service, analysis, alerts, triggers)
 
     async def run(self, flow: Flow) -> Release:
         """Claim the flow, run what is left of it, and record the release; a deploy that ends

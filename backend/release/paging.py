@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from turnout.backend.errors import TurnoutError
-from turnout.backend.guard import incident as reports
-from turnout.backend.guard.ports import GuardStateStore
-from turnout.backend.release.analysis import Analysis, judge
+from turnout.backend.release.analysis import Analysis, Trigger, judge
+from turnout.backend.release.guard_link import release_alerts
 from turnout.backend.release.model import Flow, Outcome
 from turnout.backend.service import ReleaseService
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when a deploy ends badly: a status never loads the guard (httpx)
+    from turnout.backend.guard import incident as reports
     from turnout.backend.guard.alerts import Alerts
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 def release_incident(flow: Flow, outcome: Outcome, why: str, now: datetime,
                      links: dict[str, str]) -> reports.Incident:
     """The incident report of a deploy that did not promote."""
+    from turnout.backend.guard import incident as reports
+
     failing = tuple(v for v in flow.verdicts if v.outcome == "fail")
     detected = flow.detected_at or now
     return reports.Incident(
@@ -45,14 +48,25 @@ def release_incident(flow: Flow, outcome: Outcome, why: str, now: datetime,
 class ReleasePager:
     """Pages, records and resolves for the deploy flow's driver."""
 
-    def __init__(self, service: ReleaseService, analysis: Analysis, alerts: Alerts) -> None:
+    def __init__(self, service: ReleaseService, analysis: Analysis, alerts: Alerts | None = None,
+                 triggers: Sequence[Trigger] = ()) -> None:
         self.service = service
         self.analysis = analysis
-        self.alerts = alerts
+        self._alerts = alerts
+        self.triggers = tuple(triggers)
+
+    @property
+    def alerts(self) -> Alerts:
+        """The notifiers and links, built on first use (the guard's triggers carry the links)."""
+        if self._alerts is None:
+            self._alerts = release_alerts(self.triggers)
+        return self._alerts
 
     async def ended(self, flow: Flow, outcome: Outcome, why: str) -> str:
         """Record and page a deploy that ended `outcome`; the report's path ('' if unwritten).
         Never raises: the deploy's own outcome and exit code come first."""
+        from turnout.backend.guard import incident as reports
+
         links = dict(self.alerts.links(app=flow.app, namespace=flow.namespace, context=flow.context))
         incident = release_incident(flow, outcome, why, self.service.clock(), links)
         try:
@@ -70,6 +84,8 @@ class ReleasePager:
         return path
 
     async def _record(self, flow: Flow, summary: str) -> None:
+        from turnout.backend.guard.ports import GuardStateStore
+
         cluster = self.service.cluster
         if not isinstance(cluster, GuardStateStore):
             return
