@@ -17,7 +17,6 @@ until its window holds only data measured since.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -397,53 +396,11 @@ class Guard:
     async def run(self, names: list[str], namespace: str | None, stop: asyncio.Event,
                   on_result: Callable[[Evaluation], None] | None = None) -> None:
         """Evaluate every app each interval until `stop`; with no `names`, every app found, looked
-        up again each interval. Each app runs on its own schedule (a fixed rate, not interval +
-        time spent), so a slow or broken app never delays another."""
-        tasks: dict[tuple[str, str | None], asyncio.Task[None]] = {}
-        try:
-            while not stop.is_set():
-                targets = await self._targets(names, namespace, list(tasks))
-                for target in targets:
-                    if target not in tasks or tasks[target].done():
-                        tasks[target] = asyncio.create_task(self._app_loop(*target, stop, on_result))
-                for gone in set(tasks) - set(targets):
-                    tasks.pop(gone).cancel()
-                self.guarding = len(tasks)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.interval)
-        finally:
-            for task in tasks.values():
-                task.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
+        up again each interval. Each app runs on its own schedule, so a slow or broken app never
+        delays another (`schedule.py`)."""
+        from turnout.backend.guard.schedule import guard_apps
 
-    async def _targets(self, names: list[str], namespace: str | None,
-                       current: list[tuple[str, str | None]]) -> list[tuple[str, str | None]]:
-        if names:
-            return [(name, namespace) for name in names]
-        try:
-            found = await self.service.cluster.list_apps(namespace)
-        except TurnoutError as err:
-            log.warning("guard: apps not listed: %s", err)
-            return current
-        return [(app.name, app.namespace) for app in found]
-
-    async def _app_loop(self, name: str, namespace: str | None, stop: asyncio.Event,
-                        on_result: Callable[[Evaluation], None] | None) -> None:
-        last = ""
-        while not stop.is_set():
-            started = time.monotonic()
-            result = await self.check(name, namespace)
-            if result.decision != last and result.decision not in ("ok", "wait", "unknown",
-                                                                   "already alerted"):
-                log.warning("guard on %s/%s: %s (%s)", result.namespace, name, result.decision,
-                            "; ".join(f"{v.signal} {v.outcome}" for v in result.verdicts
-                                      if v.outcome in ("fail", "error")))
-            last = result.decision
-            if on_result is not None:
-                on_result(result)
-            pause = max(0.0, self.settings.interval - (time.monotonic() - started))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), pause)
+        await guard_apps(self, names, namespace, stop, on_result)
 
 
 def _evaluation(app: App, color: Color, verdicts: tuple[Verdict, ...], decision: str,
