@@ -29,7 +29,8 @@ from turnout.backend.service import ReleaseService
 
 pytestmark = pytest.mark.lab
 SETTINGS = GuardSettings(interval=1.0)
-MALFORMED = '{"green":"http://[::1"}'
+MALFORMED = '{"blue":"http://[::1","green":"http://[::1"}'
+"""The issue's `{"green":"http://[::1"}`, for both colors: `shop` is watched on its live blue."""
 
 
 def _free_port() -> int:
