@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 import platformdirs
@@ -69,6 +70,29 @@ class GuardSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     """PromQL templates overriding the defaults, by signal (error_rate, requests, p95_ms, rps)."""
     app_queries: dict[str, dict[str, str]] = {}
     """Per-app PromQL templates, by app name then signal."""
+    outage: Literal["hold", "fail"] = "hold"
+    """What an unreachable measurement source means: `hold` (no promotion, no rollback on that
+    signal; the app is `unknown` and one notification goes out per outage) or `fail` (after
+    `prometheus_errors` unreachable reads in a row the signal fails and the guard rolls back)."""
+    app_outage: dict[str, Literal["hold", "fail"]] = {}
+    """Per-app outage policy (`hold` or `fail`), by app name."""
+    evaluation_timeout: float = 10.0
+    """Seconds one app's measurements may take before that app's evaluation is an `error`;
+    the other apps are evaluated meanwhile."""
+    runbook_url: str = ""
+    """Runbook link put in every notification; `$app`, `$namespace`, `$context` are filled in."""
+    dashboard_url: str = ""
+    """Dashboard link put in every notification; same placeholders as `runbook_url`."""
+    lease_name: str = "turnout-guard"
+    """The coordination.k8s.io Lease the guard replicas elect their leader with."""
+    lease_namespace: str = ""
+    """Namespace of that Lease (empty: the guard's own namespace in a pod, else the context's)."""
+    lease_duration: float = 8.0
+    """Seconds a standby waits after the last renewal it saw before taking the lease over."""
+    renew_deadline: float = 5.0
+    """Seconds the leader may go without renewing before it stops acting (< lease_duration)."""
+    retry_period: float = 1.0
+    """Seconds between two attempts to acquire or renew the lease."""
 
 
 class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

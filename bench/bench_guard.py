@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -43,7 +44,7 @@ def _lab() -> dict[str, Any]:
     labctl = [sys.executable, str(REPO / "lab" / "labctl.py")]
     if subprocess.run([*labctl, "status"], capture_output=True).returncode != 0:
         subprocess.run([*labctl, "up"], check=True, stdout=subprocess.DEVNULL)
-    return dict(json.loads((REPO / ".lab" / "env.json").read_text()))
+    return dict(json.loads((Path(os.environ.get("TURNOUT_LAB_DIR", REPO / ".lab")) / "env.json").read_text()))
 
 
 def _kubectl(env: dict[str, Any], *args: str, stdin: str | None = None) -> None:

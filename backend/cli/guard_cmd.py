@@ -1,9 +1,11 @@
 """`turnout guard`: the rollback guard, once (for pipelines and cron) or as a long-running loop.
 
 Exit codes of `guard --once` (the worst over the apps): 0 every trigger passed;
-32 hold (a trigger was inconclusive or could not be measured); 30 a trigger
-failed and the guard rolled back; 31 a trigger failed and nothing was rolled
-back (not armed, already tripped, no safe target, read-only, or the rollback failed).
+32 hold (a trigger was inconclusive, or a measurement source is unreachable); 30 a
+trigger failed and the guard rolled back; 33 an app could not be evaluated (its
+configuration, a measurement or the guard failed for it; the others are evaluated
+all the same); 31 a trigger failed and nothing was rolled back (not armed, already
+tripped, no safe target, read-only, or the rollback failed).
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from turnout.backend.sanitize import inert
 if TYPE_CHECKING:
     from turnout.backend.guard import Evaluation, Guard
 
-EXIT_ROLLED_BACK, EXIT_FAILED, EXIT_HOLD = 30, 31, 32
-_CODES = {"ok": 0, "wait": EXIT_HOLD, "rollback": EXIT_ROLLED_BACK}
-_SEVERITY = (0, EXIT_HOLD, EXIT_ROLLED_BACK, EXIT_FAILED)
+EXIT_ROLLED_BACK, EXIT_FAILED, EXIT_HOLD, EXIT_ERROR = 30, 31, 32, 33
+_CODES = {"ok": 0, "wait": EXIT_HOLD, "unknown": EXIT_HOLD, "rollback": EXIT_ROLLED_BACK,
+          "error": EXIT_ERROR}
+_SEVERITY = (0, EXIT_HOLD, EXIT_ROLLED_BACK, EXIT_ERROR, EXIT_FAILED)
 """Exit codes from least to most alarming: a failure nobody acted on tops a rollback."""
 COLUMNS = ("NAMESPACE", "APP", "COLOR", "SIGNAL", "VERDICT", "VALUE", "THRESHOLD", "DETAIL", "DECISION")
 
@@ -41,13 +44,17 @@ def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
                     "the color taking new traffic; roll back when one fails. Starting the guard arms "
                     "disarmed apps; after a rollback an app stays tripped until re-armed with --arm.",
         epilog="exit codes of --once: 0 all passed, 30 rolled back, 31 failed without a rollback, "
-               "32 hold (inconclusive or unmeasurable)")
+               "32 hold (inconclusive or a source unreachable), 33 an app could not be evaluated")
     cmd.add_argument("apps", nargs="*", metavar="APP", help="apps to guard (default: every app)")
     mode = cmd.add_mutually_exclusive_group()
     mode.add_argument("--once", action="store_true", help="evaluate once, act if armed, print verdicts")
     mode.add_argument("--arm", action="store_true", help="arm (or re-arm after a rollback) and exit")
     mode.add_argument("--disarm", action="store_true", help="disarm and exit")
     cmd.add_argument("--interval", type=float, help="seconds between evaluations (default: guard.interval)")
+    cmd.add_argument("--leader-elect", action="store_true",
+                     help="act only while holding the guard Lease (run several replicas; see guard.lease_*)")
+    cmd.add_argument("--listen", default="", metavar="HOST:PORT",
+                     help="serve /healthz, /readyz and /metrics (e.g. :8080)")
     cmd.set_defaults(func=guard, write=True)
 
 
@@ -63,48 +70,50 @@ async def guard(args: argparse.Namespace, ctx: CliContext) -> int:
         settings = msgspec.structs.replace(settings, interval=args.interval)
     async with ctx.session() as service:
         the_guard = Guard(service, settings, from_environment())
-        names = list(args.apps) or [a.name for a in await service.apps(ctx.namespace)]
-        if not names:
+        if not (args.once or args.arm or args.disarm):
+            await _loop(the_guard, list(args.apps), ctx, args)  # no names: every app, found anew
+            return 0
+        targets = [(n, ctx.namespace) for n in args.apps] or \
+            [(a.name, a.namespace) for a in await service.cluster.list_apps(ctx.namespace)]
+        if not targets:
             raise InvalidInput("no apps to guard")
         if args.arm or args.disarm:
-            return await _set_state(the_guard, names, ctx, armed=args.arm)
-        if args.once:
-            results = [await the_guard.check(name, ctx.namespace) for name in names]
-            _print(ctx, results)
-            return max((_exit_code(r) for r in results), key=_SEVERITY.index)
-        await _loop(the_guard, names, ctx)
-    return 0
+            return await _set_state(the_guard, targets, ctx, armed=args.arm)
+        results = await the_guard.check_all(targets)
+        _print(ctx, results)
+        return max((_exit_code(r) for r in results), key=_SEVERITY.index)
 
 
 def _exit_code(result: Evaluation) -> int:
     return _CODES.get(result.decision, EXIT_FAILED)
 
 
-async def _set_state(the_guard: Guard, names: list[str], ctx: CliContext, *, armed: bool) -> int:
-    for name in names:
+async def _set_state(the_guard: Guard, targets: list[tuple[str, str | None]], ctx: CliContext, *,
+                     armed: bool) -> int:
+    for name, namespace in targets:
         if armed:
-            await the_guard.arm(name, ctx.namespace)
+            await the_guard.arm(name, namespace)
         else:
-            await the_guard.disarm(name, ctx.namespace)
+            await the_guard.disarm(name, namespace)
         ctx.out.write(f"{inert(name)}: {'armed' if armed else 'disarmed'}\n")
     return 0
 
 
-async def _loop(the_guard: Guard, names: list[str], ctx: CliContext) -> None:
-    for name in names:
-        app = await the_guard.service.cluster.get_app(name, ctx.namespace)
-        state = app.guard
-        if state == "disarmed" and not the_guard.service.read_only:
-            await the_guard.arm(name, ctx.namespace)
-            state = "armed"
-        ctx.err.write(f"turnout: guarding {inert(name)} ({state}) every "
-                      f"{the_guard.settings.interval:g} s; Ctrl-C stops\n")
+async def _loop(the_guard: Guard, names: list[str], ctx: CliContext, args: argparse.Namespace) -> None:
+    from turnout.backend.guard.daemon import GuardDaemon
+
+    def say(line: str) -> None:
+        ctx.err.write(line + "\n")
+        ctx.err.flush()
+
+    daemon = GuardDaemon.build(the_guard, names, ctx.namespace,
+                               leader_elect=getattr(args, "leader_elect", False), say=say,
+                               on_result=_ChangePrinter(ctx))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    printer = _ChangePrinter(ctx)
-    await the_guard.run(names, ctx.namespace, stop, on_result=printer)
+    await daemon.run(stop, getattr(args, "listen", ""))
 
 
 class _ChangePrinter:
@@ -115,7 +124,7 @@ class _ChangePrinter:
         self.last: dict[tuple[str, str], tuple[str, ...]] = {}
 
     def __call__(self, result: Evaluation) -> None:
-        shape = (result.decision, result.watched, *(f"{v.signal}:{v.outcome}" for v in result.verdicts))
+        shape = (result.decision, result.watched or "", *(f"{v.signal}:{v.outcome}" for v in result.verdicts))
         if self.last.get((result.namespace, result.app)) == shape:
             return
         self.last[(result.namespace, result.app)] = shape
@@ -143,7 +152,7 @@ def _print(ctx: CliContext, results: list[Evaluation], *, lines: bool = False) -
             return
         write_data({"items": views}, ctx.output, ctx.out)
         return
-    rows = [[r.namespace, r.app, r.watched, v.signal, v.outcome, _num(v.value), _num(v.threshold),
+    rows = [[r.namespace, r.app, r.watched or "—", v.signal, v.outcome, _num(v.value), _num(v.threshold),
              v.detail, r.decision] for r in results for v in r.verdicts]
     write_table(ctx.out, COLUMNS, rows)
 

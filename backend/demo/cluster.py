@@ -79,7 +79,7 @@ class DemoCluster:
                    blue=self._slot(app.slots["blue"], app), green=self._slot(app.slots["green"], app),
                    traffic=Traffic(live=app.live, weights=app.weights, router=app.router,  # type: ignore[arg-type]
                                    plan=app.plan, revision=f"t{app.traffic_generation}"),
-                   guard=app.guard, guard_report=app.guard_report)
+                   guard=app.guard, guard_report=app.guard_report, endpoints=dict(app.endpoints))
 
     def _slot(self, slot: SimSlot, app: SimApp) -> Slot:
         pods = tuple(self.world.pod_record(p) for p in slot.pods)

@@ -75,6 +75,8 @@ class SimApp:
     incidents: list[str] = field(default_factory=list)
     guard_report: GuardReport | None = None
     history: dict[Color, list[tuple[float, float, float, float]]] = field(default_factory=dict)
+    endpoints: dict[str, str] = field(default_factory=dict)
+    """Per-color base URLs, as the `turnout.dev/endpoints` annotation gives them (none seeded)."""
 
 
 SEED_APPS: tuple[tuple[str, str, str, str, Color, int, str, tuple[int, ...], float], ...] = (

@@ -37,6 +37,12 @@ class Incident(msgspec.Struct, frozen=True, kw_only=True):
     """The stable color's verdicts when the guard decided whether to roll back into it."""
     flags_killed: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    by: str = ""
+    """Who acted: the guard (with its replica's identity) or the deploy flow."""
+    runbook: str = ""
+    """The configured runbook link for this app, if any."""
+    dashboard: str = ""
+    """The configured dashboard link for this app, if any."""
 
     @property
     def seconds_to_detect(self) -> float:
@@ -64,6 +70,12 @@ def markdown(incident: Incident) -> str:
              "| color | signal | verdict | value | threshold | source | detail |",
              "|---|---|---|---|---|---|---|",
              *(_row(v) for v in incident.triggers + incident.stable)]
+    if incident.by:
+        lines += ["", f"Acted: {_safe(incident.by)}"]
+    links = [f"- {text}: {_safe(url)}" for text, url in (("runbook", incident.runbook),
+                                                         ("dashboard", incident.dashboard)) if url]
+    if links:
+        lines += ["", "## Links", "", *links]
     if incident.flags_killed:
         lines += ["", "Flags turned off: " + ", ".join(_safe(k) for k in incident.flags_killed)]
     if incident.notes:

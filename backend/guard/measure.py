@@ -8,6 +8,7 @@ seen) is kept by the caller in `Streaks`, one per app and color.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,11 +23,15 @@ from turnout.backend.guard.smoke import load_smoke_tests, run_smoke
 from turnout.backend.metrics.promql import duration_seconds
 from turnout.backend.models import App, Color, Slot, Verdict
 from turnout.backend.ports import ClusterPort, MetricsPort
+from turnout.backend.sanitize import inert
 
 RESTART_WINDOW = 300.0
 """Seconds over which restarts count towards a crash loop."""
 HEALTH_MEMORY = 20
 """Health results kept per color; only the trailing failure streak matters."""
+CANNOT_EVALUATE = "cannot evaluate: "
+"""Start of the detail of a verdict the guard could not even measure: the app's configuration
+(an endpoint, a PromQL template) or the guard itself is at fault, not the app."""
 
 
 @dataclass
@@ -35,6 +40,8 @@ class Streaks:
 
     health: list[bool] = field(default_factory=list)
     prometheus_errors: int = 0
+    unreachable_since: datetime | None = None
+    """When the metrics source first failed to answer in the current outage (None: it answers)."""
     restarts_seen: dict[str, deque[tuple[float, int]]] = field(default_factory=dict)
     """Per pod: (unix time, restartCount) as this guard saw it, over the last 5 minutes."""
 
@@ -53,17 +60,22 @@ class Measurer:
         """A sample older than the query window is stale."""
 
     async def verdicts(self, app: App, color: Color, streaks: Streaks, at: datetime) -> list[Verdict]:
-        """Every trigger's verdict for `color` now."""
+        """Every trigger's verdict for `color` now; a trigger that cannot be measured at all is
+        an `error` verdict of its own, never a reason to skip the others."""
         found = [signals.crash_loop(with_seen_restarts(app.slot(color), streaks, at), at,
                                     self.settings.restarts_5m),
-                 await self._health(app, color, streaks, at)]
+                 await _isolated(signals.HEALTH, color, at, self._health(app, color, streaks, at))]
         if self.metrics is not None:
-            found.append(await self._error_rate(app, color, streaks, at))
+            found.append(await _isolated("error-rate", color, at, self._error_rate(app, color, streaks, at)))
         if isinstance(self.cluster, PodLogs):
-            found.append(await self._logs(self.cluster, app, color, at))
+            found.append(await _isolated("log-errors", color, at, self._logs(self.cluster, app, color, at)))
         if self.smoke_tests and app.endpoints.get(color):
-            found.append(await self.smoke(app, color, at))
+            found.append(await _isolated("smoke", color, at, self.smoke(app, color, at)))
         return found
+
+    def outage_policy(self, app: App) -> str:
+        """`hold` or `fail`: what a sustained metrics outage means for `app`."""
+        return self.settings.app_outage.get(app.name, self.settings.outage)
 
     async def _health(self, app: App, color: Color, streaks: Streaks, at: datetime) -> Verdict:
         url = app.endpoints.get(color)
@@ -73,6 +85,8 @@ class Measurer:
         return signals.health_checks(streaks.health, color, at, source, self.settings.health_failures)
 
     async def _healthy(self, app: App, color: Color, url: str | None) -> bool:
+        if url:
+            check_endpoint(color, url)
         try:
             if url and url.startswith(PROXY_SCHEME):
                 client, prefix = self._proxy(app, url)
@@ -93,23 +107,31 @@ class Measurer:
         try:
             if isinstance(self.metrics, SampledMetrics):
                 measured = await self.metrics.sample(app, color)
-                streaks.prometheus_errors = 0
+                streaks.prometheus_errors, streaks.unreachable_since = 0, None
                 return signals.prometheus_error_rate(
                     measured, color, at, threshold=self.settings.error_rate,
                     min_requests=self.settings.min_requests, max_age=self.max_age)
             by_color = {m.color: m for m in await self.metrics.golden_signals(app)}
-            streaks.prometheus_errors = 0
+            streaks.prometheus_errors, streaks.unreachable_since = 0, None
             return signals.error_rate(by_color[color], at, source, self.settings.error_rate)
         except InvalidInput as err:
             # A query Prometheus rejects is a template to fix: shown as an error, never
             # counted towards the K errors that roll back.
             return msgspec.structs.replace(
                 signals.unreachable("error-rate", color, at, source, 0, self.settings.prometheus_errors),
-                detail=f"query rejected: {err}"[:300])
+                detail=f"{CANNOT_EVALUATE}query rejected: {err}"[:300])
         except Unavailable:
             streaks.prometheus_errors += 1
-            return signals.unreachable("error-rate", color, at, source, streaks.prometheus_errors,
-                                       self.settings.prometheus_errors)
+            streaks.unreachable_since = streaks.unreachable_since or at
+            verdict = signals.unreachable("error-rate", color, at, source, streaks.prometheus_errors,
+                                          self.settings.prometheus_errors)
+            if verdict.outcome == "fail" and self.outage_policy(app) != "fail":
+                # Hold: an outage of the monitoring is not evidence against the app.
+                verdict = msgspec.structs.replace(
+                    verdict, outcome="error",
+                    detail=f"{verdict.detail}: holding since {streaks.unreachable_since:%H:%M:%S} "
+                           "(outage policy hold)")
+            return verdict
 
     async def _logs(self, logs: PodLogs, app: App, color: Color, at: datetime) -> Verdict:
         source = f"logs of {app.namespace}/{app.name} {color} pods"
@@ -125,6 +147,7 @@ class Measurer:
     async def smoke(self, app: App, color: Color, at: datetime) -> Verdict:
         """Run the smoke requests against `color`'s endpoint."""
         endpoint = app.endpoints.get(color, "")
+        check_endpoint(color, endpoint)
         if endpoint.startswith(PROXY_SCHEME):
             try:
                 client, prefix = self._proxy(app, endpoint)
@@ -140,6 +163,32 @@ class Measurer:
         if not isinstance(self.cluster, ServiceProxy):
             raise InvalidInput(f"{endpoint}: this cluster backend has no service proxy")
         return self.cluster.service_proxy(app, endpoint)
+
+
+async def _isolated(signal: str, color: Color, at: datetime, pending: Awaitable[Verdict]) -> Verdict:
+    """`pending`'s verdict; an exception (a malformed annotation, a bug) becomes an `error` verdict
+    of this trigger, so one bad input neither hides the other triggers nor stops the guard."""
+    try:
+        return await pending
+    except Exception as err:  # anything a trigger raises is that trigger's error
+        return Verdict(signal=signal, color=color, outcome="error", value=None, threshold=None,
+                       source=f"{signal} of {color}", at=at,
+                       detail=inert(f"{CANNOT_EVALUATE}{type(err).__name__}: {err}", single_line=True)[:300])
+
+
+def check_endpoint(color: Color, url: str) -> None:
+    """Refuse an endpoint that is not an http(s) or kube:// URL with a host (`InvalidInput`):
+    a typo in the annotation must read as a configuration error, not as failed health checks."""
+    if url.startswith(PROXY_SCHEME):
+        if not url.removeprefix(PROXY_SCHEME).strip("/"):
+            raise InvalidInput(f"endpoint of {color} {url!r}: no Service named")
+        return
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as err:
+        raise InvalidInput(f"endpoint of {color} {url!r}: {err}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InvalidInput(f"endpoint of {color} {url!r}: expected http(s)://HOST[:PORT] or kube://SERVICE")
 
 
 def with_seen_restarts(slot: Slot, streaks: Streaks, at: datetime) -> Slot:

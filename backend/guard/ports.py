@@ -7,9 +7,11 @@ rather than added to `ClusterPort`, so other adapters need not implement them.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 import httpx
+import msgspec
 
 from turnout.backend.models import App, Color, GuardReport
 from turnout.backend.signals import PromSample
@@ -75,4 +77,31 @@ class SampledMetrics(Protocol):
 
     async def sample(self, app: App, color: Color) -> PromSample:
         """The error ratio with its request count, freshness and warnings."""
+        ...
+
+
+class LeaseRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """A coordination.k8s.io Lease as leader election reads and writes it."""
+
+    holder: str = ""
+    duration: float = 0.0
+    """leaseDurationSeconds."""
+    acquired: datetime | None = None
+    renewed: datetime | None = None
+    transitions: int = 0
+    version: str = ""
+    """resourceVersion: a write with it succeeds only if nobody wrote since (empty: create)."""
+
+
+@runtime_checkable
+class LeaseStore(Protocol):
+    """Leases for the guard replicas' leader election."""
+
+    async def read_lease(self, namespace: str, name: str) -> LeaseRecord | None:
+        """The Lease, or None when it does not exist."""
+        ...
+
+    async def write_lease(self, namespace: str, name: str, record: LeaseRecord) -> LeaseRecord:
+        """Create (no version) or replace (conditional on `record.version`) the Lease; `Conflict`
+        when someone else wrote it first. Returns what was stored, with its new version."""
         ...

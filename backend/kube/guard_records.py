@@ -10,6 +10,8 @@ import msgspec
 
 from turnout.backend.config import Conventions
 from turnout.backend.errors import NotFound
+from turnout.backend.guard.ports import LeaseRecord
+from turnout.backend.kube import election
 from turnout.backend.kube.discover import GUARD_ANNOTATION, GUARD_REPORT_KEY, guard_report_name
 from turnout.backend.kube.http import KubeHttp
 from turnout.backend.kube.record import Recorder
@@ -27,6 +29,14 @@ class KubeGuardRecords:
     recorder: Recorder
 
     clock: Callable[[], datetime]
+
+    async def read_lease(self, namespace: str, name: str) -> LeaseRecord | None:
+        """The guard replicas' leader Lease, or None."""
+        return await election.read_lease(self.http, namespace, name)
+
+    async def write_lease(self, namespace: str, name: str, record: LeaseRecord) -> LeaseRecord:
+        """Create or conditionally replace the leader Lease (`Conflict` on a lost race)."""
+        return await election.write_lease(self.http, namespace, name, record)
 
     async def set_guard_state(self, app: App, state: str) -> None:
         """Record the guard's state on the live Service, for every operator to see."""

@@ -255,6 +255,7 @@ class LeaseSpec(Wire, frozen=True):
     lease_duration_seconds: int = 0
     acquire_time: datetime | None = None
     renew_time: datetime | None = None
+    lease_transitions: int = 0
 
 
 class Lease(Wire, frozen=True):

@@ -8,6 +8,7 @@ message (errors name the service and the HTTP status or exception type only).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -32,8 +33,10 @@ class PagerDuty:
     url: str = field(default=PAGERDUTY_URL, repr=False)
     timeout: float = 5.0
 
-    async def notify(self, *, title: str, body: str, severity: str, key: str = "") -> None:
-        """Trigger an alert; the same `key` updates one PagerDuty incident instead of paging again."""
+    async def notify(self, *, title: str, body: str, severity: str, key: str = "",
+                     links: Sequence[tuple[str, str]] = ()) -> None:
+        """Trigger an alert; the same `key` updates one PagerDuty incident instead of paging again.
+        `links` are (text, URL) pairs shown on the incident (runbook, dashboard)."""
         event: dict[str, object] = {
             "routing_key": self.routing_key, "event_action": "trigger",
             "payload": {"summary": title[:1024], "source": "turnout",
@@ -42,6 +45,13 @@ class PagerDuty:
                         "custom_details": {"report": body}}}
         if key:
             event["dedup_key"] = key[:255]
+        if links:
+            event["links"] = [{"href": url, "text": text} for text, url in links]
+        await _post(self.url, event, self.timeout, "PagerDuty")
+
+    async def resolve(self, *, title: str, body: str, key: str) -> None:
+        """Resolve the incident `notify` opened with the same `key` (Events v2 `resolve`)."""
+        event = {"routing_key": self.routing_key, "event_action": "resolve", "dedup_key": key[:255]}
         await _post(self.url, event, self.timeout, "PagerDuty")
 
 
@@ -52,11 +62,18 @@ class Slack:
     webhook_url: str = field(repr=False)
     timeout: float = 5.0
 
-    async def notify(self, *, title: str, body: str, severity: str, key: str = "") -> None:
-        """Post the title and the report (cut to a readable length) to the channel."""
+    async def notify(self, *, title: str, body: str, severity: str, key: str = "",
+                     links: Sequence[tuple[str, str]] = ()) -> None:
+        """Post the title and the report (cut to a readable length) to the channel; the links
+        are expected in the body already (a chat shows them as text)."""
         text = body if len(body) <= SLACK_BODY_LIMIT else body[:SLACK_BODY_LIMIT] + "\n…"
         await _post(self.webhook_url, {"text": f"*{title}* ({severity})\n{text}"}, self.timeout,
                     "Slack")
+
+    async def resolve(self, *, title: str, body: str, key: str) -> None:
+        """Post the follow-up: the incident `key` is over."""
+        text = body if len(body) <= SLACK_BODY_LIMIT else body[:SLACK_BODY_LIMIT] + "\n…"
+        await _post(self.webhook_url, {"text": f"*{title}* (resolved)\n{text}"}, self.timeout, "Slack")
 
 
 async def _post(url: str, payload: object, timeout: float, who: str) -> None:
@@ -76,12 +93,23 @@ class Fanout:
 
     notifiers: tuple[PagerDuty | Slack, ...] = ()
 
-    async def notify(self, *, title: str, body: str, severity: str, key: str = "") -> list[str]:
+    async def notify(self, *, title: str, body: str, severity: str, key: str = "",
+                     links: Sequence[tuple[str, str]] = ()) -> list[str]:
         """Send to all; return the one-line problems of those that failed."""
         problems = []
         for notifier in self.notifiers:
             try:
-                await notifier.notify(title=title, body=body, severity=severity, key=key)
+                await notifier.notify(title=title, body=body, severity=severity, key=key, links=links)
+            except Unavailable as err:
+                problems.append(str(err))
+        return problems
+
+    async def resolve(self, *, title: str, body: str, key: str) -> list[str]:
+        """Tell every notifier the incident `key` is over; return the problems."""
+        problems = []
+        for notifier in self.notifiers:
+            try:
+                await notifier.resolve(title=title, body=body, key=key)
             except Unavailable as err:
                 problems.append(str(err))
         return problems

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -19,9 +20,13 @@ from turnout.backend.models import Verdict
 from turnout.backend.release.analysis import Analysis, Trigger
 from turnout.backend.release.journal import AbortRequested, FlowJournal, Superseded, driver_id
 from turnout.backend.release.model import Flow, Outcome, Release
+from turnout.backend.release.paging import ReleasePager
 from turnout.backend.release.port import ReleasePort
 from turnout.backend.release.stages import Say, Sleep, StageFailed, Stages
 from turnout.backend.service import ReleaseService
+
+if TYPE_CHECKING:
+    from turnout.backend.guard.alerts import Alerts
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +47,36 @@ class Driver:
     """Drives one flow to its end: promoted, rolled back, aborted or failed."""
 
     def __init__(self, service: ReleaseService, port: ReleasePort, *, sleep: Sleep = asyncio.sleep,
-                 say: Say = log_only, triggers: Sequence[Trigger] = (), me: str = "") -> None:
+                 say: Say = log_only, triggers: Sequence[Trigger] = (), me: str = "",
+                 alerts: Alerts | None = None) -> None:
         self.service = service
         self.port = port
         self.say = say
         self.journal = FlowJournal(port, service.clock, me or driver_id(), renew=self._renew)
-        self.stages = Stages(service, port, Analysis(service, triggers), self.journal, sleep, say)
+        analysis = Analysis(service, triggers)
+        self.stages = Stages(service, port, analysis, self.journal, sleep, say)
+        self.pager = ReleasePager(service, analysis, alerts, triggers)
 
     async def run(self, flow: Flow) -> Release:
-        """Claim the flow, run what is left of it, and record the release."""
+        """Claim the flow, run what is left of it, and record the release; a deploy that ends
+        rolled back or failed is paged and gets an incident report, as a guard rollback does."""
         flow = await self.journal.save(flow)
-        while flow.status != "restoring" and flow.stage is not None:
-            flow = await self._step(flow)
-        if flow.status == "restoring":
-            try:
-                flow = await self.stages.restore(flow)
-            except TurnoutError as err:
-                raise RestoreIncomplete(f"{flow.app}: restoring {flow.old} failed: {err}; the deploy "
-                                        f"record is kept: run `turnout resume {flow.app}`") from err
-        return await self._finish(flow)
+        try:
+            while flow.status != "restoring" and flow.stage is not None:
+                flow = await self._step(flow)
+            if flow.status == "restoring":
+                try:
+                    flow = await self.stages.restore(flow)
+                except TurnoutError as err:
+                    raise RestoreIncomplete(f"{flow.app}: restoring {flow.old} failed: {err}; the deploy "
+                                            f"record is kept: run `turnout resume {flow.app}`") from err
+        except RestoreIncomplete as err:
+            await self.pager.ended(self.journal.latest or flow, "failed", str(err))
+            raise
+        release = await self._finish(flow)
+        if release.outcome in ("rolled-back", "failed"):
+            await self.pager.ended(flow, release.outcome, release.reason)
+        return release
 
     async def _renew(self, flow: Flow) -> None:
         await self.port.acquire(await self.service.cluster.get_app(flow.app, flow.namespace))

@@ -11,11 +11,15 @@ streaks, separate from a running guard's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from turnout.backend.config import GuardSettings
 from turnout.backend.models import App, Color, Verdict
 from turnout.backend.release.analysis import Trigger
 from turnout.backend.service import ReleaseService
+
+if TYPE_CHECKING:
+    from turnout.backend.guard.alerts import Alerts
 
 
 class GuardTrigger:
@@ -25,6 +29,7 @@ class GuardTrigger:
         from turnout.backend.guard.measure import Measurer, Streaks
 
         self.service = service
+        self.settings = settings
         self.measurer = Measurer(service.cluster, service.metrics, settings)
         self.streaks: dict[Color, Streaks] = {"blue": Streaks(), "green": Streaks()}
 
@@ -43,3 +48,13 @@ def guard_triggers(service: ReleaseService, settings: GuardSettings) -> tuple[Tr
         return (GuardTrigger(service, settings),)
     except ImportError:
         return ()
+
+
+def release_alerts(triggers: Sequence[Trigger]) -> Alerts:
+    """The notifiers (from the environment) and links (from the guard's settings, those the
+    triggers were built with) a deploy that ends rolled back or failed pages through."""
+    from turnout.backend.guard.alerts import Alerts
+    from turnout.backend.notify import from_environment
+
+    settings = next((t.settings for t in triggers if isinstance(t, GuardTrigger)), GuardSettings())
+    return Alerts(from_environment(), settings)

@@ -109,19 +109,19 @@ async def test_three_failed_health_checks_roll_back_two_then_a_success_do_not(
     assert decisions == ["wait", "wait", "rollback"] and canary.canary_weight == "0"
 
 
-async def test_prometheus_stopped_is_error_and_no_rollback_until_k_errors(
+async def test_prometheus_stopped_is_error_and_no_rollback_until_k_errors_under_policy_fail(
         canary: Canary, lab_service: Callable[..., ReleaseService]) -> None:
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
-    guard = Guard(lab_service(prometheus_url=dead), SETTINGS)
+    guard = Guard(lab_service(prometheus_url=dead), GuardSettings(interval=1.0, outage="fail"))
     await guard.arm(APP, canary.namespace)
     seen = []
     for _ in range(4):
         result = await guard.check(APP, canary.namespace)
         [rate] = [v for v in result.verdicts if v.signal == "error-rate"]
         seen.append((rate.outcome, result.decision, canary.canary_weight))
-    assert seen == [("error", "wait", "10")] * 3 + [("fail", "rollback", "0")]
+    assert seen == [("error", "unknown", "10")] * 3 + [("fail", "rollback", "0")]
     assert "unreachable 4 time(s) in a row >= 4" in rate.detail
 
 

@@ -83,3 +83,21 @@ def test_notifiers_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) ->
     pagerduty, slack = from_environment().notifiers
     assert isinstance(pagerduty, PagerDuty) and pagerduty.url == "http://127.0.0.1:1/enqueue"
     assert isinstance(slack, Slack) and slack.webhook_url == "http://127.0.0.1:1/hook"
+
+
+async def test_pagerduty_resolves_with_the_same_dedup_key_and_carries_links() -> None:
+    with Receiver() as pagerduty:
+        notifier = PagerDuty(SECRET, pagerduty.url)
+        await notifier.notify(title="t", body="b", severity="error", key="turnout/k",
+                              links=(("runbook", "https://runbooks/search"),))
+        await notifier.resolve(title="resolved", body="healthy", key="turnout/k")
+    trigger, resolve = pagerduty.bodies
+    assert trigger["links"] == [{"href": "https://runbooks/search", "text": "runbook"}]
+    assert (resolve["event_action"], resolve["dedup_key"], resolve["routing_key"]) == \
+        ("resolve", "turnout/k", SECRET)
+
+
+async def test_slack_gets_a_follow_up_when_resolved() -> None:
+    with Receiver(status=200) as slack:
+        await Slack(slack.url).resolve(title="Turnout: resolved: x", body="healthy again", key="k")
+    assert slack.bodies[0]["text"].startswith("*Turnout: resolved: x* (resolved)\nhealthy again")
