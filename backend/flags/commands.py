@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import getpass
 import json
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
@@ -87,6 +88,7 @@ async def _edit(args: argparse.Namespace, ctx: Ctx, change: Callable[[Flag], Fla
         saved = await store.put(
             change(current), expected_version=current.version, by=by_whom(), reason=args.reason
         )
+    getattr(ctx, "err", sys.stderr).write(f"{saved.key}: {ops.preview(current, saved).describe()}\n")
     _show_flags([saved], args, ctx)
     return 0
 

@@ -47,7 +47,7 @@ async def cmd_explain(args: argparse.Namespace, ctx: Ctx) -> int:
 
 def _explain_view(flag: Flag, result: Evaluation, bucket: int) -> dict[str, Any]:
     ranges, start = [], 0
-    for variant, weight in flag.rollout.items():
+    for variant, weight in flag.ranges or flag.rollout.items():
         ranges.append(f"{variant} {start}-{start + weight - 1}" if weight else f"{variant} none")
         start += weight
     return {

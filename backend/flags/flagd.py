@@ -51,7 +51,8 @@ def _targeting(flag: Flag) -> JsonLogic | None:
         branches += [{"in": [_KEY_VAR, list(users)]}, variant]
     for rule in flag.rules:
         branches += [{"$ref": rule.segment}, rule.variant]
-    split = {"fractional": [[v, w] for v, w in flag.rollout.items()]} if flag.rollout else None
+    layout = flag.ranges or flag.rollout.items()
+    split = {"fractional": [[v, w] for v, w in layout]} if flag.rollout else None
     if not branches:
         return split
     return {"if": branches + ([split] if split else [])}
@@ -149,15 +150,18 @@ def _parse_segment(key: str, logic: Any, path: str) -> Segment:
     return Segment(key=key, users=users, conditions=tuple(conditions))
 
 
-def _parse_split(logic: Any, path: str) -> dict[str, int]:
+def _parse_split(logic: Any, path: str) -> dict[str, Any]:
     if not isinstance(logic, dict) or list(logic) != ["fractional"]:
         raise _bad(path, f"expected a 'fractional' fallthrough, got {json.dumps(logic)}")
-    weights: dict[str, int] = {}
+    layout: list[tuple[str, int]] = []
     for entry in logic["fractional"]:
         if not isinstance(entry, list) or len(entry) != 2 or not isinstance(entry[0], str):
             raise _bad(path, "only [variant, weight] pairs with the default bucketing are supported")
-        weights[entry[0]] = entry[1]
-    return weights
+        layout.append((entry[0], entry[1]))
+    weights: dict[str, int] = {}
+    for variant, weight in layout:
+        weights[variant] = weights.get(variant, 0) + weight
+    return {"rollout": weights, "ranges": layout if len(layout) != len(weights) else []}
 
 
 def _parse_targeting(logic: Any, path: str) -> dict[str, Any]:
@@ -165,11 +169,11 @@ def _parse_targeting(logic: Any, path: str) -> dict[str, Any]:
     if logic is None or logic == {}:
         return fields
     if not (isinstance(logic, dict) and list(logic) == ["if"]):
-        fields["rollout"] = _parse_split(logic, path)
+        fields.update(_parse_split(logic, path))
         return fields
     branches = list(logic["if"])
     if len(branches) % 2:
-        fields["rollout"] = _parse_split(branches.pop(), path)
+        fields.update(_parse_split(branches.pop(), path))
     for cond, variant in zip(branches[::2], branches[1::2], strict=True):
         if isinstance(cond, dict) and list(cond) == ["$ref"]:
             fields["rules"].append(Rule(cond["$ref"], variant))

@@ -80,9 +80,10 @@ class Flag(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True
 
     Evaluation order: `on` false -> `off_variant`; individual `targets`
     (variant -> user keys); `rules` in order; the percentage `rollout`
-    (variant -> integer weight, summing to 100; the first listed variant owns
-    the lowest buckets, so raising its weight only ever adds users); else
-    `default_variant`. `version` increments on every write (compare-and-set).
+    (variant -> integer weight, summing to 100; the variants own bucket ranges
+    in the listed order, or in `ranges` order when a sticky edit gave a variant
+    several ranges — see `split.py`); else `default_variant`. `version`
+    increments on every write (compare-and-set).
     """
 
     key: str
@@ -95,6 +96,9 @@ class Flag(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True
     targets: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     rollout: dict[str, int] = msgspec.field(default_factory=dict)
+    ranges: tuple[tuple[str, int], ...] = ()
+    """The split's bucket ranges in order, (variant, width), when a variant holds more
+    than one; empty means one range per variant in `rollout` order."""
     plan: Plan | None = None
     meta: Meta = msgspec.field(default_factory=Meta)
     version: int = 0

@@ -65,6 +65,8 @@ def _check_values(flag: Flag, path: str) -> None:
 
 def _check_weights(flag: Flag, path: str) -> None:
     if not flag.rollout:
+        if flag.ranges:
+            raise _fail(path.removesuffix(".rollout") + ".ranges", "ranges without a rollout")
         return
     for variant, weight in flag.rollout.items():
         _check_variant(flag, variant, path)
@@ -73,6 +75,20 @@ def _check_weights(flag: Flag, path: str) -> None:
     total = sum(flag.rollout.values())
     if total != 100:
         raise _fail(path, f"weights must sum to 100, got {total}")
+    if flag.ranges:
+        _check_ranges(flag, path.removesuffix(".rollout") + ".ranges")
+
+
+def _check_ranges(flag: Flag, path: str) -> None:
+    widths: dict[str, int] = {}
+    for variant, width in flag.ranges:
+        _check_variant(flag, variant, path)
+        if isinstance(width, bool) or not isinstance(width, int) or width < 0:
+            raise _fail(path, f"width of {variant!r} must be an integer >= 0, got {width!r}")
+        widths[variant] = widths.get(variant, 0) + width
+    expected = {v: w for v, w in flag.rollout.items() if w}
+    if {v: w for v, w in widths.items() if w} != expected:
+        raise _fail(path, "ranges must add up to the rollout weights of each variant")
 
 
 def _check_plan(flag: Flag, plan: Plan, path: str) -> None:

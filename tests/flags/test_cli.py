@@ -104,3 +104,14 @@ def test_read_only_refuses_writes_and_leaves_the_file(
     code = main(["--read-only", "flags", "off", "f"])
     assert code == ReadOnly.exit_code
     assert (tmp_path / "flags.json").read_bytes() == before
+
+
+def test_rollout_keeps_users_whatever_the_order_and_says_who_moves(
+    flags_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "create", "ck", "--on", "--weights", "off=90,on=10")
+    code, out, err = run(capsys, "rollout", "ck", "20", "-o", "json")
+    assert code == 0 and json.loads(out)["rollout"] == {"off": 80, "on": 20}
+    assert err == "ck: 10% of users change variant (10% off → on)\n"
+    _, out, _ = run(capsys, "explain", "ck", "--user", "alice", "-o", "json")
+    assert json.loads(out)["split"] == "off 0-79, on 80-99"
