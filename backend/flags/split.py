@@ -125,9 +125,10 @@ def plan_split(before: Flag, weights: Mapping[str, int]) -> tuple[dict[str, int]
     table = _contiguous(old, weights, least, first) or _fragmented(old, weights)
     runs = _runs(table)
     order = list(dict.fromkeys(v for v, _ in runs))
-    rollout = {v: weights[v] for v in order} | {v: 0 for v in weights if v not in order}
-    several = len(order) != len(runs)
-    return rollout, runs if several else ()
+    rollout = {v: weights[v] for v in order}
+    if len(order) != len(runs):
+        return rollout, runs
+    return rollout | {v: 0 for v in weights if v not in order}, ()
 
 
 def with_weights(flag: Flag, weights: Mapping[str, int]) -> Flag:

@@ -86,9 +86,10 @@ def _check_ranges(flag: Flag, path: str) -> None:
         if isinstance(width, bool) or not isinstance(width, int) or width < 0:
             raise _fail(path, f"width of {variant!r} must be an integer >= 0, got {width!r}")
         widths[variant] = widths.get(variant, 0) + width
-    expected = {v: w for v, w in flag.rollout.items() if w}
-    if {v: w for v, w in widths.items() if w} != expected:
-        raise _fail(path, "ranges must add up to the rollout weights of each variant")
+    if list(widths.items()) != list(flag.rollout.items()):
+        raise _fail(path, "ranges must add up to the rollout weights, listed in order of first range")
+    if len(widths) == len(flag.ranges):
+        raise _fail(path, "ranges are for a variant with several ranges; else order the rollout")
 
 
 def _check_plan(flag: Flag, plan: Plan, path: str) -> None:
