@@ -26,6 +26,7 @@ pytestmark = pytest.mark.redis
 @pytest.fixture
 async def provider(redis_server: RedisServer) -> AsyncIterator[tuple[TurnoutProvider, list[Any]]]:
     writer = RedisStore(redis_server.url, WriteGate())
+    await writer.accept_empty(by="t", reason="a new store")
     for shape in (BOOLEAN_ROLLOUT, THREE_WAY_AB):
         await writer.put(convert(shape, Flag, "t"), expected_version=None, by="t", reason="")
     await writer.close()
