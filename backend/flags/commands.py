@@ -79,7 +79,8 @@ def _show_flags(flags: Iterable[Flag], args: argparse.Namespace, ctx: Ctx) -> No
 def _row(flag: Flag) -> list[str]:
     split = ",".join(f"{v}={w}" for v, w in flag.rollout.items()) or f"-> {flag.default_variant}"
     stage = f"{flag.plan.stage + 1}/{len(flag.plan.stages)}" if flag.plan else "-"
-    return [flag.key, "on" if flag.on else "OFF", split, stage, str(flag.version), flag.meta.app]
+    state = ("on" if flag.on else "OFF") + (" (read-only)" if flag.read_only else "")
+    return [flag.key, state, split, stage, str(flag.version), flag.meta.app]
 
 
 async def _edit(args: argparse.Namespace, ctx: Ctx, change: Callable[[Flag], Flag]) -> int:

@@ -61,7 +61,7 @@ def _metadata(flag: Flag) -> dict[str, str | int | bool]:
         "kind": flag.kind,
     }
     extra = {"description": flag.description, "owner": flag.meta.owner, "app": flag.meta.app,
-             "updatedBy": flag.updated_by}
+             "updatedBy": flag.updated_by, "readOnly": flag.read_only}
     meta.update({k: v for k, v in extra.items() if v})
     if flag.meta.tags:
         meta["tags"] = json.dumps(list(flag.meta.tags))
@@ -337,6 +337,7 @@ def _import_flag(key: str, raw: Any, path: str, refs: Mapping[str, Segment],
         "off_variant": meta.get("offVariant", default),
         "version": meta.get("version", 0),
         "updated_by": _text(meta, "updatedBy", mpath),
+        "read_only": _text(meta, "readOnly", mpath),
         "updated_at": _updated_at(meta, mpath),
         "meta": Meta(owner=_text(meta, "owner", mpath), app=_text(meta, "app", mpath),
                      tags=_tags(meta, mpath)),

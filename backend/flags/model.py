@@ -101,6 +101,9 @@ class Flag(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True
     than one; empty means one range per variant in `rollout` order."""
     plan: Plan | None = None
     meta: Meta = msgspec.field(default_factory=Meta)
+    read_only: str = ""
+    """Why Turnout must not change this flag (a LaunchDarkly feature it cannot hold);
+    empty when it can."""
     version: int = 0
     updated_by: str = ""
     updated_at: datetime | None = None

@@ -172,7 +172,7 @@ def flagsets(draw: st.DrawFn) -> FlagSet:
                       for s in draw(st.lists(st.sampled_from(sorted(segs)), max_size=3))] if segs else [],
             "rollout": rollout if draw(st.booleans()) else {},
             "meta": {"owner": draw(text), "app": draw(text), "tags": draw(st.lists(text, max_size=3))},
-            "version": draw(st.integers(0, 50)), "updated_by": draw(text),
+            "version": draw(st.integers(0, 50)), "updated_by": draw(text), "read_only": draw(text),
             "updated_at": draw(st.sampled_from([None, datetime(2026, 11, 30, 8, 1, 2, 3000, UTC)])),
         }
         if flag["rollout"] and draw(st.booleans()):

@@ -61,7 +61,7 @@ class FlagsScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle", "stage") and (self.app.service.read_only  # type: ignore[attr-defined]
-                                              or self.selected is None):
+                                              or self.selected is None or self.selected.read_only):
             return None
         return True
 
