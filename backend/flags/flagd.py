@@ -25,14 +25,18 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, get_args
+from pathlib import Path
+from typing import IO, Any, get_args
 
-from turnout.backend.flags.codec import convert, to_builtins
+from turnout.backend.errors import InvalidInput
+from turnout.backend.flags.codec import convert, load_json, to_builtins
 from turnout.backend.flags.flagd_logic import KEY_VAR, bad, operation, parse_segment, segment_logic, user_list
 from turnout.backend.flags.model import Flag, FlagSet, Kind, Meta, Plan, Rule, Segment
 from turnout.backend.flags.validate import KEY_PATTERN, validate_flagset
 
 SCHEMA_URL = "https://flagd.dev/schema/v0/flags.json"
+MAX_IMPORT_BYTES = 8 * 1024 * 1024
+"""The largest flagd document `flags import` reads (8 MiB); larger ones are refused."""
 SEGMENTS_KEY = "turnout.segments"
 """Document metadata: the segments, as JSON, so an import restores them whole."""
 RULES_KEY = "rules"
@@ -383,3 +387,33 @@ def import_flagd(doc: Any) -> FlagSet:
     found: dict[str, Segment] = {}
     flags = {k: _import_flag(k, v, f"flags.{k}", refs, found) for k, v in doc["flags"].items()}
     return validate_flagset(FlagSet(flags=flags, segments={**refs, **found}))
+
+
+def read_document(source: str, stdin: IO[str] | None = None) -> Any:
+    """The parsed JSON of a flagd file (`-`: stdin), at most MAX_IMPORT_BYTES; every
+    failure — missing, a directory, unreadable, too large, not UTF-8, malformed or
+    nested too deeply — is one `InvalidInput` line naming the file."""
+    limit = MAX_IMPORT_BYTES
+    if source == "-":
+        text = (stdin.read(limit + 1) if stdin is not None else "")
+        data: bytes | str = text
+        size = len(text.encode(errors="surrogateescape"))
+    else:
+        try:
+            with Path(source).open("rb") as handle:
+                data = handle.read(limit + 1)
+        except FileNotFoundError as exc:
+            raise InvalidInput(f"{source}: no such file") from exc
+        except IsADirectoryError as exc:
+            raise InvalidInput(f"{source}: is a directory, not a flagd JSON file") from exc
+        except OSError as exc:
+            raise InvalidInput(f"{source}: cannot read ({exc.strerror})") from exc
+        size = len(data)
+    if size > limit:
+        raise InvalidInput(f"{source}: larger than {limit // (1024 * 1024)} MiB; refusing to import")
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{source}: not UTF-8 text (byte {exc.start})") from exc
+    return load_json(data, source)

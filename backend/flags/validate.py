@@ -171,3 +171,38 @@ def validate_flagset(flagset: FlagSet) -> FlagSet:
 def _check_same_key(key: str, inner: str, path: str) -> None:
     if key != inner:
         raise _fail(f"{path}.key", f"does not match its entry {key!r} (got {inner!r})")
+
+
+def parse_stages(text: str) -> tuple[int, ...]:
+    """`--stages 10,25,50,100` as percentages; their order is checked with the plan."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError as exc:
+        raise _fail("--stages", f"expected rising percentages like 10,25,50,100, got {text!r}") from exc
+
+
+def parse_weights(text: str) -> dict[str, int]:
+    """`--weights a=50,b=50`, naming a variant given twice."""
+    weights: dict[str, int] = {}
+    for part in text.split(","):
+        name, sep, raw = part.partition("=")
+        try:
+            weight = int(raw)
+        except ValueError:
+            weight = None
+        if not sep or not name or weight is None:
+            raise _fail("--weights", f"expected VARIANT=N,VARIANT=N, got {text!r}")
+        if name in weights:
+            raise _fail("--weights", f"variant {name!r} given twice")
+        weights[name] = weight
+    return weights
+
+
+def unique_variants(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
+    """`--variant NAME=VALUE` pairs, refusing a name given twice."""
+    variants: dict[str, object] = {}
+    for name, value in pairs:
+        if name in variants:
+            raise _fail("--variant", f"variant {name!r} given twice")
+        variants[name] = value
+    return variants
