@@ -201,7 +201,7 @@ class RedisStore(StoreBase):
         self.gate.check(f"accept the empty flag store {self.url}")
         accepted = await self._initialise("accept-empty", by, reason)
         if accepted:
-            log.warning("flag store %s: %s accepted it as it is (%s)", self.url, by, reason)
+            log.info("flag store %s: %s accepted it as it is (%s)", self.url, by, reason)
         return accepted
 
     async def _initialise(self, action: str, by: str, reason: str) -> bool:
