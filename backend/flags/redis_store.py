@@ -159,7 +159,7 @@ class RedisStore(StoreBase):
             "or accept the empty store with `turnout flags accept-empty`."
         )
 
-    async def _checked(self, what: str, table: str, command: str, *args: str) -> Any:
+    async def _checked(self, what: str, table: str, command: str, *args: str | int) -> Any:
         """One read of `table`, refused as a reset when the flag index is gone."""
         with self._translated(what):
             async with self._redis.pipeline(transaction=True) as pipe:
@@ -255,8 +255,7 @@ class RedisStore(StoreBase):
 
     async def history(self, key: str, limit: int = 20) -> list[HistoryEntry]:
         """The flag's latest writes, newest first."""
-        with self._translated(f"reading history of {key!r}"):
-            raw = await self._redis.lrange(self._key(f"history:{key}"), 0, limit - 1)
+        raw = await self._checked(f"reading history of {key!r}", f"history:{key}", "lrange", 0, limit - 1)
         return [msgspec.json.decode(item, type=HistoryEntry) for item in raw]
 
     async def watch(self) -> AsyncIterator[Notice]:

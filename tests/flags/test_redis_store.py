@@ -217,7 +217,7 @@ def test_cli_on_a_reset_store_says_reset_until_accepted(
     from turnout.backend.cli import main
 
     monkeypatch.setenv("TURNOUT_FLAGS_URL", redis_server.url)
-    for argv in (["create", "x"], ["get", "x"], ["off", "x"], ["list"]):
+    for argv in (["create", "x"], ["get", "x"], ["off", "x"], ["list"], ["history", "x"], ["revert", "x"]):
         assert main(["flags", *argv]) == StoreReset.exit_code
         err = capsys.readouterr().err
         assert "was reset" in err and err.count("\n") == 1, err
