@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from turnout.backend.flags.evaluate import Evaluator
 from turnout.backend.flags.ld_mapping import map_environment, variant_names
+from turnout.backend.flags.validate import validate_flagset
 
 from . import ld_gen
 
@@ -76,3 +79,26 @@ def test_turnout_evaluates_as_the_launchdarkly_sdk_or_marks_the_flag_read_only(t
                    "negated clause on", "clause operator", "an experiment rollout", "a rollout bucketed by",
                    "fallthrough weights sum to"):
         assert any(r.startswith(reason) for r in reasons), (reason, reasons)
+
+
+ld_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-2, 100_001) | st.sampled_from(["in", "x", "key", "rollout"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
+        ["on", "offVariation", "fallthrough", "rollout", "variations", "variation", "weight", "targets",
+         "values", "rules", "clauses", "op", "attribute", "negate", "prerequisites", "bucketBy"]),
+        inner, max_size=4),
+    max_leaves=16,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(env=ld_json, variations=ld_json, segment=ld_json)
+def test_a_malformed_flag_never_breaks_the_snapshot(env: Any, variations: Any, segment: Any) -> None:
+    good = ld_gen.flag(random.Random(1), "good", [], [])
+    bad = {"key": "bad", "kind": "multivariate", "variations": variations,
+           "environments": {"production": env}}
+    segments = [segment, {"key": "s", "included": ["u"]}] if isinstance(segment, dict) else [{"key": "s"}]
+    flagset = validate_flagset(map_environment([bad, good], segments, "production"))
+    assert flagset.flags["good"] == map_environment([good], [], "production").flags["good"]
+    assert "bad" in flagset.flags
+    Evaluator(flagset).evaluate_all({"targetingKey": "u"})
