@@ -267,6 +267,7 @@ async def _reader_main(url: str) -> None:
 
 async def _propagation(url: str, rounds: int) -> list[float]:
     store = RedisStore(url, WriteGate())
+    await store.accept_empty(by="bench", reason="a new store")
     flag = convert({"key": "kill-me", "on": True, "default_variant": "on"}, Flag, "bench")
     await store.put(flag, expected_version=None, by="bench", reason="")
     procs = [

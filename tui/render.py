@@ -175,8 +175,9 @@ def flag_row(flag: Flag, palette: Palette) -> tuple[Text, ...]:
     split = " ".join(f"{inert(v)}={w}" for v, w in flag.rollout.items()) or f"→ {flag.default_variant}"
     stage = f"{flag.plan.stage + 1}/{len(flag.plan.stages)}" if flag.plan else "-"
     targeting = f"{len(flag.rules)} rules, {sum(len(u) for u in flag.targets.values())} users"
+    about = f"read-only: {flag.read_only}" if flag.read_only else flag.description
     return (safe(flag.key), state, safe(split), Text(stage), safe(flag.meta.app),
-            Text(targeting), Text(str(flag.version)), safe(flag.description))
+            Text(targeting), Text(str(flag.version)), safe(about))
 
 
 def recovery_clock(incident: Incident | None, now: datetime, palette: Palette) -> Text:

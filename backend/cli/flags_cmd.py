@@ -13,6 +13,7 @@ from typing import get_args
 from turnout.backend.cli import flags_serve_cmd
 from turnout.backend.flags import commands as c
 from turnout.backend.flags import commands_io as io
+from turnout.backend.flags.commands_store import cmd_accept_empty
 from turnout.backend.flags.model import Kind
 
 OUTPUTS = ("table", "json", "yaml", "name")
@@ -70,6 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--limit", type=int, default=20
     )
     command("revert", c.cmd_revert, "undo the latest change to a flag", write=True)
+    command("accept-empty", cmd_accept_empty, "after a reset: accept the store as it is (audited)",
+            write=True, key=False).add_argument("--yes", "-y", action="store_true", help="do not ask")
     command("export", io.cmd_export, "print flagd flag-definition JSON", key=False)
     command("import", io.cmd_import, "load flagd flag-definition JSON", write=True, key=False).add_argument(
         "file", help="path, or - for stdin"

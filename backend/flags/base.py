@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import msgspec
 
-from turnout.backend.errors import NotFound
+from turnout.backend.errors import NotFound, ReadOnly
 from turnout.backend.flags.model import Flag, FlagSet, Segment
 from turnout.backend.flags.store import (
     HistoryEntry,
@@ -107,6 +107,9 @@ class StoreBase(ABC):
         validate_flag(flag, segments, f"flags.{flag.key}")
         current = await self._read_flag(flag.key)
         check_version(flag.key, current, expected)
+        if current is not None and current.read_only and action != "import":
+            raise ReadOnly(f"flag {flag.key!r} is read-only in Turnout ({current.read_only}); "
+                           "replace it with `turnout flags import`")
         new = stamp(flag, current, by)
         entry = entry_for(current, new, action or action_of(current, new), reason)
         loser = await self._cas_flag(expected, new, entry)

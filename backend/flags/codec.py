@@ -41,6 +41,8 @@ def load_json(data: bytes | str, what: str) -> Any:
         raise InvalidInput(f"{what}: {exc.message}") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{what}: malformed JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise InvalidInput(f"{what}: JSON nested too deeply") from exc
 
 
 def load_yaml(data: bytes | str, what: str) -> Any:
@@ -48,7 +50,9 @@ def load_yaml(data: bytes | str, what: str) -> Any:
     try:
         return yaml.safe_load(data)
     except yaml.YAMLError as exc:
-        raise InvalidInput(f"{what}: malformed YAML ({exc})") from exc
+        raise InvalidInput(f"{what}: malformed YAML ({str(exc).splitlines()[0]})") from exc
+    except RecursionError as exc:
+        raise InvalidInput(f"{what}: YAML nested too deeply") from exc
 
 
 def convert(obj: Any, kind: type[T], path: str) -> T:

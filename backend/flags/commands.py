@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import getpass
 import json
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, Protocol
 
@@ -23,6 +24,7 @@ from turnout.backend.flags.codec import convert, to_builtins
 from turnout.backend.flags.model import Condition, Flag, Plan, Segment
 from turnout.backend.flags.store import FlagStore
 from turnout.backend.flags.urls import open_store, resolve_url
+from turnout.backend.flags.validate import parse_stages, parse_weights, unique_variants
 
 Handler = Callable[[argparse.Namespace, Any], Awaitable[int]]
 
@@ -78,7 +80,8 @@ def _show_flags(flags: Iterable[Flag], args: argparse.Namespace, ctx: Ctx) -> No
 def _row(flag: Flag) -> list[str]:
     split = ",".join(f"{v}={w}" for v, w in flag.rollout.items()) or f"-> {flag.default_variant}"
     stage = f"{flag.plan.stage + 1}/{len(flag.plan.stages)}" if flag.plan else "-"
-    return [flag.key, "on" if flag.on else "OFF", split, stage, str(flag.version), flag.meta.app]
+    state = ("on" if flag.on else "OFF") + (" (read-only)" if flag.read_only else "")
+    return [flag.key, state, split, stage, str(flag.version), flag.meta.app]
 
 
 async def _edit(args: argparse.Namespace, ctx: Ctx, change: Callable[[Flag], Flag]) -> int:
@@ -87,6 +90,7 @@ async def _edit(args: argparse.Namespace, ctx: Ctx, change: Callable[[Flag], Fla
         saved = await store.put(
             change(current), expected_version=current.version, by=by_whom(), reason=args.reason
         )
+    getattr(ctx, "err", sys.stderr).write(f"{saved.key}: {ops.preview(current, saved).describe()}\n")
     _show_flags([saved], args, ctx)
     return 0
 
@@ -127,7 +131,7 @@ def _new_flag(args: argparse.Namespace) -> Flag:
     fields["description"] = args.description
     fields["meta"] = {"owner": args.owner, "app": args.app, "tags": args.tag}
     if args.variant:
-        fields["variants"] = dict(_parse_variant(v) for v in args.variant)
+        fields["variants"] = unique_variants(_parse_variant(v) for v in args.variant)
         first = next(iter(fields["variants"]))
         fields["default_variant"] = fields["off_variant"] = first
     for name in ("default_variant", "off_variant"):
@@ -137,7 +141,7 @@ def _new_flag(args: argparse.Namespace) -> Flag:
         fields["rollout"] = _parse_weights(args.weights)
     flag = convert(fields, Flag, f"flags.{args.key}")
     if args.stages:
-        stages = tuple(int(s) for s in args.stages.split(","))
+        stages = parse_stages(args.stages)
         flag = ops.replace(flag, plan=Plan(stages=stages))
         flag = ops.set_rollout(flag, stages[0] if args.rollout is None else args.rollout)
     elif args.rollout is not None:
@@ -156,10 +160,7 @@ def _parse_variant(text: str) -> tuple[str, Any]:
 
 
 def _parse_weights(text: str) -> dict[str, int]:
-    try:
-        return {n: int(w) for n, _, w in (p.partition("=") for p in text.split(","))}
-    except ValueError as exc:
-        raise InvalidInput(f"--weights {text!r}: expected VARIANT=N,VARIANT=N") from exc
+    return parse_weights(text)
 
 
 async def cmd_switch(args: argparse.Namespace, ctx: Ctx) -> int:

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from turnout.backend.cli.output import write_data
-from turnout.backend.errors import InvalidInput
+from turnout.backend.errors import InvalidInput, NotFound
 from turnout.backend.flags.bucketing import RULES, bucket_by_rule
 from turnout.backend.flags.codec import load_json, to_builtins
 from turnout.backend.flags.commands import Ctx, by_whom, output_format, store_for
 from turnout.backend.flags.evaluate import Evaluation, Evaluator
-from turnout.backend.flags.flagd import export_flagd, import_flagd
+from turnout.backend.flags.flagd import export_flagd, import_flagd, read_document
 from turnout.backend.flags.model import Flag
 
 
@@ -34,7 +34,7 @@ async def cmd_explain(args: argparse.Namespace, ctx: Ctx) -> int:
     async with store_for(args, ctx) as store:
         flagset = await store.snapshot()
     if args.key not in flagset.flags:
-        raise InvalidInput(f"flag {args.key!r} not found")
+        raise NotFound(f"flag {args.key!r} not found in {store.url}")
     flag = flagset.flags[args.key]
     result = Evaluator(flagset).evaluate(args.key, _context(args))
     view = _explain_view(flag, result, bucket_by_rule(flag.bucketing, flag.key, args.user))
@@ -47,7 +47,7 @@ async def cmd_explain(args: argparse.Namespace, ctx: Ctx) -> int:
 
 def _explain_view(flag: Flag, result: Evaluation, bucket: int) -> dict[str, Any]:
     ranges, start = [], 0
-    for variant, weight in flag.rollout.items():
+    for variant, weight in flag.ranges or flag.rollout.items():
         ranges.append(f"{variant} {start}-{start + weight - 1}" if weight else f"{variant} none")
         start += weight
     return {
@@ -102,8 +102,7 @@ async def cmd_export(args: argparse.Namespace, ctx: Ctx) -> int:
 
 async def cmd_import(args: argparse.Namespace, ctx: Ctx) -> int:
     """Load a flagd flag-definition JSON file (or `-` for stdin) into the store."""
-    raw = ctx.stdin.read() if args.file == "-" else Path(args.file).read_text()
-    flagset = import_flagd(load_json(raw, args.file))
+    flagset = import_flagd(read_document(args.file, ctx.stdin))
     async with store_for(args, ctx) as store:
         importer = getattr(store, "import_flagset", None)
         if importer is None:

@@ -15,6 +15,7 @@ from turnout.backend.flags.bucketing import RULES, bucket_by_rule
 from turnout.backend.flags.evaluate import Evaluation, Evaluator
 from turnout.backend.flags.model import Flag
 from turnout.backend.flags.store import FlagStore
+from turnout.backend.flags.validate import validate_flag
 from turnout.backend.models import FlagSummary
 
 
@@ -48,6 +49,26 @@ class FlagConsole:
     async def stage(self, key: str, step: int, *, reason: str = "") -> Flag:
         """Move the staged plan one stage forward (+1) or back (-1)."""
         return await self._edit(key, lambda f: ops.move_stage(f, step), reason)
+
+    async def weights(self, key: str, weights: dict[str, int], *, reason: str = "") -> Flag:
+        """An explicit A/B/n split (an absolute target)."""
+        return await self._edit(key, lambda f: ops.set_weights(f, weights), reason)
+
+    async def preview_rollout(self, key: str, percent: int) -> ops.EditPreview:
+        """What `rollout` would do, with the share of users who change variant."""
+        return await self._preview(key, lambda f: ops.set_rollout(f, percent))
+
+    async def preview_stage(self, key: str, step: int) -> ops.EditPreview:
+        """What `stage` would do, with the share of users who change variant."""
+        return await self._preview(key, lambda f: ops.move_stage(f, step))
+
+    async def preview_weights(self, key: str, weights: dict[str, int]) -> ops.EditPreview:
+        """What `weights` would do, with the share of users who change variant."""
+        return await self._preview(key, lambda f: ops.set_weights(f, weights))
+
+    async def _preview(self, key: str, change: Callable[[Flag], Flag]) -> ops.EditPreview:
+        current = await self.store.get(key)
+        return ops.preview(current, validate_flag(change(current), None, f"flags.{key}"))
 
     async def explain(self, key: str, context: Mapping[str, Any]) -> tuple[Evaluation, int, str]:
         """The evaluation for `context`, the user's bucket (0..99) in this flag, and the

@@ -83,7 +83,7 @@ def compile_segment(segment: Segment) -> Matcher:
 
 def _compile_split(flag: Flag) -> Compiled:
     table: list[Evaluation] = []
-    for variant, weight in flag.rollout.items():
+    for variant, weight in flag.ranges or flag.rollout.items():
         start = len(table)
         table.extend(_result(flag, variant, Reason.SPLIT, start + i) for i in range(weight))
     assert len(table) == TOTAL_WEIGHT, "validated flags have weights summing to 100"

@@ -1,10 +1,6 @@
 """LaunchDarkly as a flag store, through its REST API (v2) with httpx.
 
-What maps: on/off, the off variation, the fallthrough (a variation or a
-percentage rollout; LaunchDarkly weights are thousandths of a percent, read
-here as whole percents), individual targets, rules of the form "in segment S
--> variation V" with their segments (see `ld_mapping`), tags and the flag's
-`_version`. Other rules are counted in an `ld-rules=N` tag.
+What maps, and what makes a flag read-only with the reason: see `ld_mapping`.
 What Turnout changes: on/off and the rollout percentages — as a JSON patch
 preceded by `test /_version` (the version precondition: a concurrent change
 fails with 409 -> `Conflict`) and wrapped with a `comment` for
@@ -38,7 +34,8 @@ from turnout.backend.errors import (
     TurnoutError,
     Unavailable,
 )
-from turnout.backend.flags.ld_mapping import from_ld, patch_ops, segment_from_ld
+from turnout.backend.flags.ld_mapping import from_ld, map_environment, patch_ops
+from turnout.backend.flags.ld_segments import Parts, segment_parts
 from turnout.backend.flags.model import Flag, FlagSet, Segment
 from turnout.backend.flags.store import HistoryEntry, Notice
 from turnout.backend.gate import WriteGate
@@ -126,19 +123,23 @@ class LaunchDarklyStore:
             items += page.get("items", [])
             path = (page.get("_links", {}).get("next") or {}).get("href")
             path, params = (path.removeprefix("/api/v2"), None) if path else (None, None)
-        flags = [from_ld(item, self.environment) for item in items]
-        segments = _placeholders(flags, {s.key: s for s in await self._segments()})
-        return FlagSet(flags={f.key: f for f in flags}, segments=segments)
+        return map_environment(items, await self._raw_segments(), self.environment)
 
-    async def _segments(self) -> list[Segment]:
-        """The environment's segments, for the rules that name them (none if not readable)."""
+    async def _raw_segments(self) -> list[Any] | None:
+        """The environment's segments as LaunchDarkly sends them (None if not readable)."""
         try:
             page = await self._request("GET", f"/segments/{self.project}/{self.environment}",
                                        params={"limit": 50})
         except (NotFound, Forbidden) as err:
-            log.info("LaunchDarkly segments not readable (%s): rules naming them not shown", err)
-            return []
-        return [segment_from_ld(item) for item in page.get("items", [])]
+            log.info("LaunchDarkly segments not readable (%s): flags using them are read-only", err)
+            return None
+        items = page.get("items", []) if isinstance(page, dict) else []
+        return items if isinstance(items, list) else []
+
+    async def _segment_parts(self) -> dict[str, Parts] | None:
+        raw = await self._raw_segments()
+        return None if raw is None else {str(s.get("key")): segment_parts(s) for s in raw
+                                         if isinstance(s, dict)}
 
     async def list(self) -> list[Flag]:
         """Every flag, sorted by key."""
@@ -150,20 +151,21 @@ class LaunchDarklyStore:
 
     async def get(self, key: str) -> Flag:
         """One flag."""
-        return from_ld(await self._raw(key), self.environment)
+        return from_ld(await self._raw(key), self.environment, await self._segment_parts())
 
     async def put(self, flag: Flag, *, expected_version: int | None, by: str, reason: str) -> Flag:
         """Change on/off and the rollout, if LaunchDarkly's version is still `expected_version`."""
         if expected_version is None:
             raise InvalidInput(f"{self.url}: create flags in LaunchDarkly itself")
         raw = await self._raw(flag.key)
-        ops = patch_ops(raw, flag, self.environment)
+        segments = await self._segment_parts()
+        ops = patch_ops(raw, flag, self.environment, segments)
         body = {
             "comment": f"{reason} (by {by} via turnout)" if reason else f"by {by} via turnout",
             "patch": [{"op": "test", "path": "/_version", "value": expected_version}, *ops],
         }
         result = await self._request("PATCH", f"/flags/{self.project}/{flag.key}", json=body)
-        return from_ld(result, self.environment)
+        return from_ld(result, self.environment, segments)
 
     async def set_enabled(self, key: str, on: bool, *, by: str, reason: str) -> Flag:
         """The kill switch."""
@@ -200,12 +202,3 @@ class LaunchDarklyStore:
     async def close(self) -> None:
         """Close the HTTP client."""
         await self._http.aclose()
-
-
-
-def _placeholders(flags: list[Flag], segments: dict[str, Segment]) -> dict[str, Segment]:
-    """`segments` plus an empty, labelled one for each segment a rule names but that could
-    not be read: the rule stays visible (and editable flags keep their rules intact)."""
-    missing = {r.segment for f in flags for r in f.rules} - segments.keys()
-    return {**segments, **{key: Segment(key=key, description="not readable from LaunchDarkly")
-                           for key in sorted(missing)}}

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import fcntl
 import os
+import stat
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -160,6 +161,8 @@ class FileStore(LocalStore):
         )
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
         try:
+            # mkstemp makes the file 0600: keep the mode the operator gave the store.
+            os.fchmod(fd, self._mode())
             with os.fdopen(fd, "w") as handle:
                 handle.write(text)
                 handle.flush()
@@ -169,6 +172,15 @@ class FileStore(LocalStore):
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+    def _mode(self) -> int:
+        """The store file's permission bits, or what a new file gets under the umask."""
+        try:
+            return stat.S_IMODE(self.path.stat().st_mode)
+        except FileNotFoundError:
+            umask = os.umask(0)
+            os.umask(umask)
+            return 0o666 & ~umask
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

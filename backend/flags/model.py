@@ -82,9 +82,10 @@ class Flag(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True
 
     Evaluation order: `on` false -> `off_variant`; individual `targets`
     (variant -> user keys); `rules` in order; the percentage `rollout`
-    (variant -> integer weight, summing to 100; the first listed variant owns
-    the lowest buckets, so raising its weight only ever adds users); else
-    `default_variant`. `version` increments on every write (compare-and-set).
+    (variant -> integer weight, summing to 100; the variants own bucket ranges
+    in the listed order, or in `ranges` order when a sticky edit gave a variant
+    several ranges — see `split.py`); else `default_variant`. `version`
+    increments on every write (compare-and-set).
     `bucketing` is the hash rule of the split: the one the flag's consumers use.
     """
 
@@ -98,9 +99,15 @@ class Flag(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True
     targets: dict[str, tuple[str, ...]] = msgspec.field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
     rollout: dict[str, int] = msgspec.field(default_factory=dict)
+    ranges: tuple[tuple[str, int], ...] = ()
+    """The split's bucket ranges in order, (variant, width), when a variant holds more
+    than one; empty means one range per variant in `rollout` order."""
     bucketing: Bucketing = "cbor"
     plan: Plan | None = None
     meta: Meta = msgspec.field(default_factory=Meta)
+    read_only: str = ""
+    """Why Turnout must not change this flag (a LaunchDarkly feature it cannot hold);
+    empty when it can."""
     version: int = 0
     updated_by: str = ""
     updated_at: datetime | None = None

@@ -58,6 +58,8 @@ class TurnoutProvider(AbstractProvider):
                 self.emit_provider_configuration_changed(details)
             else:
                 self.emit_provider_ready(details)
+        elif state == self._last:
+            pass  # the reader retries; an episode is one event, not one per retry
         elif state == ReaderState.STALE:
             self.emit_provider_stale(details)
         elif state == ReaderState.ERROR:

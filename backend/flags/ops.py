@@ -2,7 +2,9 @@
 
 Each function returns a new `Flag`; the store validates and compare-and-sets
 it. Keeping the edits pure makes them testable without a store and shared by
-the CLI and the TUI.
+the CLI and the TUI. Edits of the split go through `split.with_weights`, so
+they move no user who need not move, whatever the order the variants are
+listed in; `preview` states who does move.
 """
 
 from __future__ import annotations
@@ -11,8 +13,35 @@ import msgspec
 
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags.model import Flag, Plan, Rule
+from turnout.backend.flags.split import Move, moves, with_weights
 
 replace = msgspec.structs.replace
+
+
+class EditPreview(msgspec.Struct, frozen=True, kw_only=True):
+    """What an edit will do, before it is written: the flag before and after, and
+    `users_moved`, the percentage of the users reaching the split who change variant
+    (`moves` by from/to), computed from the bucket ranges."""
+
+    flag: str
+    before: Flag
+    after: Flag
+    users_moved: int
+    moves: tuple[Move, ...]
+
+    def describe(self) -> str:
+        """One line for a confirmation: who changes variant."""
+        if not self.moves:
+            return "no user changes variant"
+        parts = ", ".join(f"{m.percent}% {m.source} → {m.target}" for m in self.moves)
+        return f"{self.users_moved}% of users change variant ({parts})"
+
+
+def preview(before: Flag, after: Flag) -> EditPreview:
+    """The preview of the edit from `before` to `after`."""
+    moved = moves(before, after)
+    return EditPreview(flag=before.key, before=before, after=after,
+                       users_moved=sum(m.percent for m in moved), moves=moved)
 
 
 def _pair(flag: Flag) -> tuple[str, str]:
@@ -42,12 +71,12 @@ def set_rollout(flag: Flag, percent: int) -> Flag:
     treatment, baseline = _pair(flag)
     weights = {treatment: percent, baseline: 100 - percent}
     plan = flag.plan and replace(flag.plan, stage=_stage_at(flag.plan, percent))
-    return replace(flag, rollout=weights, plan=plan)
+    return replace(with_weights(flag, weights), plan=plan)
 
 
 def set_weights(flag: Flag, weights: dict[str, int]) -> Flag:
     """An explicit split over variants (A/B/n); validation checks the sum."""
-    return replace(flag, rollout=dict(weights))
+    return with_weights(flag, weights)
 
 
 def move_stage(flag: Flag, step: int) -> Flag:

@@ -8,7 +8,12 @@ A write is one Lua script: compare the stored version, store the record,
 push the history entry, trim it, publish the notice — atomic on the server,
 so a concurrent writer never loses an update. A snapshot is one MULTI round
 trip. A missing `epoch` means the data is gone (a restart without
-persistence, a FLUSHDB): that is `StoreReset`, never an empty flag set.
+persistence, a FLUSHDB) or was never there: that is `StoreReset`, never an
+empty flag set, for readers and writers alike. Every write is refused on the
+server (the script checks the epoch) until an operator restores the flags
+with `import_flagset` (the epoch is set once every record is in) or
+explicitly accepts the empty store with `accept_empty` (audited in `:audit`).
+A new store is initialised the same way.
 """
 
 from __future__ import annotations
@@ -32,13 +37,14 @@ from turnout.backend.flags.base import StoreBase
 from turnout.backend.flags.codec import decode_flag, decode_segment, encode
 from turnout.backend.flags.model import Flag, FlagSet, Segment
 from turnout.backend.flags.redis_gate import GatedConnection, GatedSSLConnection
-from turnout.backend.flags.store import HistoryEntry, Notice, StoreReset
+from turnout.backend.flags.store import HistoryEntry, Notice, StoreReset, now
 from turnout.backend.flags.validate import validate_flagset
 from turnout.backend.gate import WriteGate
 
 log = logging.getLogger(__name__)
 
 CAS_SCRIPT = """
+if ARGV[8] ~= '1' and not redis.call('HGET', KEYS[3], 'epoch') then return {2, ''} end
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 local version = -1
 if current then version = tonumber(cjson.decode(current)['version']) end
@@ -48,9 +54,17 @@ if ARGV[4] ~= '' then
   redis.call('LPUSH', KEYS[2], ARGV[4])
   redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[5]) - 1)
 end
-redis.call('HSETNX', KEYS[3], 'epoch', ARGV[8])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
 return {1, ''}
+"""
+
+INIT_SCRIPT = """
+if redis.call('HGET', KEYS[1], 'epoch') then return 0 end
+redis.call('HSET', KEYS[1], 'epoch', ARGV[1])
+redis.call('LPUSH', KEYS[2], ARGV[2])
+redis.call('LTRIM', KEYS[2], 0, 99)
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1
 """
 
 _CLOSE_SECONDS = 2.0
@@ -94,6 +108,9 @@ class RedisStore(StoreBase):
             retry=Retry(NoBackoff(), 1),
         )
         self._cas = self._redis.register_script(CAS_SCRIPT)
+        self._init = self._redis.register_script(INIT_SCRIPT)
+        self._restoring = False
+        """True while `import_flagset` restores a reset store: its reads and writes proceed."""
 
     @contextlib.contextmanager
     def _translated(self, what: str) -> Iterator[None]:
@@ -130,29 +147,76 @@ class RedisStore(StoreBase):
         restarted = self.run_id is not None and run_id != self.run_id
         self.run_id = run_id
         if epoch is None:
-            why = "Redis restarted (run_id changed)" if restarted else "no flag index"
-            raise StoreReset(
-                f"flag store {self.url} was reset: {why}, {self._key('meta')} is missing; "
-                "refusing to read this as 'no flags'. Restore with `turnout flags import`."
-            )
+            raise self._reset("Redis restarted (run_id changed)" if restarted else "no flag index")
         if self.epoch is not None and epoch != self.epoch:
             log.warning("flag store %s was re-initialised (epoch %s -> %s)", self.url, self.epoch, epoch)
         self.epoch = epoch
 
+    def _reset(self, why: str) -> StoreReset:
+        return StoreReset(
+            f"flag store {self.url} was reset: {why}, {self._key('meta')} is missing; refusing to "
+            "read this as 'no flags' or to write over it. Restore with `turnout flags import FILE`, "
+            "or accept the empty store with `turnout flags accept-empty`."
+        )
+
+    async def _checked(self, what: str, table: str, command: str, *args: str | int) -> Any:
+        """One read of `table`, refused as a reset when the flag index is gone."""
+        with self._translated(what):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                getattr(pipe, command)(self._key(table), *args)
+                pipe.hget(self._key("meta"), "epoch")
+                result, epoch = await pipe.execute()
+        if epoch is None and not self._restoring:
+            raise self._reset("no flag index")
+        return result
+
     async def _read_flag(self, key: str) -> Flag | None:
-        with self._translated(f"reading flag {key!r}"):
-            raw = await self._redis.hget(self._key("flags"), key)
+        raw = await self._checked(f"reading flag {key!r}", "flags", "hget", key)
         return None if raw is None else decode_flag(raw, f"flags.{key}")
 
     async def _read_segment(self, key: str) -> Segment | None:
-        with self._translated(f"reading segment {key!r}"):
-            raw = await self._redis.hget(self._key("segments"), key)
+        raw = await self._checked(f"reading segment {key!r}", "segments", "hget", key)
         return None if raw is None else decode_segment(raw, f"segments.{key}")
 
     async def _segment_keys(self) -> set[str]:
-        with self._translated("reading segments"):
-            keys = await self._redis.hkeys(self._key("segments"))
+        keys = await self._checked("reading segments", "segments", "hkeys")
         return {_text(k) for k in keys}
+
+    async def import_flagset(self, flagset: FlagSet, *, by: str, reason: str) -> int:
+        """Write every record of `flagset`, then mark the store whole: this is how a reset
+        store is restored. Until the last record is in, readers still see a reset."""
+        self.gate.check(f"import flags into {self.url}")
+        self._restoring = True
+        try:
+            count = await super().import_flagset(flagset, by=by, reason=reason)
+        finally:
+            self._restoring = False
+        await self._initialise("import", by, f"{reason} ({count} flags)".strip())
+        return count
+
+    async def accept_empty(self, *, by: str, reason: str) -> bool:
+        """The operator's explicit "this store is meant to be empty" after a reset (or for a
+        new store): writes are allowed again and readers serve what is there. Audited in
+        `:audit`. False when the store was not reset (nothing changed)."""
+        self.gate.check(f"accept the empty flag store {self.url}")
+        accepted = await self._initialise("accept-empty", by, reason)
+        if accepted:
+            log.info("flag store %s: %s accepted it as it is (%s)", self.url, by, reason)
+        return accepted
+
+    async def _initialise(self, action: str, by: str, reason: str) -> bool:
+        entry = {"action": action, "by": by, "reason": reason, "at": now().isoformat()}
+        args: list[bytes | str] = [secrets.token_hex(8), encode(entry), self.channel,
+                                   encode(Notice("reset", action, 0))]
+        with self._translated(f"marking {self.url} initialised"):
+            done = await self._init(keys=[self._key("meta"), self._key("audit")], args=args)
+        return bool(done)
+
+    async def audit(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest restores and acceptances of this store, newest first."""
+        with self._translated("reading the store's audit"):
+            raw = await self._redis.lrange(self._key("audit"), 0, limit - 1)
+        return [msgspec.json.decode(item) for item in raw]
 
     async def _eval_cas(
         self,
@@ -167,10 +231,12 @@ class RedisStore(StoreBase):
         args: list[bytes | str | int] = [
             key, -1 if expected is None else expected, encode(record),
             b"" if entry is None else encode(entry), self.history_cap, self.channel,
-            encode(notice), secrets.token_hex(8),
+            encode(notice), "1" if self._restoring else "0",
         ]  # fmt: skip
         with self._translated(f"writing {key!r}"):
             ok, current = await self._cas(keys=keys, args=args)
+        if ok == 2:
+            raise self._reset("no flag index")
         if ok:
             return None
         if not current:
@@ -189,8 +255,7 @@ class RedisStore(StoreBase):
 
     async def history(self, key: str, limit: int = 20) -> list[HistoryEntry]:
         """The flag's latest writes, newest first."""
-        with self._translated(f"reading history of {key!r}"):
-            raw = await self._redis.lrange(self._key(f"history:{key}"), 0, limit - 1)
+        raw = await self._checked(f"reading history of {key!r}", f"history:{key}", "lrange", 0, limit - 1)
         return [msgspec.json.decode(item, type=HistoryEntry) for item in raw]
 
     async def watch(self) -> AsyncIterator[Notice]:

@@ -65,6 +65,8 @@ def _check_values(flag: Flag, path: str) -> None:
 
 def _check_weights(flag: Flag, path: str) -> None:
     if not flag.rollout:
+        if flag.ranges:
+            raise _fail(path.removesuffix(".rollout") + ".ranges", "ranges without a rollout")
         return
     for variant, weight in flag.rollout.items():
         _check_variant(flag, variant, path)
@@ -73,6 +75,21 @@ def _check_weights(flag: Flag, path: str) -> None:
     total = sum(flag.rollout.values())
     if total != 100:
         raise _fail(path, f"weights must sum to 100, got {total}")
+    if flag.ranges:
+        _check_ranges(flag, path.removesuffix(".rollout") + ".ranges")
+
+
+def _check_ranges(flag: Flag, path: str) -> None:
+    widths: dict[str, int] = {}
+    for variant, width in flag.ranges:
+        _check_variant(flag, variant, path)
+        if isinstance(width, bool) or not isinstance(width, int) or width < 0:
+            raise _fail(path, f"width of {variant!r} must be an integer >= 0, got {width!r}")
+        widths[variant] = widths.get(variant, 0) + width
+    if list(widths.items()) != list(flag.rollout.items()):
+        raise _fail(path, "ranges must add up to the rollout weights, listed in order of first range")
+    if len(widths) == len(flag.ranges):
+        raise _fail(path, "ranges are for a variant with several ranges; else order the rollout")
 
 
 def _check_plan(flag: Flag, plan: Plan, path: str) -> None:
@@ -154,3 +171,38 @@ def validate_flagset(flagset: FlagSet) -> FlagSet:
 def _check_same_key(key: str, inner: str, path: str) -> None:
     if key != inner:
         raise _fail(f"{path}.key", f"does not match its entry {key!r} (got {inner!r})")
+
+
+def parse_stages(text: str) -> tuple[int, ...]:
+    """`--stages 10,25,50,100` as percentages; their order is checked with the plan."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError as exc:
+        raise _fail("--stages", f"expected rising percentages like 10,25,50,100, got {text!r}") from exc
+
+
+def parse_weights(text: str) -> dict[str, int]:
+    """`--weights a=50,b=50`, naming a variant given twice."""
+    weights: dict[str, int] = {}
+    for part in text.split(","):
+        name, sep, raw = part.partition("=")
+        try:
+            weight = int(raw)
+        except ValueError:
+            weight = None
+        if not sep or not name or weight is None:
+            raise _fail("--weights", f"expected VARIANT=N,VARIANT=N, got {text!r}")
+        if name in weights:
+            raise _fail("--weights", f"variant {name!r} given twice")
+        weights[name] = weight
+    return weights
+
+
+def unique_variants(pairs: Iterable[tuple[str, object]]) -> dict[str, object]:
+    """`--variant NAME=VALUE` pairs, refusing a name given twice."""
+    variants: dict[str, object] = {}
+    for name, value in pairs:
+        if name in variants:
+            raise _fail("--variant", f"variant {name!r} given twice")
+        variants[name] = value
+    return variants

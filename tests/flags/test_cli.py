@@ -104,3 +104,85 @@ def test_read_only_refuses_writes_and_leaves_the_file(
     code = main(["--read-only", "flags", "off", "f"])
     assert code == ReadOnly.exit_code
     assert (tmp_path / "flags.json").read_bytes() == before
+
+
+def test_rollout_keeps_users_whatever_the_order_and_says_who_moves(
+    flags_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "create", "ck", "--on", "--weights", "off=90,on=10")
+    code, out, err = run(capsys, "rollout", "ck", "20", "-o", "json")
+    assert code == 0 and json.loads(out)["rollout"] == {"off": 80, "on": 20}
+    assert err == "ck: 10% of users change variant (10% off → on)\n"
+    _, out, _ = run(capsys, "explain", "ck", "--user", "alice", "-o", "json")
+    assert json.loads(out)["split"] == "off 0-79, on 80-99"
+
+
+def _store_bytes(tmp_path: Path) -> bytes | None:
+    path = tmp_path / "flags.json"
+    return path.read_bytes() if path.exists() else None
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (("create", "x", "--stages", "a,b"), "--stages: expected rising percentages"),
+        (("create", "x", "--variant", "a=1", "--variant", "a=2"), "--variant: variant 'a' given twice"),
+        (("create", "x", "--weights", "on=50,on=50"), "--weights: variant 'on' given twice"),
+        (("rollout", "f", "--weights", "on=50,on=50"), "--weights: variant 'on' given twice"),
+        (("import", "{missing}"), "no such file"),
+        (("import", "{dir}"), "is a directory"),
+        (("import", "{latin1}"), "not UTF-8 text"),
+        (("import", "{huge}"), "larger than 8 MiB"),
+        (("import", "{deep}"), "nested too deeply"),
+        (("import", "{nested_if}"), "flags.f.targeting.if[1]: a branch must name a variant"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(
+    flags_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], needle: str
+) -> None:
+    run(capsys, "create", "f", "--on")
+    files = {"missing": tmp_path / "nope.json", "dir": tmp_path, "latin1": tmp_path / "l.json",
+             "huge": tmp_path / "huge.json", "deep": tmp_path / "deep.json", "nested_if": tmp_path / "n.json"}
+    files["latin1"].write_bytes(b'{"flags": {"caf\xe9": {}}}')
+    files["huge"].write_bytes(b"[" * (10 * 1024 * 1024))
+    files["deep"].write_bytes(b"[" * 200_000)
+    files["nested_if"].write_text(json.dumps({"flags": {"f": {
+        "state": "ENABLED", "variants": {"a": 1, "b": 2}, "defaultVariant": "a",
+        "targeting": {"if": [{"in": [{"var": "x"}, ["y"]]}, {"if": [True, "a", "b"]}, "a"]}}}}))
+    argv = tuple(a.format(**{k: str(v) for k, v in files.items()}) for a in argv)
+    before = _store_bytes(tmp_path)
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (InvalidInput.exit_code, "")
+    assert err.startswith("turnout: error: ") and err.count("\n") == 1 and needle in err, err
+    assert _store_bytes(tmp_path) == before
+
+
+def test_explain_of_a_missing_flag_exits_4_like_get(
+    flags_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "explain", "nope", "--user", "a")[0] == NotFound.exit_code
+    assert run(capsys, "get", "nope")[0] == NotFound.exit_code
+
+
+def test_the_file_store_keeps_its_mode_across_writes(
+    flags_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "create", "f", "--on")
+    path = tmp_path / "flags.json"
+    path.chmod(0o640)
+    assert run(capsys, "off", "f")[0] == 0
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+async def test_a_read_only_flag_is_changed_only_by_an_import() -> None:
+    from turnout.backend.errors import ReadOnly
+    from turnout.backend.flags.local import MemoryStore
+    from turnout.backend.flags.model import Flag, FlagSet
+
+    store = MemoryStore()
+    flag = Flag(key="f", read_only="prerequisites (x)")
+    await store.import_flagset(FlagSet(flags={"f": flag}), by="a", reason="")
+    with pytest.raises(ReadOnly, match="read-only in Turnout"):
+        await store.set_enabled("f", True, by="a", reason="")
+    await store.import_flagset(FlagSet(flags={"f": Flag(key="f")}), by="a", reason="")
+    assert (await store.set_enabled("f", True, by="a", reason="")).on

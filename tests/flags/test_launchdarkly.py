@@ -41,28 +41,56 @@ async def test_lists_flags_with_targets_and_rollouts(store: LaunchDarklyStore) -
     assert (checkout.on, checkout.rollout, checkout.version) == (True, {"on": 25, "off": 75}, 7)
     assert checkout.targets == {"on": ("qa-1", "qa-2")}
     pricing = flags["pricing-page"]
-    assert (pricing.on, pricing.default_variant, pricing.kind) == (False, "control", "string")
-    assert "ld-rules=1" in pricing.meta.tags
+    assert (pricing.on, pricing.kind) == (False, "string")
+    # Its rule without clauses serves everyone: mapped as the fallthrough, and loud about it.
+    assert pricing.default_variant == "blue"
+    assert pricing.read_only == "a rule without clauses serves everyone"
+    assert checkout.read_only == ""
 
 
 async def test_segment_rules_and_their_segments_are_mapped(store: LaunchDarklyStore) -> None:
     flagset = await store.snapshot()
     checkout = flagset.flags["new-checkout"]
     assert [(r.segment, r.variant) for r in checkout.rules] == [
-        ("beta-testers", "on"), ("internal-team", "on")]
-    assert "ld-rules=1" in checkout.meta.tags  # the country rule stays LaunchDarkly's
+        ("beta-testers", "on"), ("internal-team", "on"), ("new-checkout.ld-rule-2", "off")]
+    country = flagset.segments["new-checkout.ld-rule-2"].conditions
+    assert [(c.attribute, c.op, c.values) for c in country] == [("country", "in", ("NZ",))]
     beta, internal = flagset.segments["beta-testers"], flagset.segments["internal-team"]
     assert (beta.users, beta.version) == (("alice", "bob"), 3)
     assert [(c.attribute, c.op, c.values) for c in internal.conditions] == [
         ("email", "ends_with", ("@example.com",))]
     complex_ = flagset.segments["complex"]
     assert complex_.users == ("carol",) and complex_.conditions == ()
-    assert "LaunchDarkly only: 2 rules, 1 excluded users" in complex_.description
+    assert complex_.description == "in LaunchDarkly only: segment 'complex': excluded users"
     evaluator = Evaluator(flagset)
     bob = evaluator.evaluate("new-checkout", {"targetingKey": "bob"})
     staff = evaluator.evaluate("new-checkout", {"targetingKey": "x", "email": "x@example.com"})
     assert (bob.variant, bob.reason) == ("on", "TARGETING_MATCH")
     assert (staff.variant, staff.reason) == ("on", "TARGETING_MATCH")
+    kiwi = evaluator.evaluate("new-checkout", {"targetingKey": "x", "country": "NZ"})
+    assert (kiwi.variant, kiwi.reason) == ("off", "TARGETING_MATCH")
+
+
+async def test_a_read_only_flag_refuses_every_write(store: LaunchDarklyStore, standin: StandIn) -> None:
+    with pytest.raises(ReadOnly, match=r"read-only in Turnout \(a rule without clauses"):
+        await store.set_enabled("pricing-page", True, by="a", reason="")
+    assert "PATCH" not in {r["method"] for r in standin.requests}
+
+
+async def test_a_malformed_flag_never_breaks_the_others(store: LaunchDarklyStore, standin: StandIn) -> None:
+    broken = {**standin.flags["new-checkout"], "key": "broken"}
+    env = broken["environments"]["production"]
+    broken["environments"] = {"production": {**env, "fallthrough": {"rollout": {"variations": [
+        {"variation": 0, "weight": 60000}, {"variation": 7, "weight": 60000}]}}}}
+    standin.flags["broken"] = broken
+    standin.flags["odd-weights"] = {**standin.flags["new-checkout"], "key": "odd-weights"}
+    standin.flags["odd-weights"]["environments"] = {"production": {**env, "fallthrough": {"rollout": {
+        "variations": [{"variation": 0, "weight": 60000}, {"variation": 1, "weight": 60000}]}}}}
+    flags = (await store.snapshot()).flags
+    assert flags["new-checkout"].read_only == "" and flags["new-checkout"].rollout == {"on": 25, "off": 75}
+    assert flags["broken"].read_only.startswith("cannot be read: the rollout names no variation")
+    assert flags["odd-weights"].read_only == "fallthrough weights sum to 120000, not 100000"
+    assert flags["odd-weights"].rollout == {"on": 60, "off": 40}  # as LaunchDarkly serves them
 
 
 async def test_a_toggle_keeps_the_mapped_rules(store: LaunchDarklyStore, standin: StandIn) -> None:
@@ -112,7 +140,7 @@ async def test_429_and_5xx_are_retried_honouring_retry_after(
     standin.fail_next = [(429, {"Retry-After": "0"}), (503, {})]
     store.max_delay = 0.01
     assert (await store.get("new-checkout")).key == "new-checkout"
-    assert len(standin.requests) == 3
+    assert len([r for r in standin.requests if "/flags/" in r["path"]]) == 3
     standin.fail_next = [(500, {})] * 4
     with pytest.raises(Unavailable):
         await store.get("new-checkout")
@@ -140,3 +168,23 @@ async def test_token_comes_from_env_and_is_never_in_errors_or_logs(
     assert TOKEN not in str(caught.value) and TOKEN not in caplog.text
     assert caught.value.exit_code == 6  # Forbidden
     await store.close()
+
+
+def test_read_only_and_its_reason_in_list_get_and_json(
+    standin: StandIn, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from turnout.backend.cli import main
+
+    monkeypatch.setenv("LD_API_KEY", TOKEN)
+    monkeypatch.setenv("LD_BASE_URL", standin.base_url)
+    url = ["--flags-url", "launchdarkly://shop/production"]
+    assert main(["flags", "list", *url]) == 0
+    table = capsys.readouterr().out
+    assert [line.split()[:3] for line in table.splitlines()[1:]] == [
+        ["new-checkout", "on", "on=25,off=75"], ["pricing-page", "OFF", "(read-only)"]]
+    assert main(["flags", "get", "pricing-page", *url, "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["read_only"] == "a rule without clauses serves everyone"
+    assert main(["flags", "off", "pricing-page", *url]) == ReadOnly.exit_code
+    assert "read-only in Turnout" in capsys.readouterr().err

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.redis
 @pytest.fixture
 async def provider(redis_server: RedisServer) -> AsyncIterator[tuple[TurnoutProvider, list[Any]]]:
     writer = RedisStore(redis_server.url, WriteGate())
+    await writer.accept_empty(by="t", reason="a new store")
     for shape in (BOOLEAN_ROLLOUT, THREE_WAY_AB):
         await writer.put(convert(shape, Flag, "t"), expected_version=None, by="t", reason="")
     await writer.close()
@@ -78,3 +79,18 @@ async def _wait_for(events: list[Any], kind: ProviderEvent) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"no {kind} in {[e for e, _ in events]}")
+
+
+async def test_stale_is_emitted_once_per_outage_however_often_the_reader_retries(
+    provider: tuple[TurnoutProvider, list[Any]], redis_server: RedisServer
+) -> None:
+    of, events = provider
+    retries: list[str] = []
+    of.reader.listeners.append(lambda state, changed, message: retries.append(state))
+    redis_server.stop()
+    for _ in range(500):  # the reader reports each failed retry; wait for several
+        if retries.count("STALE") >= 4:
+            break
+        await asyncio.sleep(0.02)
+    assert retries.count("STALE") >= 4
+    assert [e for e, _ in events].count(ProviderEvent.PROVIDER_STALE) == 1

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.redis
 @pytest.fixture
 async def store(redis_server: RedisServer) -> AsyncIterator[RedisStore]:
     store = RedisStore(redis_server.url, WriteGate(), timeout=0.5)
+    assert await store.accept_empty(by="test", reason="a new store")
     yield store
     await store.close()
 
@@ -82,6 +83,7 @@ async def test_history_is_capped(store: RedisStore) -> None:
 
 async def test_read_only_gate_refuses_at_the_wire(redis_server: RedisServer) -> None:
     writer = RedisStore(redis_server.url, WriteGate())
+    await writer.accept_empty(by="test", reason="a new store")
     await writer.put(_flag(), expected_version=None, by="a", reason="")
     reader = RedisStore(redis_server.url, WriteGate(read_only=True, why="--read-only"))
     with pytest.raises(ReadOnly):
@@ -114,6 +116,55 @@ async def test_reader_follows_notices_then_serves_stale_when_redis_stops(
     assert reader.is_enabled("new-checkout", {"targetingKey": "u"})
     await reader.close()
     await reader.store.close()
+
+
+async def test_a_reset_store_refuses_writes_until_restored_and_readers_keep_the_old_flags(
+    store: RedisStore, redis_server: RedisServer, tmp_path: Any
+) -> None:
+    await store.put(_flag(), expected_version=None, by="a", reason="")
+    other = _flag(key="other", rollout={"on": 100, "off": 0})
+    await store.put(other, expected_version=None, by="a", reason="")
+    backup = await store.snapshot()
+    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=0.5), retry_seconds=0.1)
+    await reader.start()
+    states: list[ReaderState] = []
+    reader.listeners.append(lambda state, changed, message: states.append(state))
+    redis_server.stop()
+    redis_server.start()  # empty
+    await _until(lambda: reader.state == ReaderState.ERROR)
+    writer = RedisStore(redis_server.url, WriteGate(), timeout=0.5)  # a new process: no memory
+    with pytest.raises(StoreReset, match="reset"):
+        await writer.put(_flag(key="x"), expected_version=None, by="b", reason="")
+    for verb in (writer.get("other"), writer.set_enabled("other", False, by="b", reason=""), writer.list()):
+        with pytest.raises(StoreReset, match="reset"):
+            await verb
+    assert await writer._redis.hgetall("turnout:flags:flags") == {}  # nothing was written
+    assert reader.state == ReaderState.ERROR and ReaderState.READY not in states
+    assert reader.is_enabled("other", {"targetingKey": "u"})  # the old values keep serving
+    assert await writer.import_flagset(backup, by="b", reason="restore") == 2
+    await _until(lambda: reader.state == ReaderState.READY)
+    assert reader.is_enabled("other", {"targetingKey": "u"})
+    assert (await writer.audit())[0]["action"] == "import"
+    await writer.put(_flag(key="x"), expected_version=None, by="b", reason="")  # writable again
+    await reader.close()
+    await reader.store.close()
+    await writer.close()
+
+
+async def test_accepting_the_empty_store_is_explicit_and_audited(redis_server: RedisServer) -> None:
+    writer = RedisStore(redis_server.url, WriteGate(), timeout=0.5)
+    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=0.5), retry_seconds=0.1)
+    await reader.start()
+    assert reader.state == ReaderState.ERROR  # a store nobody initialised is not "no flags"
+    assert await writer.accept_empty(by="carol", reason="INC-7: flags were test-only")
+    assert not await writer.accept_empty(by="carol", reason="again")
+    await _until(lambda: reader.state == ReaderState.READY)
+    [entry] = await writer.audit()
+    assert (entry["action"], entry["by"]) == ("accept-empty", "carol")
+    assert entry["reason"] == "INC-7: flags were test-only"
+    await reader.close()
+    await reader.store.close()
+    await writer.close()
 
 
 async def test_snapshot_of_a_reset_store_raises_reset(store: RedisStore, redis_server: RedisServer) -> None:
@@ -158,3 +209,19 @@ async def test_a_dropped_subscription_loses_no_write(store: RedisStore, redis_se
     finally:
         await reader.close()
         await reader.store.close()
+
+
+def test_cli_on_a_reset_store_says_reset_until_accepted(
+    redis_server: RedisServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from turnout.backend.cli import main
+
+    monkeypatch.setenv("TURNOUT_FLAGS_URL", redis_server.url)
+    for argv in (["create", "x"], ["get", "x"], ["off", "x"], ["list"], ["history", "x"], ["revert", "x"]):
+        assert main(["flags", *argv]) == StoreReset.exit_code
+        err = capsys.readouterr().err
+        assert "was reset" in err and err.count("\n") == 1, err
+    assert main(["flags", "accept-empty", "--reason", "new store"]) == 2  # not confirmed in a script
+    assert main(["flags", "create", "x"]) == StoreReset.exit_code
+    assert main(["flags", "accept-empty", "--yes", "--reason", "new store"]) == 0
+    assert main(["flags", "create", "x"]) == 0

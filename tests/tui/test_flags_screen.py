@@ -39,7 +39,13 @@ async def test_stage_moves_the_rollout_to_the_next_stage(make_app: Callable[...,
         await pilot.press("f")
         await app.workers.wait_for_complete()
         await pilot.press("down", "right_square_bracket")
-        await pilot.pause()
+        for _ in range(1000):  # the preview is read in a worker before the confirmation opens
+            if isinstance(app.screen, ConfirmScreen):
+                break
+            await pilot.pause(0.02)
+        assert isinstance(app.screen, ConfirmScreen)
+        shown = " ".join(str(s.render()) for s in app.screen.query(Static))
+        assert "25% of users change variant (25% off → on)" in shown
         await pilot.press("tab", "enter")
         await app.workers.wait_for_complete()
     assert app.service.flags is not None

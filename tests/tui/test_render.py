@@ -58,3 +58,11 @@ def test_every_themes_domain_colours_parse_as_rich_styles() -> None:
         palette = rich_palette(theme.variables)
         for name in domain:
             Style.parse(f"bold {palette[name]}")  # raises on a colour Rich does not know
+
+
+def test_a_read_only_flag_says_why_in_its_row() -> None:
+    from turnout.backend.flags.model import Flag
+    from turnout.tui.render import flag_row
+
+    row = flag_row(Flag(key="f", read_only="prerequisites (x)\x1b[31m"), {})
+    assert row[-1].plain == "read-only: prerequisites (x)"  # made inert

@@ -61,7 +61,7 @@ class FlagsScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle", "stage") and (self.app.service.read_only  # type: ignore[attr-defined]
-                                              or self.selected is None):
+                                              or self.selected is None or self.selected.read_only):
             return None
         return True
 
@@ -106,9 +106,15 @@ class FlagsScreen(Screen[None]):
         if not 0 <= index < len(flag.plan.stages):
             self.notify("No stage that way.", severity="warning")
             return
+        try:
+            preview = await self.app.service.flags.preview_stage(flag.key, step)  # type: ignore[attr-defined]
+        except TurnoutError as err:
+            self.notify(str(err), title=err.title, severity="error", markup=False)
+            return
         lines = (Text.assemble("flag     ", safe(flag.key)),
                  Text(f"rollout  {flag.rollout.get(flag.plan.variant, 0)}% → "
-                      f"{flag.plan.stages[index]}% of users get {flag.plan.variant}"))
+                      f"{flag.plan.stages[index]}% of users get {flag.plan.variant}"),
+                 Text.assemble("moves    ", safe(preview.describe())))
         if await self.app.push_screen_wait(ConfirmScreen(ConfirmRequest(
                 title=f"Stage {flag.key}", lines=lines, confirm_label="Move stage"))):
             await self._write(lambda c: c.stage(flag.key, step, reason="tui"), "Stage")
