@@ -209,6 +209,18 @@ class FlagSummary(msgspec.Struct, frozen=True, kw_only=True):
     stale: bool = False
 
 
+class Drift(msgspec.Struct, frozen=True, kw_only=True):
+    """The routing objects disagree with each other or with an unfinished operation.
+
+    The weights shown beside it are what the objects send today; these say why they
+    cannot be trusted as a release state, and what each object says on its own.
+    """
+
+    reasons: tuple[str, ...]
+    objects: tuple[str, ...] = ()
+    """What each routing object says, e.g. `service/shop selects green`."""
+
+
 class App(msgspec.Struct, frozen=True, kw_only=True):
     """A blue/green app: both slots, its traffic and what is going on with it."""
 
@@ -228,10 +240,17 @@ class App(msgspec.Struct, frozen=True, kw_only=True):
     """The guard's latest verdicts as it published them (whichever host runs it)."""
     endpoints: dict[str, str] = {}
     """Base URL per color for health checks and smoke tests (color -> URL)."""
+    drift: Drift | None = None
+    """Set when the routing objects disagree (with each other or an unfinished operation)."""
 
     def slot(self, color: Color) -> Slot:
         """The slot of `color`."""
         return self.blue if color == "blue" else self.green
+
+    @property
+    def drifted(self) -> bool:
+        """Whether the routing objects disagree, so the weights are no release state."""
+        return self.drift is not None
 
     def metrics_of(self, color: Color) -> ColorMetrics | None:
         """The latest golden signals of `color`, if measured."""

@@ -76,14 +76,19 @@ def entry_of(config_map: wire.ConfigMap) -> Entry | None:
         return None
 
 
-def operation_of(journals: Sequence[wire.ConfigMap], namespace: str, app: str) -> Operation | None:
-    """The unfinished operation of `app`, if any."""
+def entry_in(journals: Sequence[wire.ConfigMap], namespace: str, app: str) -> Entry | None:
+    """The unfinished operation of `app` as journaled, if any."""
     name = journal_name(app)
     for cm in journals:
         if cm.metadata.namespace == namespace and cm.metadata.name == name:
-            entry = entry_of(cm)
-            return entry.operation() if entry else None
+            return entry_of(cm)
     return None
+
+
+def operation_of(journals: Sequence[wire.ConfigMap], namespace: str, app: str) -> Operation | None:
+    """The unfinished operation of `app`, if any."""
+    entry = entry_in(journals, namespace, app)
+    return entry.operation() if entry else None
 
 
 class Journal:
