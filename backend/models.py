@@ -258,10 +258,10 @@ class App(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def health(self) -> Outcome:
-        """The worst verdict across signals; pass when nothing has failed."""
+        """The worst verdict across signals; inconclusive (unknown) without any verdict."""
         outcomes = {v.outcome for v in self.verdicts}
-        order: tuple[Outcome, ...] = ("fail", "error", "inconclusive")
-        return next((worst for worst in order if worst in outcomes), "pass")
+        order: tuple[Outcome, ...] = ("fail", "error", "inconclusive", "pass")
+        return next((worst for worst in order if worst in outcomes), "inconclusive")
 
 
 class ActionResult(msgspec.Struct, frozen=True, kw_only=True):

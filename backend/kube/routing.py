@@ -12,9 +12,9 @@ the preview Service last.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from turnout.backend.config import Conventions
 from turnout.backend.errors import InvalidInput
@@ -40,6 +40,23 @@ class TrafficObjects:
     services: dict[str, wire.Service] = field(default_factory=dict)
     ingresses: list[wire.Ingress] = field(default_factory=list)
     routes: list[wire.HTTPRoute] = field(default_factory=list)
+
+
+class Listed(Protocol):
+    """Listed objects of a namespace (discovery's `Objects`)."""
+
+    @property
+    def services(self) -> Sequence[wire.Service]: ...
+    @property
+    def ingresses(self) -> Sequence[wire.Ingress]: ...
+    @property
+    def routes(self) -> Sequence[wire.HTTPRoute]: ...
+
+
+def routing_objects(listed: Listed) -> TrafficObjects:
+    """The routing objects among those listed from one namespace."""
+    return TrafficObjects(services={s.metadata.name: s for s in listed.services},
+                          ingresses=list(listed.ingresses), routes=list(listed.routes))
 
 
 @dataclass(frozen=True)
