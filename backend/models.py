@@ -186,14 +186,20 @@ class ColorMetrics(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Operation(msgspec.Struct, frozen=True, kw_only=True):
-    """An action in flight (from the app's intent journal)."""
+    """An action in flight: a journaled traffic change, or a deploy (`kind` "deploy")."""
 
     id: str
     kind: str
     by: str
+    """Who started it; for a deploy, the process driving it (user@host:pid)."""
     started_at: datetime
     step: int
     steps: tuple[str, ...]
+    stage: str = ""
+    """A deploy's current stage, e.g. `analyse 10%`."""
+    stage_since: datetime | None = None
+    status: str = ""
+    """A deploy's state: running, paused, restoring."""
 
 
 class FlagSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -240,6 +246,9 @@ class App(msgspec.Struct, frozen=True, kw_only=True):
     """The guard's latest verdicts as it published them (whichever host runs it)."""
     endpoints: dict[str, str] = {}
     """Base URL per color for health checks and smoke tests (color -> URL)."""
+    deploy: Operation | None = None
+    """The deploy in flight (the release flow), apart from `operation`: its own traffic
+    steps are not blocked by it."""
     drift: Drift | None = None
     """Set when the routing objects disagree (with each other or an unfinished operation)."""
 

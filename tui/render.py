@@ -114,6 +114,7 @@ def pod_row(pod: Pod, now: datetime, palette: Palette) -> tuple[Text, ...]:
 def overview_row(app: App, palette: Palette) -> tuple[Text, ...]:
     """One overview row of an app."""
     op = app.operation.kind if app.operation else ""
+    op = op or (f"deploy: {app.deploy.stage}" if app.deploy else "")
     return (safe(app.name), safe(app.namespace),
             color_text(app.traffic.live, palette, live=True),
             Text.assemble(traffic_bar(app.traffic, palette, width=10), drift_text(app, palette)),

@@ -33,7 +33,7 @@ def app_view(app: App) -> dict[str, Any]:
         "guard": app.guard,
         "guard_report": msgspec.to_builtins(app.guard_report),
         "lock_holder": app.lock_holder or None,
-        "operation": msgspec.to_builtins(app.operation),
+        "operation": msgspec.to_builtins(app.operation or app.deploy),
         "drift": msgspec.to_builtins(app.drift),
     }
 
@@ -97,11 +97,20 @@ def _app_row(app: App) -> list[str]:
         return f"{s.version} {s.ready}/{s.desired}"
 
     w = app.traffic.weights
-    op = app.operation
-    operation = f"{op.kind} {op.step}/{len(op.steps)} (unfinished)" if op else "-"
+    operation = _operation_cell(app)
     weights = f"{w.blue}/{w.green}" + (" drifted" if app.drifted else "")
     return [app.namespace, app.name, app.traffic.live, weights,
             slot("blue"), slot("green"), app.health, app.lock_holder or "-", operation]
+
+
+def _operation_cell(app: App) -> str:
+    op, deploy = app.operation, app.deploy
+    if op is not None:
+        return f"{op.kind} {op.step}/{len(op.steps)} (unfinished)"
+    if deploy is not None:
+        return (f"deploy {deploy.stage} ({deploy.step + 1}/{len(deploy.steps)}, {deploy.status}) "
+                f"by {deploy.by} since {deploy.started_at:%Y-%m-%dT%H:%M:%SZ}")
+    return "-"
 
 
 def write_table(out: TextIO, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -104,18 +104,28 @@ class RedisStore(StoreBase):
         except redis_errors.RedisError as exc:
             raise Unavailable(f"{self.url} refused {what}: {exc}") from exc
 
+    @contextlib.asynccontextmanager
+    async def _bounded(self, what: str) -> AsyncIterator[None]:
+        """One request and its retry, all within the request timeout."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                with self._translated(what):
+                    yield
+        except TimeoutError as exc:
+            raise Unavailable(f"{self.url} unreachable while {what}: no answer within "
+                              f"{self.timeout:g}s") from exc
+
     def _key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
 
     async def snapshot(self) -> FlagSet:
         """All flags and segments in one MULTI round trip; checks for a reset."""
-        with self._translated("loading flags"):
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hgetall(self._key("flags"))
-                pipe.hgetall(self._key("segments"))
-                pipe.hget(self._key("meta"), "epoch")
-                pipe.info("server")
-                flags, segments, epoch, info = await pipe.execute()
+        async with self._bounded("loading flags"), self._redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(self._key("flags"))
+            pipe.hgetall(self._key("segments"))
+            pipe.hget(self._key("meta"), "epoch")
+            pipe.info("server")
+            flags, segments, epoch, info = await pipe.execute()
         self._check_epoch(_text(epoch) if epoch else None, str(info.get("run_id", "")))
         return validate_flagset(
             FlagSet(
@@ -140,17 +150,17 @@ class RedisStore(StoreBase):
         self.epoch = epoch
 
     async def _read_flag(self, key: str) -> Flag | None:
-        with self._translated(f"reading flag {key!r}"):
+        async with self._bounded(f"reading flag {key!r}"):
             raw = await self._redis.hget(self._key("flags"), key)
         return None if raw is None else decode_flag(raw, f"flags.{key}")
 
     async def _read_segment(self, key: str) -> Segment | None:
-        with self._translated(f"reading segment {key!r}"):
+        async with self._bounded(f"reading segment {key!r}"):
             raw = await self._redis.hget(self._key("segments"), key)
         return None if raw is None else decode_segment(raw, f"segments.{key}")
 
     async def _segment_keys(self) -> set[str]:
-        with self._translated("reading segments"):
+        async with self._bounded("reading segments"):
             keys = await self._redis.hkeys(self._key("segments"))
         return {_text(k) for k in keys}
 
@@ -169,7 +179,7 @@ class RedisStore(StoreBase):
             b"" if entry is None else encode(entry), self.history_cap, self.channel,
             encode(notice), secrets.token_hex(8),
         ]  # fmt: skip
-        with self._translated(f"writing {key!r}"):
+        async with self._bounded(f"writing {key!r}"):
             ok, current = await self._cas(keys=keys, args=args)
         if ok:
             return None
@@ -189,7 +199,7 @@ class RedisStore(StoreBase):
 
     async def history(self, key: str, limit: int = 20) -> list[HistoryEntry]:
         """The flag's latest writes, newest first."""
-        with self._translated(f"reading history of {key!r}"):
+        async with self._bounded(f"reading history of {key!r}"):
             raw = await self._redis.lrange(self._key(f"history:{key}"), 0, limit - 1)
         return [msgspec.json.decode(item, type=HistoryEntry) for item in raw]
 

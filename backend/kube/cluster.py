@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from turnout.backend.config import Conventions
 from turnout.backend.errors import Conflict, InvalidInput, NotFound, TurnoutError
 from turnout.backend.kube import wire
@@ -31,7 +33,7 @@ from turnout.backend.kube.http import KubeHttp, decode
 from turnout.backend.kube.informer import Informer
 from turnout.backend.kube.inspect import KubeInspection
 from turnout.backend.kube.journal import Entry, Journal
-from turnout.backend.kube.lock import acquire, check_unlocked, release
+from turnout.backend.kube.lock import acquire, check_unlocked, holder_of, release
 from turnout.backend.kube.pause import test_pause
 from turnout.backend.kube.record import Recorder
 from turnout.backend.kube.resources import list_objects
@@ -93,7 +95,11 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         if len(found) > 1:
             spaces = ", ".join(a.namespace for a in found)
             raise InvalidInput(f"app {name!r} exists in several namespaces ({spaces}): pass -n")
-        return found[0]
+        if self.informer.serves(namespace):
+            return found[0]
+        # One app read once: its lock is the Lease by name, even one another tool wrote.
+        holder = await holder_of(self.http, found[0].namespace, name, self.clock())
+        return msgspec.structs.replace(found[0], lock_holder=holder)
 
     def changes(self) -> AsyncIterator[tuple[str, str]]:
         return self.informer.changes()
@@ -107,7 +113,8 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         fresh = next((a for a in self._discover(objects) if a.name == app.name), None)
         if fresh is None:
             raise Conflict(f"{app.namespace}/{app.name} changed by someone else: it is gone")
-        check_unlocked(fresh.lock_holder, app.name)
+        check_unlocked(await holder_of(self.http, app.namespace, app.name, self.clock()),
+                       app.name)
         changed = differences(app, fresh)
         if changed:
             raise Conflict(f"{app.namespace}/{app.name} changed by someone else since it was "
@@ -242,7 +249,7 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         selector = f"{self.conventions.app_label}={name}"
         objects = await list_objects(self.http, found.namespace, selector)
         app = next(a for a in self._discover(objects) if a.name == name)
-        check_unlocked(app.lock_holder, name)
+        check_unlocked(await holder_of(self.http, app.namespace, name, self.clock()), name)
         entry = await Journal(self.http, app, self.conventions).read()
         if entry is None:
             return None

@@ -20,6 +20,7 @@ import msgspec
 from turnout.backend.config import Conventions
 from turnout.backend.errors import InvalidInput
 from turnout.backend.kube import wire
+from turnout.backend.kube.deploys import deploy_of
 from turnout.backend.kube.effective import RoutingRead, operation_conflict, read_routing
 from turnout.backend.kube.health import RestartSample, pod_record
 from turnout.backend.kube.journal import Entry, entry_in
@@ -169,6 +170,7 @@ def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
                         green=slots["green"], traffic=routing.traffic,
                         lock_holder=lock_holder(objects.leases, ns, name, conv, now),
                         operation=entry.operation() if entry else None,
+                        deploy=deploy_of(objects.journals, ns, name),
                         drift=drift_of(routing, entry),
                         guard=notes.get(GUARD_ANNOTATION, "disarmed"),
                         guard_report=guard_report_of(objects.journals, ns, name),
