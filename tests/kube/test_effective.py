@@ -135,3 +135,22 @@ def test_consistent_objects_are_not_drifted() -> None:
 def recorded_now() -> Any:
     from datetime import UTC, datetime
     return datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def test_the_status_table_says_drifted_and_why() -> None:
+    import io
+
+    from turnout.backend.cli.output import write_apps
+
+    services = [recorded.service("checkout", "checkout", "green"),
+                recorded.service("checkout-preview", "checkout", "green")]
+    objs = recorded.objects(deployments=[recorded.deployment("checkout", c) for c in
+                                         ("blue", "green")], services=services)
+    (app,) = discover(objs, CONV, "lab", recorded_now())
+    out = io.StringIO()
+    write_apps([app], "table", out, single=True)
+    assert "100/0" not in out.getvalue() and "0/100 drifted" in out.getvalue()
+    assert "both select green" in out.getvalue()
+    data = io.StringIO()
+    write_apps([app], "json", data, single=True)
+    assert '"drift": {' in data.getvalue()
