@@ -20,7 +20,7 @@ from turnout.backend.config import Conventions
 from turnout.backend.errors import Conflict, InvalidInput, NotFound, TurnoutError
 from turnout.backend.kube import wire
 from turnout.backend.kube.access import require
-from turnout.backend.kube.diff import differences
+from turnout.backend.kube.diff import differences, traffic_differences
 from turnout.backend.kube.discover import (
     Objects,
     discover,
@@ -156,7 +156,8 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         """The Conflict of a guarded change that stops: what moved, what the objects say now."""
         try:
             now = await self._routing_read(app)
-            diff = says_diff(guard.says, now.says) if now else [
+            diff = traffic_differences(app.traffic, now.traffic) + says_diff(
+                guard.says, now.says) if now else [
                 f"service/{app.name} selects no color any more"]
         except TurnoutError as err:
             diff = [f"the objects could not be read again: {err}"]
