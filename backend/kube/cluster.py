@@ -196,7 +196,7 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
             raise Conflict(f"{app.namespace}/{app.name} changed by someone else: its live "
                            "Service selects no color any more")
         traffic = now.traffic
-        if (traffic.live, traffic.weights) != (target.live, target.weights) or now.conflicts:
+        if (traffic.live, traffic.weights) != (target.live, target.weights):
             said = "; ".join([*now.conflicts, *now.says])
             raise Conflict(f"{app.namespace}/{app.name} changed by someone else: the writes were "
                            f"made but the objects now say live {traffic.live} "
