@@ -133,6 +133,8 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
                 await test_pause("between-writes")
             await test_pause(f"write-{done + 1}")
             if guard is not None:
+                await test_pause(f"traffic-write-{done + 1}")
+            if guard is not None:
                 moved = await guard.watched.moved()
                 if moved:
                     raise await self._stopped(app, guard, done, len(writes), moved)

@@ -196,3 +196,23 @@ def test_a_selector_flip_mid_switch_is_named_in_the_diff(lab: Lab, lab_namespace
     assert shown["drift"] is not None
     assert any("both select green" in r for r in shown["drift"]["reasons"])
     assert get(lab, ns, "ingress/shop-canary")["metadata"]["annotations"][WEIGHT] == "10"
+
+
+def test_a_deploys_switch_stopped_half_way_is_undone_and_reported(
+        lab: Lab, lab_namespace: str, tmp_path: Path) -> None:
+    """Deploy's traffic step is the same guarded change: patched between its writes, the
+    promotion stops, the flow fails, and its restore undoes the half-done switch."""
+    ns = lab_namespace
+    prepare(lab, ns, "nginx", ("weight shop 0",))
+    before = routing_state(lab, ns)
+    done = held(lab, ns, ("deploy", "shop", "--image", "registry.local/shop:1.6.0",
+                          "--strategy", "instant", "--analysis", "1s", "--interval", "0.5s"),
+                "traffic-write-2", tmp_path / "gate",
+                lambda: patch(lab, ns, "ingress/shop-canary"))
+    assert done.returncode == 22, (done.stdout, done.stderr)
+    assert "ingress/shop-canary was changed" in done.stdout + done.stderr
+    after = routing_state(lab, ns)
+    assert after["services"] == before["services"]
+    assert independent_traffic(after) == independent_traffic(before) == ("blue", 100, 0)
+    shown = status(lab, ns)
+    assert shown["operation"] is None and shown["drift"] is None
