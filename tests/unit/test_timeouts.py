@@ -65,3 +65,10 @@ def test_a_black_holed_redis_ends_within_the_timeout_with_exit_8(black_hole: int
                         "TURNOUT_REQUEST_TIMEOUT": "120"})
     assert done.returncode == 8, done.stderr
     assert "no answer within 2s" in done.stderr
+
+
+def test_the_environment_takes_the_same_durations() -> None:
+    done = turnout("--demo", "status", "-o", "name", env={"TURNOUT_REQUEST_TIMEOUT": "3s"})
+    assert done.returncode == 0, done.stderr
+    refused = turnout("--demo", "status", env={"TURNOUT_REQUEST_TIMEOUT": "0"})
+    assert refused.returncode == 3 and "request_timeout" in refused.stderr
