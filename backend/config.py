@@ -14,8 +14,9 @@ import msgspec
 import platformdirs
 import yaml
 
-from turnout.backend.errors import ConfigError
+from turnout.backend.errors import ConfigError, InvalidInput
 from turnout.backend.gate import WriteGate
+from turnout.backend.timeouts import request_timeout
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
@@ -147,6 +148,12 @@ def load_config(path: Path | None = None) -> Config:
             raise ConfigError(f"config {path}: expected a mapping at the top level")
         raw = loaded
     raw.update({field: os.environ[env] for env, field in ENV_OVERRIDES.items() if env in os.environ})
+    timeout = raw.get("request_timeout")
+    if isinstance(timeout, str):  # kubectl's spelling (3s, 1m, 500ms) here as on the command line
+        try:
+            raw["request_timeout"] = request_timeout(timeout)
+        except InvalidInput as err:
+            raise ConfigError(f"config {path}: request_timeout: {err}") from None
     try:
         return msgspec.convert(raw, Config, strict=False)
     except msgspec.ValidationError as err:

@@ -186,14 +186,20 @@ class ColorMetrics(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Operation(msgspec.Struct, frozen=True, kw_only=True):
-    """An action in flight (from the app's intent journal)."""
+    """An action in flight: a journaled traffic change, or a deploy (`kind` "deploy")."""
 
     id: str
     kind: str
     by: str
+    """Who started it; for a deploy, the process driving it (user@host:pid)."""
     started_at: datetime
     step: int
     steps: tuple[str, ...]
+    stage: str = ""
+    """A deploy's current stage, e.g. `analyse 10%`."""
+    stage_since: datetime | None = None
+    status: str = ""
+    """A deploy's state: running, paused, restoring."""
 
 
 class FlagSummary(msgspec.Struct, frozen=True, kw_only=True):
@@ -207,6 +213,18 @@ class FlagSummary(msgspec.Struct, frozen=True, kw_only=True):
     description: str = ""
     app: str = ""
     stale: bool = False
+
+
+class Drift(msgspec.Struct, frozen=True, kw_only=True):
+    """The routing objects disagree with each other or with an unfinished operation.
+
+    The weights shown beside it are what the objects send today; these say why they
+    cannot be trusted as a release state, and what each object says on its own.
+    """
+
+    reasons: tuple[str, ...]
+    objects: tuple[str, ...] = ()
+    """What each routing object says, e.g. `service/shop selects green`."""
 
 
 class App(msgspec.Struct, frozen=True, kw_only=True):
@@ -228,10 +246,20 @@ class App(msgspec.Struct, frozen=True, kw_only=True):
     """The guard's latest verdicts as it published them (whichever host runs it)."""
     endpoints: dict[str, str] = {}
     """Base URL per color for health checks and smoke tests (color -> URL)."""
+    deploy: Operation | None = None
+    """The deploy in flight (the release flow), apart from `operation`: its own traffic
+    steps are not blocked by it."""
+    drift: Drift | None = None
+    """Set when the routing objects disagree (with each other or an unfinished operation)."""
 
     def slot(self, color: Color) -> Slot:
         """The slot of `color`."""
         return self.blue if color == "blue" else self.green
+
+    @property
+    def drifted(self) -> bool:
+        """Whether the routing objects disagree, so the weights are no release state."""
+        return self.drift is not None
 
     def metrics_of(self, color: Color) -> ColorMetrics | None:
         """The latest golden signals of `color`, if measured."""
@@ -239,10 +267,10 @@ class App(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def health(self) -> Outcome:
-        """The worst verdict across signals; pass when nothing has failed."""
+        """The worst verdict across signals; inconclusive (unknown) without any verdict."""
         outcomes = {v.outcome for v in self.verdicts}
-        order: tuple[Outcome, ...] = ("fail", "error", "inconclusive")
-        return next((worst for worst in order if worst in outcomes), "pass")
+        order: tuple[Outcome, ...] = ("fail", "error", "inconclusive", "pass")
+        return next((worst for worst in order if worst in outcomes), "inconclusive")
 
 
 class ActionResult(msgspec.Struct, frozen=True, kw_only=True):

@@ -23,6 +23,7 @@ from turnout.backend.coordination import Coordination
 from turnout.backend.errors import InvalidInput, TurnoutError
 from turnout.backend.flags.console import FlagConsole
 from turnout.backend.models import (
+    COLORS,
     ActionResult,
     App,
     AuditEntry,
@@ -34,6 +35,7 @@ from turnout.backend.ports import (
     ClusterPort,
     MetricsPort,
 )
+from turnout.backend.unfinished import refuse_unfinished
 from turnout.backend.views import ClusterViews
 
 if TYPE_CHECKING:
@@ -86,18 +88,23 @@ class ReleaseService(ClusterViews, Coordination):
         return await self._observed(await self.cluster.get_app(name, namespace))
 
     async def _observed(self, app: App) -> App:
-        if self.metrics is None:
-            return app
+        now = self.clock()
+        flowing = [c for c in COLORS if app.traffic.weights.of(c) > 0]
+        verdicts = [signals.crash_loop(app.slot(c), now) for c in flowing]
+        if self.metrics is None:  # no error-rate signal by configuration: the restarts say
+            return msgspec.structs.replace(app, verdicts=tuple(verdicts))
         try:
             metrics = await self.metrics.golden_signals(app)
         except TurnoutError as err:
             log.warning("metrics of %s/%s unavailable: %s", app.namespace, app.name, err)
-            return app
-        now = self.clock()
-        verdicts = [signals.crash_loop(app.slot(c), now) for c in ("blue", "green")
-                    if app.traffic.weights.of(c) > 0]
+            verdicts += [signals.unreachable("error-rate", c, now, f"metrics/{app.name}/{c}", 1)
+                         for c in flowing]
+            return msgspec.structs.replace(app, verdicts=tuple(verdicts))
+        measured = {m.color for m in metrics}
         verdicts += [signals.error_rate(m, now, source=f"metrics/{app.name}/{m.color}")
-                     for m in metrics if app.traffic.weights.of(m.color) > 0]
+                     for m in metrics if m.color in flowing]
+        verdicts += [signals.no_source("error-rate", c, now, "no metrics for this color")
+                     for c in flowing if c not in measured]
         return msgspec.structs.replace(app, metrics=metrics, verdicts=tuple(verdicts))
 
     def changes(self) -> AsyncIterator[tuple[str, str]]:
@@ -117,6 +124,8 @@ class ReleaseService(ClusterViews, Coordination):
                       percent: int | None = None, to: str | None = None) -> ActionResult:
         """What `action` would change, computed from the current state; nothing is written."""
         app = await self.cluster.get_app(name, namespace)
+        if action != "rollback":
+            refuse_unfinished(app, action)
         target = self._planner(action, percent, to)(app.traffic)
         changed = (target.live, target.weights) != (app.traffic.live, app.traffic.weights)
         return ActionResult(action=action, app=app.name, namespace=app.namespace,
@@ -203,6 +212,8 @@ class ReleaseService(ClusterViews, Coordination):
                        namespace: str | None = None, dry_run: bool = False,
                        reason: str = "") -> ActionResult:
         app = await self.cluster.get_app(name, namespace)
+        if action != "rollback":  # rollback undoes the operation first: a way out
+            refuse_unfinished(app, action)
         target = planner(app.traffic)
         before = app.traffic
         changed = (target.live, target.weights) != (before.live, before.weights)

@@ -43,14 +43,29 @@ def error_rate(metrics: ColorMetrics, at: datetime, source: str,
 
 
 def crash_loop(slot: Slot, at: datetime, threshold: int = RESTARTS_THRESHOLD) -> Verdict:
-    """Fail when any pod restarted more than `threshold` times in 5 minutes."""
-    worst = max(slot.pods, key=lambda pod: pod.restarts_5m, default=None)
-    restarts = worst.restarts_5m if worst else 0
-    failing = restarts > threshold
-    source = f"pod/{worst.name}" if worst else f"deployment/{slot.color}"
-    return Verdict(signal="restarts", color=slot.color, outcome="fail" if failing else "pass",
-                   value=float(restarts), threshold=float(threshold), source=source, at=at,
-                   detail=f"{restarts} restarts in 5m {'>' if failing else '<='} {threshold}")
+    """Fail when any pod restarted more than `threshold` times in 5 minutes, or waits in
+    CrashLoopBackOff after more than `threshold` restarts (what one snapshot can tell of a
+    loop the kubelet has slowed down); without pods the restarts are unknown."""
+    if not slot.pods:
+        return Verdict(signal="restarts", color=slot.color, outcome="inconclusive", value=None,
+                       threshold=float(threshold), source=f"deployment/{slot.color}", at=at,
+                       detail="no pods: restarts unknown")
+    worst = max(slot.pods, key=lambda pod: (pod.restarts_5m, pod.restarts))
+    looping = next((p for p in slot.pods if p.waiting_reason == "CrashLoopBackOff"
+                    and p.restarts > threshold), None)
+    restarts = worst.restarts_5m
+    outcome: Outcome = "pass"
+    detail = f"{restarts} restarts in 5m <= {threshold}"
+    if restarts > threshold:
+        outcome, detail = "fail", f"{restarts} restarts in 5m > {threshold}"
+    elif looping is not None:
+        worst, restarts = looping, looping.restarts_5m
+        outcome = "fail"
+        detail = (f"CrashLoopBackOff after {looping.restarts} restarts > {threshold} "
+                  f"({restarts} in 5m)")
+    return Verdict(signal="restarts", color=slot.color, outcome=outcome,
+                   value=float(restarts), threshold=float(threshold), source=f"pod/{worst.name}",
+                   at=at, detail=detail)
 
 
 def is_bad(verdict: Verdict) -> bool:
@@ -139,6 +154,12 @@ def _judge_sample(sample: PromSample, at: datetime, threshold: float, min_reques
     if value > threshold:
         return "fail", f"{value:.1%} > {threshold:.1%}"
     return "pass", f"{value:.1%} <= {threshold:.1%}"
+
+
+def no_source(signal: str, color: Color, at: datetime, why: str) -> Verdict:
+    """Nothing to measure `signal` with: unknown, never a pass."""
+    return Verdict(signal=signal, color=color, outcome="inconclusive", value=None,
+                   threshold=None, source="none", at=at, detail=why)
 
 
 PROMETHEUS_ERRORS = 4

@@ -62,6 +62,17 @@ def traffic_bar(traffic: Traffic, palette: Palette, width: int = 20) -> Text:
     return bar
 
 
+def drift_text(app: App, palette: Palette, *, detail: bool = False) -> Text:
+    """`⚠ drifted` when the routing objects disagree; with `detail`, why and what each says."""
+    if app.drift is None:
+        return Text()
+    out = Text(" ⚠ drifted", style=f"bold {palette.get('health-bad', '')}".strip())
+    if detail:
+        for line in (*app.drift.reasons, *app.drift.objects):
+            out.append_text(Text.assemble("\n  ", safe(line)))
+    return out
+
+
 def plan_text(traffic: Traffic, palette: Palette) -> Text:
     """The canary plan with the current step highlighted: `10 › [25] › 50 › 100`."""
     if not traffic.plan:
@@ -103,9 +114,10 @@ def pod_row(pod: Pod, now: datetime, palette: Palette) -> tuple[Text, ...]:
 def overview_row(app: App, palette: Palette) -> tuple[Text, ...]:
     """One overview row of an app."""
     op = app.operation.kind if app.operation else ""
+    op = op or (f"deploy: {app.deploy.stage}" if app.deploy else "")
     return (safe(app.name), safe(app.namespace),
             color_text(app.traffic.live, palette, live=True),
-            traffic_bar(app.traffic, palette, width=10),
+            Text.assemble(traffic_bar(app.traffic, palette, width=10), drift_text(app, palette)),
             Text.assemble(safe(app.blue.version), " ", ready_text(app.blue, palette)),
             Text.assemble(safe(app.green.version), " ", ready_text(app.green, palette)),
             health_text(app.health, palette), safe(app.guard), safe(op or app.lock_holder))

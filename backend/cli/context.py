@@ -9,10 +9,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+import msgspec
+
 from turnout.backend.config import Config, resolve_gate
 from turnout.backend.errors import Cancelled, InvalidInput
 from turnout.backend.gate import WriteGate
 from turnout.backend.service import ReleaseService
+from turnout.backend.timeouts import request_timeout
 
 
 @dataclass
@@ -24,6 +27,14 @@ class CliContext:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
+
+    def __post_init__(self) -> None:
+        # One bound for every backend: the option replaces the config's value for all of them.
+        given = self.opt("request_timeout")
+        if given is not None:
+            seconds = request_timeout(str(given))
+            self.args.request_timeout = seconds
+            self.config = msgspec.structs.replace(self.config, request_timeout=seconds)
 
     def opt(self, name: str, default: Any = None) -> Any:
         """A global option, whether given before or after the subcommand."""

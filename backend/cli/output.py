@@ -33,7 +33,8 @@ def app_view(app: App) -> dict[str, Any]:
         "guard": app.guard,
         "guard_report": msgspec.to_builtins(app.guard_report),
         "lock_holder": app.lock_holder or None,
-        "operation": msgspec.to_builtins(app.operation),
+        "operation": msgspec.to_builtins(app.operation or app.deploy),
+        "drift": msgspec.to_builtins(app.drift),
     }
 
 
@@ -64,9 +65,18 @@ def write_apps(apps: Sequence[App], fmt: str, out: TextIO, *, single: bool = Fal
         out.writelines(f"app/{inert(a.namespace)}/{inert(a.name)}\n" for a in apps)
     elif fmt == "table":
         write_table(out, APP_COLUMNS, [_app_row(a) for a in apps])
+        for app in apps if single else ():
+            _write_drift(app, out)
     else:
         views = [app_view(a) for a in apps]
         write_data(views[0] if single else {"items": views}, fmt, out)
+
+
+def _write_drift(app: App, out: TextIO) -> None:
+    """Why a drifted app's weights are no release state, and what each object says."""
+    if app.drift is not None:
+        out.write("\nDRIFTED: the routing objects disagree\n")
+        out.writelines(f"  {inert(line)}\n" for line in (*app.drift.reasons, *app.drift.objects))
 
 
 def write_data(data: Any, fmt: str, out: TextIO) -> None:
@@ -87,10 +97,20 @@ def _app_row(app: App) -> list[str]:
         return f"{s.version} {s.ready}/{s.desired}"
 
     w = app.traffic.weights
-    op = app.operation
-    operation = f"{op.kind} {op.step}/{len(op.steps)} (unfinished)" if op else "-"
-    return [app.namespace, app.name, app.traffic.live, f"{w.blue}/{w.green}",
+    operation = _operation_cell(app)
+    weights = f"{w.blue}/{w.green}" + (" drifted" if app.drifted else "")
+    return [app.namespace, app.name, app.traffic.live, weights,
             slot("blue"), slot("green"), app.health, app.lock_holder or "-", operation]
+
+
+def _operation_cell(app: App) -> str:
+    op, deploy = app.operation, app.deploy
+    if op is not None:
+        return f"{op.kind} {op.step}/{len(op.steps)} (unfinished)"
+    if deploy is not None:
+        return (f"deploy {deploy.stage} ({deploy.step + 1}/{len(deploy.steps)}, {deploy.status}) "
+                f"by {deploy.by} since {deploy.started_at:%Y-%m-%dT%H:%M:%SZ}")
+    return "-"
 
 
 def write_table(out: TextIO, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

@@ -19,8 +19,9 @@ def _globals() -> argparse.ArgumentParser:
     g.add_argument("-n", "--namespace", default=argparse.SUPPRESS, help="namespace of the app")
     g.add_argument("-A", "--all-namespaces", action="store_true", default=argparse.SUPPRESS,
                    help="every namespace")
-    g.add_argument("--request-timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS",
-                   help="abandon a call to a backend after this long")
+    g.add_argument("--request-timeout", default=argparse.SUPPRESS, metavar="DURATION",
+                   help="abandon a call to a backend (retries included) after this long: "
+                   "3s, 1m, 500ms, or seconds")
     g.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS,
                    help="refuse every write (monitoring mode)")
     g.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,

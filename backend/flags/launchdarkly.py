@@ -78,6 +78,7 @@ class LaunchDarklyStore:
         self.project, self.environment = project, environment
         self.url = f"launchdarkly://{project}/{environment}"
         self.attempts, self.max_delay, self.poll_seconds = attempts, max_delay, poll_seconds
+        self.timeout = timeout
 
         async def gate_hook(request: httpx.Request) -> None:
             gate.check_http(request.method, str(request.url))
@@ -90,6 +91,13 @@ class LaunchDarklyStore:
         )
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            async with asyncio.timeout(self.timeout):  # the retries too: one bound per call
+                return await self._attempts(method, path, **kwargs)
+        except TimeoutError as exc:
+            raise Unavailable(f"{self.url}: no answer within {self.timeout:g}s") from exc
+
+    async def _attempts(self, method: str, path: str, **kwargs: Any) -> Any:
         for attempt in range(self.attempts):
             try:
                 response = await self._http.request(method, path, **kwargs)

@@ -121,18 +121,28 @@ class RedisStore(StoreBase):
         except redis_errors.RedisError as exc:
             raise Unavailable(f"{self.url} refused {what}: {exc}") from exc
 
+    @contextlib.asynccontextmanager
+    async def _bounded(self, what: str) -> AsyncIterator[None]:
+        """One request and its retry, all within the request timeout."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                with self._translated(what):
+                    yield
+        except TimeoutError as exc:
+            raise Unavailable(f"{self.url} unreachable while {what}: no answer within "
+                              f"{self.timeout:g}s") from exc
+
     def _key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
 
     async def snapshot(self) -> FlagSet:
         """All flags and segments in one MULTI round trip; checks for a reset."""
-        with self._translated("loading flags"):
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hgetall(self._key("flags"))
-                pipe.hgetall(self._key("segments"))
-                pipe.hget(self._key("meta"), "epoch")
-                pipe.info("server")
-                flags, segments, epoch, info = await pipe.execute()
+        async with self._bounded("loading flags"), self._redis.pipeline(transaction=True) as pipe:
+            pipe.hgetall(self._key("flags"))
+            pipe.hgetall(self._key("segments"))
+            pipe.hget(self._key("meta"), "epoch")
+            pipe.info("server")
+            flags, segments, epoch, info = await pipe.execute()
         self._check_epoch(_text(epoch) if epoch else None, str(info.get("run_id", "")))
         return validate_flagset(
             FlagSet(
@@ -161,11 +171,10 @@ class RedisStore(StoreBase):
 
     async def _checked(self, what: str, table: str, command: str, *args: str | int) -> Any:
         """One read of `table`, refused as a reset when the flag index is gone."""
-        with self._translated(what):
-            async with self._redis.pipeline(transaction=True) as pipe:
-                getattr(pipe, command)(self._key(table), *args)
-                pipe.hget(self._key("meta"), "epoch")
-                result, epoch = await pipe.execute()
+        async with self._bounded(what), self._redis.pipeline(transaction=True) as pipe:
+            getattr(pipe, command)(self._key(table), *args)
+            pipe.hget(self._key("meta"), "epoch")
+            result, epoch = await pipe.execute()
         if epoch is None and not self._restoring:
             raise self._reset("no flag index")
         return result
@@ -208,13 +217,13 @@ class RedisStore(StoreBase):
         entry = {"action": action, "by": by, "reason": reason, "at": now().isoformat()}
         args: list[bytes | str] = [secrets.token_hex(8), encode(entry), self.channel,
                                    encode(Notice("reset", action, 0))]
-        with self._translated(f"marking {self.url} initialised"):
+        async with self._bounded(f"marking {self.url} initialised"):
             done = await self._init(keys=[self._key("meta"), self._key("audit")], args=args)
         return bool(done)
 
     async def audit(self, limit: int = 20) -> list[dict[str, Any]]:
         """The latest restores and acceptances of this store, newest first."""
-        with self._translated("reading the store's audit"):
+        async with self._bounded("reading the store's audit"):
             raw = await self._redis.lrange(self._key("audit"), 0, limit - 1)
         return [msgspec.json.decode(item) for item in raw]
 
@@ -233,7 +242,7 @@ class RedisStore(StoreBase):
             b"" if entry is None else encode(entry), self.history_cap, self.channel,
             encode(notice), "1" if self._restoring else "0",
         ]  # fmt: skip
-        with self._translated(f"writing {key!r}"):
+        async with self._bounded(f"writing {key!r}"):
             ok, current = await self._cas(keys=keys, args=args)
         if ok == 2:
             raise self._reset("no flag index")

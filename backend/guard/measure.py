@@ -113,6 +113,8 @@ class Measurer:
                     min_requests=self.settings.min_requests, max_age=self.max_age)
             by_color = {m.color: m for m in await self.metrics.golden_signals(app)}
             streaks.prometheus_errors, streaks.unreachable_since = 0, None
+            if color not in by_color:
+                return signals.no_source("error-rate", color, at, "no metrics for this color")
             return signals.error_rate(by_color[color], at, source, self.settings.error_rate)
         except InvalidInput as err:
             # A query Prometheus rejects is a template to fix: shown as an error, never

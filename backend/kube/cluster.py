@@ -14,32 +14,37 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
 from turnout.backend.config import Conventions
-from turnout.backend.errors import Conflict, InvalidInput, NotFound
+from turnout.backend.errors import Conflict, InvalidInput, NotFound, TurnoutError
 from turnout.backend.kube import wire
 from turnout.backend.kube.access import require
-from turnout.backend.kube.diff import differences
+from turnout.backend.kube.diff import differences, traffic_differences
 from turnout.backend.kube.discover import (
     Objects,
     discover,
     slot_record,
 )
+from turnout.backend.kube.effective import RoutingRead, read_routing
 from turnout.backend.kube.guard_records import MERGE, KubeGuardRecords
+from turnout.backend.kube.guarded import Guard, WatchedSet, says_diff, stopped
 from turnout.backend.kube.http import KubeHttp, decode
 from turnout.backend.kube.informer import Informer
 from turnout.backend.kube.inspect import KubeInspection
 from turnout.backend.kube.journal import Entry, Journal
-from turnout.backend.kube.lock import acquire, check_unlocked, release
+from turnout.backend.kube.lock import acquire, check_unlocked, holder_of, release
 from turnout.backend.kube.pause import test_pause
 from turnout.backend.kube.record import Recorder
 from turnout.backend.kube.resources import list_objects
-from turnout.backend.kube.routing import TrafficObjects, Write, traffic_writes
+from turnout.backend.kube.routing import Write, routing_objects, traffic_writes
 from turnout.backend.models import (
     App,
     Color,
     Slot,
     Traffic,
 )
+from turnout.backend.unfinished import refuse_unfinished
 
 STRATEGIC = "application/strategic-merge-patch+json"
 
@@ -90,7 +95,11 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         if len(found) > 1:
             spaces = ", ".join(a.namespace for a in found)
             raise InvalidInput(f"app {name!r} exists in several namespaces ({spaces}): pass -n")
-        return found[0]
+        if self.informer.serves(namespace):
+            return found[0]
+        # One app read once: its lock is the Lease by name, even one another tool wrote.
+        holder = await holder_of(self.http, found[0].namespace, name, self.clock())
+        return msgspec.structs.replace(found[0], lock_holder=holder)
 
     def changes(self) -> AsyncIterator[tuple[str, str]]:
         return self.informer.changes()
@@ -104,7 +113,8 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         fresh = next((a for a in self._discover(objects) if a.name == app.name), None)
         if fresh is None:
             raise Conflict(f"{app.namespace}/{app.name} changed by someone else: it is gone")
-        check_unlocked(fresh.lock_holder, app.name)
+        check_unlocked(await holder_of(self.http, app.namespace, app.name, self.clock()),
+                       app.name)
         changed = differences(app, fresh)
         if changed:
             raise Conflict(f"{app.namespace}/{app.name} changed by someone else since it was "
@@ -113,21 +123,52 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
 
     async def _apply(self, app: App, writes: list[Write], dry_run: bool,
                      content_type: str = MERGE,
-                     on_step: Callable[[int], Awaitable[None]] | None = None) -> list[bytes]:
-        """Send the writes in order; a 409 re-reads and reports what changed."""
+                     on_step: Callable[[int], Awaitable[None]] | None = None,
+                     guard: Guard | None = None) -> list[bytes]:
+        """Send the writes in order; with a `guard`, stop at the first moved object."""
         bodies = []
         await test_pause("before-write")
         for done, write in enumerate(writes):
             if done:
                 await test_pause("between-writes")
+            await test_pause(f"write-{done + 1}")
+            if guard is not None:
+                await test_pause(f"traffic-write-{done + 1}")
+            if guard is not None:
+                moved = await guard.watched.moved()
+                if moved:
+                    raise await self._stopped(app, guard, done, len(writes), moved)
             try:
-                bodies.append(await self.http.write("PATCH", write.path, write.patch,
-                                                    content_type=content_type, dry_run=dry_run))
+                body = await self.http.write("PATCH", write.path, write.patch,
+                                             content_type=content_type, dry_run=dry_run)
             except Conflict as err:
+                if guard is not None:
+                    raise await self._stopped(app, guard, done, len(writes),
+                                              [f"{write.kind}/{write.name} was changed"]) from err
                 raise await self._conflict(app, write, done, len(writes)) from err
+            bodies.append(body)
+            if guard is not None:
+                guard.watched.wrote(write.kind, write.name, body)
             if on_step is not None:
                 await on_step(done + 1)
         return bodies
+
+    async def _stopped(self, app: App, guard: Guard, done: int, total: int,
+                       moved: list[str]) -> Conflict:
+        """The Conflict of a guarded change that stops: what moved, what the objects say now."""
+        try:
+            now = await self._routing_read(app)
+            diff = traffic_differences(app.traffic, now.traffic) + says_diff(
+                guard.says, now.says) if now else [
+                f"service/{app.name} selects no color any more"]
+        except TurnoutError as err:
+            diff = [f"the objects could not be read again: {err}"]
+        return stopped(app.name, app.namespace, done, total, moved, diff, guard.journal_id)
+
+    async def _routing_read(self, app: App) -> RoutingRead | None:
+        objects = await list_objects(self.http, app.namespace,
+                                     f"{self.conventions.app_label}={app.name}")
+        return read_routing(app.name, routing_objects(objects), self.conventions)
 
     async def _conflict(self, app: App, write: Write, done: int, total: int) -> Conflict:
         try:
@@ -141,19 +182,36 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
 
     async def write_traffic(self, app: App, target: Traffic, *, dry_run: bool) -> Traffic:
         fresh, objects = await self._fresh(app)
+        refuse_unfinished(fresh, "change the traffic of")
         writes = await self._converge(fresh, objects, target, dry_run)
         if dry_run:
             return Traffic(live=target.live, weights=target.weights, router=fresh.traffic.router,
                            plan=fresh.traffic.plan, revision=fresh.traffic.revision)
         if writes:
             await self._traffic_event(fresh.traffic, target, fresh)
-        return (await self.get_app(app.name, app.namespace)).traffic
+        return await self._produced(fresh, target)
+
+    async def _produced(self, app: App, target: Traffic) -> Traffic:
+        """The traffic now, read from the server; `Conflict` unless it is `target`."""
+        now = await self._routing_read(app)
+        if now is None:
+            raise Conflict(f"{app.namespace}/{app.name} changed by someone else: its live "
+                           "Service selects no color any more")
+        traffic = now.traffic
+        if (traffic.live, traffic.weights) != (target.live, target.weights):
+            said = "; ".join([*now.conflicts, *now.says])
+            raise Conflict(f"{app.namespace}/{app.name} changed by someone else: the writes were "
+                           f"made but the objects now say live {traffic.live} "
+                           f"{traffic.weights.blue}/{traffic.weights.green}, not live "
+                           f"{target.live} {target.weights.blue}/{target.weights.green} ({said})")
+        return traffic
 
     async def _converge(self, app: App, objects: Objects, target: Traffic, dry_run: bool,
                         resuming: Entry | None = None) -> list[Write]:
-        """Write what differs from `target`, journaled when more than one object changes."""
-        routing = TrafficObjects(services={s.metadata.name: s for s in objects.services},
-                                 ingresses=list(objects.ingresses), routes=list(objects.routes))
+        """Write what differs from `target`, the routing objects guarded as a whole and the
+        change journaled when more than one object changes."""
+        routing = routing_objects(objects)
+        read = read_routing(app.name, routing, self.conventions)
         writes = traffic_writes(app.name, routing, target, self.conventions)
         steps = [f"{w.kind}/{w.name}" for w in writes]
         journal = Journal(self.http, app, self.conventions)
@@ -167,7 +225,16 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         elif journaled:
             await journal.begin("traffic", await self.recorder.identity(), self.clock(),
                                 app.traffic, target, steps)
-        await self._apply(app, writes, dry_run, on_step=journal.advance if journaled else None)
+        guard = None if dry_run or read is None else Guard(
+            WatchedSet(self.http, app.namespace, read.revisions), read.says,
+            journal.entry.id if journal.entry else "")
+        try:
+            await self._apply(app, writes, dry_run, on_step=journal.advance if journaled else None,
+                              guard=guard)
+        except TurnoutError:
+            if journaled and resuming is None and journal.entry and journal.entry.step == 0:
+                await journal.abandon()  # nothing was written: nothing to resume or undo
+            raise
         if journaled:
             await journal.finish()
         return writes
@@ -185,14 +252,14 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         selector = f"{self.conventions.app_label}={name}"
         objects = await list_objects(self.http, found.namespace, selector)
         app = next(a for a in self._discover(objects) if a.name == name)
-        check_unlocked(app.lock_holder, name)
+        check_unlocked(await holder_of(self.http, app.namespace, name, self.clock()), name)
         entry = await Journal(self.http, app, self.conventions).read()
         if entry is None:
             return None
         goal = (entry.before if back else entry.target).traffic(app.traffic)
         await self._converge(app, objects, goal, False, resuming=entry)
         await self._traffic_event(app.traffic, goal, app)
-        return (await self.get_app(name, app.namespace)).traffic
+        return await self._produced(app, goal)
 
     async def _slot_write(self, app: App, color: Color, dry_run: bool,
                           spec_for: Callable[[wire.Deployment], dict[str, Any]],

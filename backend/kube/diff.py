@@ -9,15 +9,21 @@ def _weights(traffic: Traffic) -> str:
     return f"{traffic.weights.blue}/{traffic.weights.green}"
 
 
+def traffic_differences(before: Traffic, after: Traffic) -> list[str]:
+    """Changes of the live color, the weights and the router, one phrase each."""
+    changes = []
+    if before.live != after.live:
+        changes.append(f"live color {before.live} -> {after.live}")
+    if before.weights != after.weights:
+        changes.append(f"weights blue/green {_weights(before)} -> {_weights(after)}")
+    if before.router != after.router:
+        changes.append(f"router {before.router} -> {after.router}")
+    return changes
+
+
 def differences(before: App, after: App) -> list[str]:
     """Operator-visible changes, one phrase each; empty when only bookkeeping moved."""
-    changes = []
-    if before.traffic.live != after.traffic.live:
-        changes.append(f"live color {before.traffic.live} -> {after.traffic.live}")
-    if before.traffic.weights != after.traffic.weights:
-        changes.append(f"weights blue/green {_weights(before.traffic)} -> {_weights(after.traffic)}")
-    if before.traffic.router != after.traffic.router:
-        changes.append(f"router {before.traffic.router} -> {after.traffic.router}")
+    changes = traffic_differences(before.traffic, after.traffic)
     for color in COLORS:
         old, new = before.slot(color), after.slot(color)
         if old.desired != new.desired:

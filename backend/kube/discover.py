@@ -20,11 +20,13 @@ import msgspec
 from turnout.backend.config import Conventions
 from turnout.backend.errors import InvalidInput
 from turnout.backend.kube import wire
+from turnout.backend.kube.deploys import deploy_of
+from turnout.backend.kube.effective import RoutingRead, operation_conflict, read_routing
 from turnout.backend.kube.health import RestartSample, pod_record
-from turnout.backend.kube.journal import operation_of
+from turnout.backend.kube.journal import Entry, entry_in
 from turnout.backend.kube.lock import lock_holder
-from turnout.backend.kube.routing import TrafficObjects, color_of, read_traffic
-from turnout.backend.models import COLORS, App, Color, GuardReport, Pod, Slot
+from turnout.backend.kube.routing import TrafficObjects, color_of
+from turnout.backend.models import COLORS, App, Color, Drift, GuardReport, Pod, Slot, Weights
 
 log = logging.getLogger(__name__)
 GUARD_ANNOTATION = "turnout.dev/guard"
@@ -126,6 +128,18 @@ def guard_report_of(maps: Sequence[wire.ConfigMap], namespace: str, app: str) ->
         return None
 
 
+def drift_of(routing: RoutingRead, entry: Entry | None) -> Drift | None:
+    """Why the routing cannot be trusted as a release state, or None when it can."""
+    reasons = list(routing.conflicts)
+    if entry is not None:
+        target = entry.target
+        reasons.append(operation_conflict(
+            routing.traffic, target.live, Weights(blue=target.blue, green=target.green),
+            f"operation {entry.id} ({entry.kind}, step {entry.step}/{len(entry.steps)})"))
+    reasons = [r for r in reasons if r]
+    return Drift(reasons=tuple(reasons), objects=routing.says) if reasons else None
+
+
 def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
              histories: Mapping[str, Sequence[RestartSample]] | None = None) -> tuple[App, ...]:
     """Every app found in `objects`, sorted by namespace and name."""
@@ -140,21 +154,24 @@ def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
     apps = []
     for ns, name in sorted({(ns, app) for ns, app, _ in deployments}):
         try:
-            traffic = read_traffic(name, by_ns[ns], conv)
+            routing = read_routing(name, by_ns[ns], conv)
         except InvalidInput as err:
             log.warning("%s/%s skipped: %s", ns, name, err)
             continue
-        if traffic is None:
+        if routing is None:
             continue
+        entry = entry_in(objects.journals, ns, name)
         slots = {c: slot_record(c, deployments.get((ns, name, c)),
                                 sorted(pods.get((ns, name, c), ()), key=lambda p: p.name))
                  for c in COLORS}
         live = by_ns[ns].services.get(name)
         notes = live.metadata.annotations if live else {}
         apps.append(App(name=name, namespace=ns, context=context, blue=slots["blue"],
-                        green=slots["green"], traffic=traffic,
+                        green=slots["green"], traffic=routing.traffic,
                         lock_holder=lock_holder(objects.leases, ns, name, conv, now),
-                        operation=operation_of(objects.journals, ns, name),
+                        operation=entry.operation() if entry else None,
+                        deploy=deploy_of(objects.journals, ns, name),
+                        drift=drift_of(routing, entry),
                         guard=notes.get(GUARD_ANNOTATION, "disarmed"),
                         guard_report=guard_report_of(objects.journals, ns, name),
                         endpoints=endpoints_of(notes.get(ENDPOINTS_ANNOTATION, ""))))

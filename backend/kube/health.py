@@ -1,12 +1,13 @@
 """Pod health, pure: from a wire pod (and what the cache saw) to a domain `Pod`.
 
 Restarts in the last five minutes come from restartCount changes the watch
-cache observed; a one-shot read can only approximate them from the pod's age
-and its last termination time, and the larger of the two is reported.
+cache observed; a one-shot read estimates them from the restart counts, the pod's
+age and the last termination times, and the larger of the two is reported.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -24,14 +25,24 @@ def total_restarts(pod: wire.Pod) -> int:
 
 
 def estimated_recent_restarts(pod: wire.Pod, now: datetime) -> int:
-    """Lower bound of restarts within the window from one snapshot of the pod."""
+    """Restarts within the window from one snapshot of the pod.
+
+    A pod younger than the window restarted that often within it. In an older pod, a
+    container whose last run ended within the window is still restarting: its restarts
+    are spread evenly over the pod's life (at least the one that ended recently).
+    """
     started = pod.status.start_time
     if started is not None and now - started <= WINDOW:
         return total_restarts(pod)
-    recent = [c for c in pod.status.container_statuses
-              if c.last_state.terminated and c.last_state.terminated.finished_at
-              and now - c.last_state.terminated.finished_at <= WINDOW]
-    return len(recent)
+    age = (now - started) if started is not None else None
+    count = 0
+    for c in pod.status.container_statuses:
+        ended = c.last_state.terminated.finished_at if c.last_state.terminated else None
+        if ended is None or now - ended > WINDOW:
+            continue
+        share = math.ceil(c.restart_count * (WINDOW / age)) if age else 1
+        count += min(c.restart_count, max(share, 1)) if c.restart_count else 1
+    return count
 
 
 def observed_recent_restarts(history: Sequence[RestartSample], now: datetime) -> int:

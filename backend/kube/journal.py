@@ -17,7 +17,7 @@ from datetime import datetime
 import msgspec
 
 from turnout.backend.config import Conventions
-from turnout.backend.errors import NotFound
+from turnout.backend.errors import Conflict, NotFound, TurnoutError
 from turnout.backend.kube import wire
 from turnout.backend.kube.http import KubeHttp, decode
 from turnout.backend.models import App, Color, Operation, Traffic, Weights
@@ -76,14 +76,19 @@ def entry_of(config_map: wire.ConfigMap) -> Entry | None:
         return None
 
 
-def operation_of(journals: Sequence[wire.ConfigMap], namespace: str, app: str) -> Operation | None:
-    """The unfinished operation of `app`, if any."""
+def entry_in(journals: Sequence[wire.ConfigMap], namespace: str, app: str) -> Entry | None:
+    """The unfinished operation of `app` as journaled, if any."""
     name = journal_name(app)
     for cm in journals:
         if cm.metadata.namespace == namespace and cm.metadata.name == name:
-            entry = entry_of(cm)
-            return entry.operation() if entry else None
+            return entry_of(cm)
     return None
+
+
+def operation_of(journals: Sequence[wire.ConfigMap], namespace: str, app: str) -> Operation | None:
+    """The unfinished operation of `app`, if any."""
+    entry = entry_in(journals, namespace, app)
+    return entry.operation() if entry else None
 
 
 class Journal:
@@ -109,10 +114,18 @@ class Journal:
 
     async def begin(self, kind: str, by: str, at: datetime, before: Traffic, target: Traffic,
                     steps: Sequence[str]) -> None:
-        """Record the intent before the first write (replacing a stale entry)."""
+        """Record the intent before the first write; another unfinished one is a `Conflict`
+        (and a concurrent begin loses on the create, 409)."""
         self.entry = Entry(id=uuid.uuid4().hex[:12], kind=kind, by=by, started_at=at, step=0,
                            steps=tuple(steps), before=Split.of(before), target=Split.of(target))
-        await self._save("PUT" if await self.read() else "POST")
+        existing = await self.read()
+        if existing is not None:
+            raise Conflict(f"{self.app.namespace}/{self.app.name} has an unfinished operation "
+                           f"{existing.id} ({existing.kind}, step {existing.step}/"
+                           f"{len(existing.steps)}) by {existing.by}: `turnout resume "
+                           f"{self.app.name}` finishes it, `turnout resume {self.app.name} "
+                           "--back` undoes it")
+        await self._save("POST")
 
     async def resume(self, entry: Entry, steps: Sequence[str]) -> None:
         """Carry on an unfinished entry with the steps still to do."""
@@ -129,6 +142,13 @@ class Journal:
         """Clear the journal: the operation is complete."""
         with contextlib.suppress(NotFound):  # already cleared by an earlier run
             await self.http.write("DELETE", self.path, {}, content_type="application/json")
+
+    async def abandon(self) -> None:
+        """Drop an entry none of whose writes was made; a failure here is only logged."""
+        try:
+            await self.finish()
+        except TurnoutError as err:
+            log.warning("journal %s could not be cleared: %s", self.path, err)
 
     async def _save(self, method: str) -> None:
         body = {"apiVersion": "v1", "kind": "ConfigMap",

@@ -51,6 +51,12 @@ def lock_holder(leases: Sequence[wire.Lease], namespace: str, app: str, conv: Co
                  if lease.metadata.namespace == namespace and lease.metadata.name == name), "")
 
 
+async def holder_of(http: KubeHttp, namespace: str, app: str, now: datetime) -> str:
+    """Who holds `app`'s lock now: the Lease by its name, whatever labels it carries."""
+    lease = await _read(http, namespace, app)
+    return live_holder(lease, now) if lease is not None else ""
+
+
 def check_unlocked(holder: str, app: str) -> None:
     """Refuse a write while someone else holds the app's lock."""
     if holder and holder != me():

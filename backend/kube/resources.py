@@ -43,6 +43,10 @@ class Resource:
 MANAGED_SELECTOR = "app.kubernetes.io/managed-by=turnout"
 """Label on the objects Turnout itself manages: release-lock Leases, journal ConfigMaps."""
 
+OWN_RECORDS = ("app.kubernetes.io/managed-by in (turnout,turnout-release),"
+               "turnout.dev/record!=history")
+"""Turnout's journals and guard reports, and the release flow in flight (not the history)."""
+
 RESOURCES = (
     Resource("deployments", "/apis/apps/v1", "deployments", wire.Deployment, by_app=True),
     Resource("pods", "/api/v1", "pods", wire.Pod, by_app=True),
@@ -53,7 +57,7 @@ RESOURCES = (
     Resource("leases", "/apis/coordination.k8s.io/v1", "leases", wire.Lease, by_app=False,
              selector=MANAGED_SELECTOR),
     Resource("journals", "/api/v1", "configmaps", wire.ConfigMap, by_app=False,
-             selector=MANAGED_SELECTOR),
+             selector=OWN_RECORDS),
 )
 
 EVENTS = Resource("events", "/api/v1", "events", wire.Event, by_app=False)

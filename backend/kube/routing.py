@@ -1,4 +1,6 @@
-"""Traffic, pure: read it from Services and a canary router; plan the writes to change it.
+"""Traffic writes, pure: find an app's routing objects and plan the writes that change it.
+
+Reading what they say together is `effective.py`.
 
 Writes are JSON merge patches that carry the resourceVersion read, so the API
 server refuses them with 409 if the object changed in between. Their order
@@ -10,15 +12,14 @@ the preview Service last.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from turnout.backend.config import Conventions
 from turnout.backend.errors import InvalidInput
 from turnout.backend.kube import wire
-from turnout.backend.models import COLORS, Color, RouterKind, Traffic, Weights, other
-from turnout.backend.plans import parse_plan
+from turnout.backend.models import COLORS, Color, Traffic, Weights, other
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,23 @@ class TrafficObjects:
     services: dict[str, wire.Service] = field(default_factory=dict)
     ingresses: list[wire.Ingress] = field(default_factory=list)
     routes: list[wire.HTTPRoute] = field(default_factory=list)
+
+
+class Listed(Protocol):
+    """Listed objects of a namespace (discovery's `Objects`)."""
+
+    @property
+    def services(self) -> Sequence[wire.Service]: ...
+    @property
+    def ingresses(self) -> Sequence[wire.Ingress]: ...
+    @property
+    def routes(self) -> Sequence[wire.HTTPRoute]: ...
+
+
+def routing_objects(listed: Listed) -> TrafficObjects:
+    """The routing objects among those listed from one namespace."""
+    return TrafficObjects(services={s.metadata.name: s for s in listed.services},
+                          ingresses=list(listed.ingresses), routes=list(listed.routes))
 
 
 @dataclass(frozen=True)
@@ -78,64 +96,17 @@ def ref_color(name: str, objs: TrafficObjects, conv: Conventions) -> Color | Non
     return found or next((c for c in COLORS if name.endswith(f"-{c}")), None)
 
 
-def _route_refs(route: wire.HTTPRoute) -> list[dict[str, Any]]:
+def route_refs(route: wire.HTTPRoute) -> list[dict[str, Any]]:
     return [ref for rule in route.spec.rules for ref in rule.get("backendRefs") or []]
 
 
 def weighted_route(app: str, objs: TrafficObjects, conv: Conventions) -> wire.HTTPRoute | None:
     """The HTTPRoute with backendRefs to the app's colored Services."""
     for route in objs.routes:
-        names = {str(ref.get("name", "")) for ref in _route_refs(route)}
+        names = {str(ref.get("name", "")) for ref in route_refs(route)}
         if names & {f"{app}-{c}" for c in COLORS} or route.metadata.name == app:
             return route
     return None
-
-
-def route_weights(route: wire.HTTPRoute, live: Color, objs: TrafficObjects,
-                  conv: Conventions) -> Weights:
-    """Per-color percent from relative backendRef weights (default weight 1)."""
-    totals = dict.fromkeys(COLORS, 0)
-    for ref in _route_refs(route):
-        color = ref_color(str(ref.get("name", "")), objs, conv)
-        if color:
-            totals[color] += int(ref.get("weight", 1))
-    total = sum(totals.values())
-    if total == 0:
-        return Weights.all_to(live)
-    blue = round(100 * totals["blue"] / total)
-    return Weights(blue=blue, green=100 - blue)
-
-
-def _plan(service: wire.Service, conv: Conventions) -> tuple[int, ...]:
-    text = service.metadata.annotations.get(conv.plan_annotation, "")
-    try:
-        return parse_plan(text) if text else ()
-    except InvalidInput as err:
-        log.warning("%s/%s: %s", service.metadata.namespace, service.metadata.name, err)
-        return ()
-
-
-def read_traffic(app: str, objs: TrafficObjects, conv: Conventions) -> Traffic | None:
-    """The app's traffic, or None when it has no live Service selecting a color."""
-    service = objs.services.get(app)
-    live = color_of(service.spec.selector, conv) if service else None
-    if service is None or live is None:
-        return None
-    revision = [f"service/{app}={service.metadata.resource_version}"]
-    preview = objs.services.get(f"{app}-preview")
-    if preview:
-        revision.append(f"service/{preview.metadata.name}={preview.metadata.resource_version}")
-    router: RouterKind = "service"
-    weights = Weights.all_to(live)
-    ingress, route = canary_ingress(app, objs), weighted_route(app, objs, conv)
-    if ingress is not None:
-        router, weights = "nginx", Weights.split(live, _canary_weight(ingress))
-        revision.append(f"ingress/{ingress.metadata.name}={ingress.metadata.resource_version}")
-    elif route is not None:
-        router, weights = "gateway", route_weights(route, live, objs, conv)
-        revision.append(f"route/{route.metadata.name}={route.metadata.resource_version}")
-    return Traffic(live=live, weights=weights, router=router, plan=_plan(service, conv),
-                   revision=",".join(revision))
 
 
 def _canary_weight(ingress: wire.Ingress) -> int:

@@ -62,9 +62,10 @@ class PrometheusMetrics:
         must never roll anything back).
         """
         try:
-            response = await self._http.get("/api/v1/query", params={"query": query})
+            async with asyncio.timeout(self.timeout):  # every phase together, not each
+                response = await self._http.get("/api/v1/query", params={"query": query})
             body = response.json()
-        except (httpx.HTTPError, ValueError) as err:
+        except (httpx.HTTPError, ValueError, TimeoutError) as err:
             raise Unavailable(f"Prometheus at {self.url} unavailable: {type(err).__name__}") from err
         if body.get("status") == "success":
             return list(body["data"]["result"]), tuple(body.get("warnings") or ())
@@ -103,8 +104,9 @@ class PrometheusMetrics:
         client = PrometheusConnect(self.url, disable_ssl=True, timeout=math.ceil(self.timeout),
                                    retry=Retry(total=1, backoff_factor=0.2))
         try:
-            result = await asyncio.to_thread(client.custom_query_range, query,
-                                             end - timedelta(minutes=minutes), end, step)
+            async with asyncio.timeout(self.timeout):  # its retry included
+                result = await asyncio.to_thread(client.custom_query_range, query,
+                                                 end - timedelta(minutes=minutes), end, step)
         except Exception as err:  # requests/urllib3/client errors of every kind mean the same here
             raise Unavailable(f"Prometheus at {self.url} unavailable: {type(err).__name__}") from err
         points = result[0]["values"] if result else []

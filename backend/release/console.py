@@ -23,6 +23,7 @@ from turnout.backend.release.model import DEFAULT_STEPS, DeployRequest, Flow, Re
 from turnout.backend.release.port import ReleasePort, release_port
 from turnout.backend.release.stages import Say, Sleep
 from turnout.backend.service import ReleaseService
+from turnout.backend.unfinished import refuse_unfinished
 
 DEMO_PACE = 0.25
 """Wall seconds per simulated second while a demo deploy waits (the demo runs 4x fast)."""
@@ -115,9 +116,7 @@ class DeployConsole:
         if running is not None:
             raise InvalidInput(f"a deploy of {app.name} ({running.version}) is in progress: "
                                f"turnout resume {app.name}, or turnout abort {app.name}")
-        if app.operation is not None:
-            raise InvalidInput(f"{app.name} has an unfinished {app.operation.kind} operation: "
-                               f"turnout resume {app.name} first")
+        refuse_unfinished(app, "deploy to")
         if app.traffic.canary_weight:
             raise InvalidInput(f"{app.name} is mid-canary ({app.traffic.canary_weight} % on "
                                f"{app.traffic.canary}): promote or abort it first")

@@ -216,6 +216,9 @@ class Stages:
         """The old color live with all traffic again, the idle color back to its replicas."""
         ns, why = flow.namespace, self._why(flow, f"restore: {flow.cause}")
         app = await self.service.cluster.get_app(flow.app, ns)
+        if app.operation is not None:  # a traffic change stopped half way: undo it first
+            await self.service.resume(flow.app, namespace=ns, back=True)
+            app = await self.service.cluster.get_app(flow.app, ns)
         if app.slot(flow.old).desired < flow.old_replicas:  # scaled down already: back up first
             await self.service.scale(flow.app, flow.old, flow.old_replicas, namespace=ns, reason=why)
             await self._rolled_out(flow, flow.old)

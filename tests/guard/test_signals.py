@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from turnout.backend import signals
@@ -131,3 +132,35 @@ def test_a_pass_is_never_a_bad_measurement() -> None:
     assert not signals.is_bad(good)
     assert signals.is_bad(Verdict(signal="x", color="green", outcome="error", value=None,
                                   threshold=None, source="q", at=NOW))
+
+
+def test_a_pod_waiting_in_crash_loop_back_off_after_many_restarts_fails() -> None:
+    pod = Pod(name="web-green-0", color="green", phase="Running", ready=False, restarts=9,
+              restarts_5m=1, waiting_reason="CrashLoopBackOff")
+    slot = Slot(color="green", version="2", image="x", desired=1, ready=0, available=0,
+                pods=(pod,))
+    verdict = signals.crash_loop(slot, NOW)
+    assert (verdict.outcome, verdict.source) == ("fail", "pod/web-green-0")
+    assert "CrashLoopBackOff after 9 restarts" in verdict.detail
+
+
+def test_restarts_without_pods_are_unknown() -> None:
+    empty = Slot(color="green", version="", image="", desired=1, ready=0, available=0)
+    assert signals.crash_loop(empty, NOW).outcome == "inconclusive"
+
+
+def test_unknown_is_never_the_health_of_an_app() -> None:
+    from turnout.backend.models import App, Traffic, Weights
+
+    slot = Slot(color="blue", version="1", image="x", desired=1, ready=1, available=1)
+    app = App(name="a", namespace="n", context="c", blue=slot,
+              green=msgspec.structs.replace(slot, color="green"),
+              traffic=Traffic(live="blue", weights=Weights.all_to("blue")))
+    assert app.health == "inconclusive"
+    unknown = signals.no_source("error-rate", "blue", NOW, "no metrics source configured")
+    passing = signals.crash_loop(msgspec.structs.replace(slot, pods=(Pod(
+        name="p", color="blue", phase="Running", ready=True),)), NOW)
+    assert passing.outcome == "pass"
+    assert msgspec.structs.replace(app, verdicts=(passing, unknown)).health == "inconclusive"
+    down = signals.unreachable("error-rate", "blue", NOW, "metrics/a/blue", 1)
+    assert msgspec.structs.replace(app, verdicts=(passing, down, unknown)).health == "error"

@@ -45,3 +45,10 @@ def test_observed_history_counts_changes_inside_the_window() -> None:
     assert observed_recent_restarts([], NOW) == 0
     pod = pod_record(_pod(restarts=7), "blue", NOW, history)
     assert pod.restarts_5m == 4
+
+
+def test_an_old_pod_still_crash_looping_counts_its_restarts_spread_over_its_life() -> None:
+    pod = pod_record(_pod(restarts=40, ready=False, waiting="CrashLoopBackOff",
+                          started="2026-01-01T11:40:00Z", finished="2026-01-01T11:59:50Z"),
+                     "blue", NOW)
+    assert pod.restarts_5m == 10

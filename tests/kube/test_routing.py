@@ -9,7 +9,8 @@ from turnout.backend import plans
 from turnout.backend.config import Conventions
 from turnout.backend.errors import InvalidInput
 from turnout.backend.kube.discover import Objects
-from turnout.backend.kube.routing import CANARY_WEIGHT, TrafficObjects, read_traffic, traffic_writes
+from turnout.backend.kube.effective import read_traffic
+from turnout.backend.kube.routing import CANARY_WEIGHT, TrafficObjects, traffic_writes
 
 CONV = Conventions()
 

@@ -18,6 +18,7 @@ from turnout.backend.models import COLORS, App, AuditEntry, ClusterEvent
 from turnout.tui.render import (
     activity_text,
     color_text,
+    drift_text,
     events_text,
     guard_text,
     health_text,
@@ -127,6 +128,7 @@ class AppScreen(GuardedScreen):
             safe(f"{app.namespace}/{app.name}"), "  live ",
             color_text(traffic.live, palette, live=True), " ",
             traffic_bar(traffic, palette, width=24), "  via ", traffic.router,
+            drift_text(app, palette, detail=True),
             "\nplan ", plan_text(traffic, palette), "   health ",
             health_text(app.health, palette), "  guard ", safe(app.guard))
         if self.blocked_note:
