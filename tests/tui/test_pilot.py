@@ -289,6 +289,13 @@ async def test_deploy_plans_confirms_and_runs_the_flow_on_the_demo() -> None:
         assert await eventually(pilot, lambda: any(
             "Deploy in flight" in str(flow.render()) for flow in app.screen.query("#flow").results(Static)))
 
+        def shown() -> str:
+            return str(app.screen.query_one("#flow", Static).render())
+
+        first = shown()
+        assert await eventually(pilot, lambda: shown() != first, seconds=60), \
+            "the history screen did not follow the deploy in flight"
+
 
 async def test_app_detail_shows_the_clusters_events_with_warnings_marked() -> None:
     service, app = _live_demo(refresh_seconds=0.2)
