@@ -51,6 +51,12 @@ def serve(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def demo(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.reset:
+        from turnout.backend.demo import state
+
+        state.reset(state.state_file())
+        ctx.err.write("demo: back to its seed; every later command starts from there\n")
+        return 0
     return open_tui(ctx, demo=True)
 
 

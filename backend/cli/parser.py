@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.set_defaults(func=func, write=write, front_end=func in FRONT_ENDS)
         return cmd
 
-    command("demo", commands.demo, "open the TUI on the embedded demo environment")  # type: ignore[arg-type]
+    command("demo", commands.demo, "open the TUI on the embedded demo environment").add_argument(  # type: ignore[arg-type]
+        "--reset", action="store_true",
+        help="forget the demo's changes (kept between commands) and return to its seed")
     web = command("serve", commands.serve,  # type: ignore[arg-type]
                   "serve the TUI to a browser on 127.0.0.1 (read-only)")
     web.add_argument("--port", type=int, default=8000)

@@ -66,3 +66,13 @@ def test_read_only_refuses_with_its_exit_code() -> None:
 def test_bad_weight_is_invalid_input() -> None:
     done = turnout("--demo", "weight", "search", "150", "--yes")
     assert done.returncode == 2 and "0..100" in done.stderr
+
+
+def test_the_demo_remembers_between_commands_until_reset() -> None:
+    assert turnout("--demo", "weight", "search", "50", "--yes").returncode == 0
+    after = json.loads(turnout("--demo", "status", "search", "-o", "json").stdout)
+    assert after["weights"] == {"blue": 50, "green": 50}
+    reset = turnout("demo", "--reset")
+    assert reset.returncode == 0 and "seed" in reset.stderr
+    seeded = json.loads(turnout("--demo", "status", "search", "-o", "json").stdout)
+    assert seeded["weights"] == {"blue": 90, "green": 10}
