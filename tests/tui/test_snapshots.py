@@ -119,6 +119,8 @@ def _then_ask(*keys: str, screen: str) -> Callable[..., Any]:
         for _ in range(200):
             await pilot.pause(0.05)
             if type(pilot.app.screen).__name__ == screen:
+                for box in pilot.app.screen.query("Input"):
+                    box.cursor_blink = False  # a blinking cursor would be caught either way
                 await pilot.pause()
                 return
         raise AssertionError(f"{screen} never asked")
