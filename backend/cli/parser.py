@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import NoReturn
 
 from turnout.backend.cli import commands
 from turnout.backend.cli.output import FORMATS
@@ -10,9 +12,17 @@ from turnout.backend.cli.output import FORMATS
 FRONT_ENDS: tuple[object, ...] = (commands.demo, commands.serve)
 
 
-def _globals() -> argparse.ArgumentParser:
+class Parser(argparse.ArgumentParser):
+    """kubectl's usage errors: one line, a hint where to read more, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {message}\nsee '{self.prog} --help'\n")
+        sys.exit(2)
+
+
+def _globals() -> Parser:
     """Flags accepted both before and after the subcommand, as kubectl does."""
-    p = argparse.ArgumentParser(add_help=False)
+    p = Parser(add_help=False)
     g = p.add_argument_group("global options")
     g.add_argument("--context", default=argparse.SUPPRESS, help="kube context to use")
     g.add_argument("--kubeconfig", default=argparse.SUPPRESS, help="path to the kubeconfig file")
@@ -31,9 +41,9 @@ def _globals() -> argparse.ArgumentParser:
     return p
 
 
-def _writes() -> argparse.ArgumentParser:
+def _writes() -> Parser:
     """Flags of every command that changes something."""
-    p = argparse.ArgumentParser(add_help=False)
+    p = Parser(add_help=False)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.add_argument("--dry-run", action="store_true",
                    help="server-side dry run: validated, nothing persists")
@@ -45,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     common = _globals()
     writes = _writes()
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="turnout", parents=[common],
         description="Blue/green and canary releases with feature flags, from the terminal.",
         epilog="With no command, opens the TUI on the configured cluster. Try: turnout demo")
@@ -91,7 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
     image.add_argument("image")
     app_cmd("fire-drill", commands.fire_drill, "demo only: make the new color fail")
     _register_plugins(sub, common)
+    _globals_everywhere(parser, common)
     return parser
+
+
+def _globals_everywhere(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    """Every command, however deep (`flags rollout`, `guard`), accepts the global flags after
+    its name too; a command's own flag of the same spelling wins."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for child in {id(c): c for c in action.choices.values()}.values():
+            for option in common._actions:
+                if not any(s in child._option_string_actions for s in option.option_strings):
+                    child._add_action(option)
+            _globals_everywhere(child, common)
 
 
 def _with_app(cmd: argparse.ArgumentParser) -> argparse.ArgumentParser:

@@ -76,3 +76,18 @@ def test_the_demo_remembers_between_commands_until_reset() -> None:
     assert reset.returncode == 0 and "seed" in reset.stderr
     seeded = json.loads(turnout("--demo", "status", "search", "-o", "json").stdout)
     assert seeded["weights"] == {"blue": 90, "green": 10}
+
+
+def test_a_usage_error_is_one_line_and_a_hint() -> None:
+    done = turnout("weight", "search")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == ["error: the following arguments are required: percent",
+                                        "see 'turnout weight --help'"]
+
+
+def test_global_flags_are_accepted_after_any_command() -> None:
+    listed = turnout("flags", "list", "--demo", "--read-only", "-n", "shop")
+    assert listed.returncode == 0, listed.stderr
+    assert "new-checkout" in listed.stdout
+    armed = turnout("guard", "--arm", "search", "--demo", "--read-only")
+    assert armed.returncode == 7 and "read-only" in armed.stderr
