@@ -91,3 +91,31 @@ def test_global_flags_are_accepted_after_any_command() -> None:
     assert "new-checkout" in listed.stdout
     armed = turnout("guard", "--arm", "search", "--demo", "--read-only")
     assert armed.returncode == 7 and "read-only" in armed.stderr
+
+
+def test_the_terminal_prompt_names_where_and_what_before_and_after() -> None:
+    import os
+    import pty
+    import select
+    import time
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "turnout.backend", "--demo", "weight", "search", "50"],
+                            stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    shown = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"[y/N]" not in shown and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                shown += os.read(master, 4096)
+        os.write(master, b"n\n")
+        assert proc.wait(30) == 10  # cancelled
+    finally:
+        proc.kill()
+        os.close(master)
+    prompt = shown.decode()
+    assert "context demo   namespace search   app search" in prompt
+    assert "blue/green 90/10 -> 50/50" in prompt
+    assert "send 50% of search to the canary? [y/N]" in prompt
+    assert json.loads(turnout("--demo", "status", "search", "-o", "json").stdout)["weights"]["blue"] == 90
