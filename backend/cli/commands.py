@@ -13,9 +13,9 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from turnout.backend.cli.context import CliContext
-from turnout.backend.cli.output import result_view, write_apps, write_data
+from turnout.backend.cli.output import AppStream, result_view, write_apps, write_data
 from turnout.backend.errors import ConfigError
-from turnout.backend.models import ActionResult, App
+from turnout.backend.models import ActionResult
 from turnout.backend.sanitize import inert
 
 Command = Callable[[argparse.Namespace, CliContext], Awaitable[int]]
@@ -71,24 +71,16 @@ async def status(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def watch(args: argparse.Namespace, ctx: CliContext) -> int:
-    """Print the app (or all apps) now, then again on each change, one document per change."""
+    """Print the app (or all apps) now, then each app again when it changes (one JSON line
+    per change with -o json)."""
+    stream = AppStream(ctx.output if ctx.output != "yaml" else "json", ctx.out)
     async with ctx.session() as service:
-        await _print_watched(service, args.app, ctx)
+        stream.show([await service.app(args.app, ctx.namespace)] if args.app
+                    else await service.apps(ctx.namespace))
         async for namespace, name in service.changes():
             if args.app in (None, name) and ctx.namespace in (None, namespace):
-                await _print_watched(service, name, ctx)
+                stream.show([await service.app(name, namespace)])
     return 0
-
-
-async def _print_watched(service: object, name: str | None, ctx: CliContext) -> None:
-    from turnout.backend.service import ReleaseService
-
-    assert isinstance(service, ReleaseService)
-    apps: list[App] = [await service.app(name, ctx.namespace)] if name else list(
-        await service.apps(ctx.namespace))
-    fmt = ctx.output if ctx.output != "yaml" else "json"
-    write_apps(apps, fmt, ctx.out, single=bool(name))
-    ctx.out.flush()
 
 
 async def _traffic_verb(ctx: CliContext, describe: str, call: Callable[..., Awaitable[ActionResult]],
