@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from textual.actions import ActionParseResult
 from textual.app import App as TextualApp
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.filter import Monochrome, NoColor
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.theme import Theme
@@ -47,6 +49,12 @@ RECONNECT_MAX = 10.0
 """Seconds between attempts to re-open the change stream, doubling up to this."""
 
 
+def colourless(environ: Mapping[str, str]) -> bool:
+    """NO_COLOR (any value, https://no-color.org) or a dumb terminal: no colour escapes at all;
+    icons, words and bold still tell every state apart."""
+    return "NO_COLOR" in environ or environ.get("TERM", "") in ("dumb", "unknown")
+
+
 class TurnoutApp(TextualApp[int]):
     """One screen for releases: built on a `ReleaseService` that is passed in."""
 
@@ -79,6 +87,11 @@ class TurnoutApp(TextualApp[int]):
 
     def __init__(self, service: ReleaseService, config: Config, *, live: bool = True) -> None:
         super().__init__()
+        if colourless(os.environ):
+            # Textual maps NO_COLOR to greys and ignores TERM=dumb; its own NoColor filter
+            # drops colour. No public switch exists for it, hence the private list.
+            self.no_color = True
+            self._filters = [*(f for f in self._filters if not isinstance(f, Monochrome)), NoColor()]
         self.service = service
         self.config = config
         self.live = live
