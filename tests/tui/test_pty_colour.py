@@ -14,7 +14,6 @@ import pytest
 from tests.tui.test_pty_injection import _read_for, _read_until
 
 
-
 def _colour_codes(out: bytes) -> set[bytes]:
     """SGR sequences that set a colour other than the terminal's default (39/49)."""
     codes = set()
