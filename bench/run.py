@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODULES = ("bench_flags", "bench_kube", "bench_tui", "bench_guard")
+MODULES = ("bench_startup", "bench_flags", "bench_kube", "bench_tui", "bench_guard")
 
 
 def main() -> int:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import httpx
 import msgspec
 
 from turnout.backend import signals
@@ -22,6 +22,9 @@ from turnout.backend.guard.smoke import load_smoke_tests, run_smoke
 from turnout.backend.metrics.promql import duration_seconds
 from turnout.backend.models import App, Color, Slot, Verdict
 from turnout.backend.ports import ClusterPort, MetricsPort
+
+if TYPE_CHECKING:  # imported where used: the TUI's first frame need not pay for httpx
+    import httpx
 
 RESTART_WINDOW = 300.0
 """Seconds over which restarts count towards a crash loop."""
@@ -73,6 +76,8 @@ class Measurer:
         return signals.health_checks(streaks.health, color, at, source, self.settings.health_failures)
 
     async def _healthy(self, app: App, color: Color, url: str | None) -> bool:
+        import httpx
+
         try:
             if url and url.startswith(PROXY_SCHEME):
                 client, prefix = self._proxy(app, url)

@@ -11,8 +11,6 @@ import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import httpx
-
 from turnout.backend.errors import Unavailable
 
 __all__ = ["PAGERDUTY_URL", "Fanout", "PagerDuty", "Slack", "from_environment"]
@@ -60,6 +58,8 @@ class Slack:
 
 
 async def _post(url: str, payload: object, timeout: float, who: str) -> None:
+    import httpx  # here, not at import: the TUI's first frame need not pay for it
+
     try:
         async with httpx.AsyncClient(timeout=timeout) as client:
             response = await client.post(url, json=payload)
