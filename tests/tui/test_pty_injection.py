@@ -12,7 +12,7 @@ import select
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -123,7 +123,9 @@ def _arrange_hostile_cluster(lab, namespace: str, logs_dir) -> None:  # type: ig
         [{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": image}]))
     kubectl(lab, "-n", namespace, "rollout", "status", "deployment/shop-green", "--timeout=90s")
     api = lab.api_client()
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Ahead of now: the app screen shows the newest four Events, and the rollout's own
+    # (Killing, Scheduled…) may still be arriving.
+    now = (datetime.now(UTC) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         for pod in get(lab, namespace, "pods")["items"]:
             name = pod["metadata"]["name"]
@@ -134,7 +136,7 @@ def _arrange_hostile_cluster(lab, namespace: str, logs_dir) -> None:  # type: ig
                      "involvedObject": {"kind": "Pod", "name": name, "namespace": namespace},
                      "reason": "HostileReason", "message": "EVENTMSG " + _hostile("EVENT"),
                      "type": "Warning", "count": 1,
-                     "firstTimestamp": now, "lastTimestamp": now}  # the newest: the tail shows it
+                     "firstTimestamp": now, "lastTimestamp": now}
             kubectl(lab, "apply", "-f", "-", stdin=json.dumps(event))
     finally:
         api.close()
