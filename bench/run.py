@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODULES = ("bench_flags", "bench_ofrep", "bench_kube", "bench_tui", "bench_guard",
-           "bench_guard_failover")
+MODULES = ("bench_startup", "bench_flags", "bench_ofrep", "bench_kube", "bench_tui",
+           "bench_guard", "bench_guard_failover")
 
 
 def main() -> int:

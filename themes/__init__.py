@@ -53,3 +53,15 @@ ANSI = Theme(
 
 THEMES: tuple[Theme, ...] = (DARK, LIGHT, HIGH_CONTRAST, ANSI)
 """Every Turnout theme, registered by the app at start."""
+
+DOMAIN_ROLES = {"slot-blue": "primary", "slot-green": "success", "canary": "warning",
+                "health-ok": "success", "health-bad": "error", "health-warn": "warning",
+                "flag-on": "success", "flag-off": "foreground-muted", "danger": "error"}
+"""For a theme that does not set a domain variable (Textual's own themes), the theme colour
+it takes instead: each is chosen by the theme's author to be legible on its background."""
+
+
+def domain_defaults(theme: Theme) -> dict[str, str]:
+    """The domain variables of any theme, from its own colours where it does not set them."""
+    colours = theme.to_color_system().generate()
+    return {name: colours[role] for name, role in DOMAIN_ROLES.items() if role in colours}

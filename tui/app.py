@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
 from rich.text import Text
 from textual import on, work
+from textual.actions import ActionParseResult
 from textual.app import App as TextualApp
 from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.filter import Monochrome, NoColor
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.theme import Theme
 
@@ -18,10 +24,12 @@ from turnout.backend.errors import TurnoutError
 from turnout.backend.guard.engine import Guard
 from turnout.backend.models import App, Weights
 from turnout.backend.release import DeployConsole, DeployRequest, release_line
+from turnout.backend.sanitize import inert
 from turnout.backend.service import ReleaseService
-from turnout.themes import THEMES
+from turnout.themes import THEMES, domain_defaults
 from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction, describe
 from turnout.tui.commands import AppsProvider
+from turnout.tui.keys import help_text, refusal
 from turnout.tui.messages import ActionFinished, AppsRefreshed, RefreshFailed
 from turnout.tui.preferences import load_theme, save_theme
 from turnout.tui.render import Palette, rich_palette, safe
@@ -41,6 +49,12 @@ RECONNECT_MAX = 10.0
 """Seconds between attempts to re-open the change stream, doubling up to this."""
 
 
+def colourless(environ: Mapping[str, str]) -> bool:
+    """NO_COLOR (any value, https://no-color.org) or a dumb terminal: no colour escapes at all;
+    icons, words and bold still tell every state apart."""
+    return "NO_COLOR" in environ or environ.get("TERM", "") in ("dumb", "unknown")
+
+
 class TurnoutApp(TextualApp[int]):
     """One screen for releases: built on a `ReleaseService` that is passed in."""
 
@@ -49,7 +63,9 @@ class TurnoutApp(TextualApp[int]):
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = TextualApp.COMMANDS | {AppsProvider}
     BINDINGS = [
-        Binding("colon", "command_palette", "Jump", show=False, id="jump"),
+        Binding("ctrl+p", "command_palette", "Palette", show=False, priority=True,
+                id="palette"),
+        Binding("colon", "command_palette", "Palette", show=False, id="jump"),
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("r", "refresh", "Refresh", show=False, id="refresh"),
@@ -71,6 +87,11 @@ class TurnoutApp(TextualApp[int]):
 
     def __init__(self, service: ReleaseService, config: Config, *, live: bool = True) -> None:
         super().__init__()
+        if colourless(os.environ):
+            # Textual maps NO_COLOR to greys and ignores TERM=dumb; its own NoColor filter
+            # drops colour. No public switch exists for it, hence the private list.
+            self.no_color = True
+            self._filters = [*(f for f in self._filters if not isinstance(f, Monochrome)), NoColor()]
         self.service = service
         self.config = config
         self.live = live
@@ -94,6 +115,21 @@ class TurnoutApp(TextualApp[int]):
         """An explicit config/env theme wins; otherwise the one chosen last time."""
         chosen = config.theme if config.theme != Config().theme else load_theme() or config.theme
         return chosen if chosen in self.available_themes else "turnout-dark"
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast, from any screen or worker, shows its text as text.
+
+        Messages carry outside text (an error from the cluster, a lock holder, an image), so
+        markup is never parsed, whatever the caller asked, and escape sequences are dropped.
+        """
+        super().notify(inert(message), title=inert(title, single_line=True), severity=severity,
+                       timeout=timeout, markup=False)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """The domain variables (`$slot-blue`, `$health-bad`…) for themes that lack them, so
+        any of Textual's own themes can be chosen from the palette."""
+        return domain_defaults(self.current_theme)
 
     def _theme_changed(self, theme: Theme) -> None:
         save_theme(theme.name)
@@ -231,7 +267,11 @@ class TurnoutApp(TextualApp[int]):
         except TurnoutError as err:
             self.notify(str(err), title=err.title, severity="error")
             return
-        self.notify(f"{target.name}: {color} now failing. Roll back with b.",
+        armed = any(a.guard == "armed" for a in self.apps
+                    if (a.name, a.namespace) == (target.name, target.namespace))
+        self.notify(f"{target.name}: {color} now failing; "
+                    + ("the armed guard will roll it back when it sees it." if armed
+                       else "no guard is armed (g arms it)."),
                     title="Fire drill", severity="warning")
         self.refresh_apps()
 
@@ -344,6 +384,28 @@ class TurnoutApp(TextualApp[int]):
             if self.theme in names else names[0]
 
     def action_help(self) -> None:
-        keys = [(active.binding.key, active.binding.description)
-                for active in self.screen.active_bindings.values() if active.binding.description]
-        self.push_screen(HelpScreen(keys))
+        bindings = [(active.binding, active.enabled) for active in self.screen.active_bindings.values()]
+        self.push_screen(HelpScreen(help_text(self, bindings)))
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: say how to quit (Textual's own toast for it is markup)."""
+        self.notify("Press q to quit Turnout.", title="Quit?")
+
+    async def run_action(self, action: str | ActionParseResult, default_namespace: DOMNode | None = None,
+                         namespaces: Mapping[str, DOMNode] | None = None) -> bool:
+        """Run `action`; a key greyed out by `check_action` says why instead of doing nothing."""
+        if await super().run_action(action, default_namespace, namespaces):
+            return True
+        if isinstance(action, str):
+            target, name, params = self._parse_action(
+                action, self if default_namespace is None else default_namespace, namespaces)
+            why_refused = getattr(target, "why_refused", None)
+            if callable(why_refused) and not target.check_action(name, params):
+                reason = why_refused(name)
+                if reason:
+                    self.notify(reason, title="Not available", severity="warning")
+        return False
+
+    def why_refused(self, action: str) -> str:
+        """Why an app action is greyed out on the current screen, for the operator."""
+        return refusal(self, self.screen, action)

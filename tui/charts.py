@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import plotext as plt
-
 from turnout.backend.sanitize import inert
 
 MARKERS = {"blue": "dot", "green": "+"}
@@ -19,6 +17,8 @@ MARKERS = {"blue": "dot", "green": "+"}
 def line_chart(title: str, series: Mapping[str, Sequence[tuple[float, float]]], *,
                width: int, height: int, scale: float = 1.0) -> str:
     """A chart of (time, value) series keyed by color; x is minutes before the newest sample."""
+    import plotext as plt  # on the first chart, not in the first frame
+
     plt.clf()
     plt.theme("clear")
     plt.plotsize(max(width, 20), max(height, 5))

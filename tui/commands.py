@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
 
 from turnout.backend.models import App
 from turnout.backend.sanitize import inert
@@ -33,14 +35,26 @@ class AppsProvider(Provider):
                                  "asks for confirmation"))
         return commands
 
+    def _highlight(self, matcher: Matcher, text: str) -> Content:
+        """The matched characters highlighted on plain `Content`: Textual's own highlight
+        parses its candidate as markup, and a namespace or app name is outside text."""
+        content = Content(text)
+        _, offsets = matcher.fuzzy_search.match(matcher.query, text)
+        for offset in offsets:
+            if not text[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+        return content
+
     async def discover(self) -> Hits:
         for text, callback, help_ in self._commands():
             if text.startswith("Open"):
-                yield DiscoveryHit(text, callback, help=help_)  # type: ignore[arg-type]
+                yield DiscoveryHit(Content(text), callback, text=text,  # type: ignore[arg-type]
+                                   help=Content(help_))  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for text, callback, help_ in self._commands():
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, help=help_)  # type: ignore[arg-type]
+                yield Hit(score, self._highlight(matcher, text), callback,  # type: ignore[arg-type]
+                          text=text, help=Content(help_))  # type: ignore[arg-type]

@@ -24,8 +24,14 @@ Palette = Mapping[str, str]
 
 def rich_palette(variables: Mapping[str, str]) -> dict[str, str]:
     """Theme variables as Rich can parse them: Textual spells the terminal's own colours
-    `ansi_blue` (the ANSI themes for plain SSH terminals), Rich spells them `blue`."""
-    return {name: value.removeprefix("ansi_") for name, value in variables.items()}
+    `ansi_blue` (the ANSI themes for plain SSH terminals), Rich spells them `blue`; Textual's
+    own themes add an alpha (`#E0E0E099`, `ansi_default 50%`) that Rich has no word for."""
+    return {name: _rich_colour(value) for name, value in variables.items()}
+
+
+def _rich_colour(value: str) -> str:
+    colour = value.split(" ", 1)[0].removeprefix("ansi_")
+    return colour[:7] if colour.startswith("#") and len(colour) == 9 else colour
 
 HEALTH = {  # outcome -> (icon, word, theme variable)
     "pass": ("✔", "healthy", "health-ok"),
@@ -96,31 +102,54 @@ def ready_text(slot: Slot, palette: Palette) -> Text:
 
 
 
-def pod_row(pod: Pod, now: datetime, palette: Palette) -> tuple[Text, ...]:
+STATUS_SHORT = {"ContainerCreating": "Creating", "CrashLoopBackOff": "CrashLoop",
+                "ImagePullBackOff": "ImagePull", "ErrImagePull": "ErrImage",
+                "CreateContainerConfigError": "ConfigErr", "CreateContainerError": "CreateErr"}
+"""kubectl's waiting reasons in the nine cells a pod table gives them."""
+
+
+def name_tail(name: str, width: int) -> Text:
+    """`name` (inert) in `width` cells, cut on the left: pods of one color share their
+    deployment's prefix and differ at the end (`…7d9f8-x2x5q`)."""
+    clean = inert(name, single_line=True)
+    return Text(clean if len(clean) <= width else "…" + clean[len(clean) - width + 1:])
+
+
+def pod_row(pod: Pod, now: datetime, palette: Palette, name_width: int = 30) -> tuple[Text, ...]:
     """One pod table row: status, ready, restarts in 5 minutes, age, then the name.
 
-    The name comes last: in a narrow panel it is the column that may be cut.
+    The name comes last and shows its distinct end in the width left to it.
     """
-    status = pod.waiting_reason or pod.phase
+    status = STATUS_SHORT.get(pod.waiting_reason, pod.waiting_reason) or pod.phase
     bad = bool(pod.waiting_reason) and pod.waiting_reason != "ContainerCreating"
     return (Text(inert(status), style=palette.get("health-bad", "") if bad else ""),
             Text("✔ yes" if pod.ready else "✖ no",
                  style=palette.get("health-ok" if pod.ready else "health-bad", "")),
             Text(str(pod.restarts_5m),
                  style=palette.get("health-bad", "") if pod.restarts_5m > 3 else ""),
-            Text(age(pod.started_at, now)), safe(pod.name))
+            Text(age(pod.started_at, now)), name_tail(pod.name, name_width))
 
 
-def overview_row(app: App, palette: Palette) -> tuple[Text, ...]:
-    """One overview row of an app."""
+OVERVIEW_COLUMNS = ("APP", "NAMESPACE", "LIVE", "TRAFFIC b/g", "BLUE", "GREEN", "HEALTH", "GUARD", "OP")
+"""Every overview column, in the order shown; a narrow terminal shows some of them."""
+
+
+def overview_row(app: App, palette: Palette, columns: Sequence[str] = OVERVIEW_COLUMNS,
+                 bar_width: int = 10) -> tuple[Text, ...]:
+    """One overview row of an app: the cells of `columns`."""
     op = app.operation.kind if app.operation else ""
     op = op or (f"deploy: {app.deploy.stage}" if app.deploy else "")
-    return (safe(app.name), safe(app.namespace),
-            color_text(app.traffic.live, palette, live=True),
-            Text.assemble(traffic_bar(app.traffic, palette, width=10), drift_text(app, palette)),
-            Text.assemble(safe(app.blue.version), " ", ready_text(app.blue, palette)),
-            Text.assemble(safe(app.green.version), " ", ready_text(app.green, palette)),
-            health_text(app.health, palette), safe(app.guard), safe(op or app.lock_holder))
+    cells = {
+        "APP": lambda: safe(app.name), "NAMESPACE": lambda: safe(app.namespace),
+        "LIVE": lambda: color_text(app.traffic.live, palette, live=True),
+        "TRAFFIC b/g": lambda: Text.assemble(traffic_bar(app.traffic, palette, width=bar_width),
+                                             drift_text(app, palette)),
+        "BLUE": lambda: Text.assemble(safe(app.blue.version), " ", ready_text(app.blue, palette)),
+        "GREEN": lambda: Text.assemble(safe(app.green.version), " ", ready_text(app.green, palette)),
+        "HEALTH": lambda: health_text(app.health, palette), "GUARD": lambda: safe(app.guard),
+        "OP": lambda: safe(op or app.lock_holder),
+    }
+    return tuple(cells[column]() for column in columns)
 
 
 def verdicts_text(app: App, palette: Palette) -> Text:

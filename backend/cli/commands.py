@@ -10,11 +10,12 @@ import shlex
 import sys
 from collections.abc import Awaitable, Callable
 from importlib.metadata import entry_points
+from typing import Any
 
 from turnout.backend.cli.context import CliContext
-from turnout.backend.cli.output import result_view, write_apps, write_data
+from turnout.backend.cli.output import AppStream, result_view, write_apps, write_data
 from turnout.backend.errors import ConfigError
-from turnout.backend.models import ActionResult, App
+from turnout.backend.models import ActionResult
 from turnout.backend.sanitize import inert
 
 Command = Callable[[argparse.Namespace, CliContext], Awaitable[int]]
@@ -51,6 +52,12 @@ def serve(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def demo(args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.reset:
+        from turnout.backend.demo import state
+
+        state.reset(state.state_file())
+        ctx.err.write("demo: back to its seed; every later command starts from there\n")
+        return 0
     return open_tui(ctx, demo=True)
 
 
@@ -64,35 +71,42 @@ async def status(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def watch(args: argparse.Namespace, ctx: CliContext) -> int:
-    """Print the app (or all apps) now, then again on each change, one document per change."""
+    """Print the app (or all apps) now, then each app again when it changes (one JSON line
+    per change with -o json)."""
+    stream = AppStream(ctx.output if ctx.output != "yaml" else "json", ctx.out)
     async with ctx.session() as service:
-        await _print_watched(service, args.app, ctx)
+        stream.show([await service.app(args.app, ctx.namespace)] if args.app
+                    else await service.apps(ctx.namespace))
         async for namespace, name in service.changes():
             if args.app in (None, name) and ctx.namespace in (None, namespace):
-                await _print_watched(service, name, ctx)
+                stream.show([await service.app(name, namespace)])
     return 0
 
 
-async def _print_watched(service: object, name: str | None, ctx: CliContext) -> None:
-    from turnout.backend.service import ReleaseService
-
-    assert isinstance(service, ReleaseService)
-    apps: list[App] = [await service.app(name, ctx.namespace)] if name else list(
-        await service.apps(ctx.namespace))
-    fmt = ctx.output if ctx.output != "yaml" else "json"
-    write_apps(apps, fmt, ctx.out, single=bool(name))
-    ctx.out.flush()
-
-
 async def _traffic_verb(ctx: CliContext, describe: str, call: Callable[..., Awaitable[ActionResult]],
-                        *call_args: object, **call_kw: object) -> int:
-    ctx.confirm(describe)
+                        *call_args: object, preview: tuple[str, dict[str, Any]] | None = None,
+                        **call_kw: object) -> int:
+    if not (ctx.will_ask() and preview):
+        ctx.confirm(describe)  # a script without --yes stops here, before connecting
     async with ctx.session() as service:
+        if ctx.will_ask() and preview:
+            planned = await service.preview(preview[0], str(call_args[0]), namespace=ctx.namespace,
+                                            **preview[1])
+            ctx.confirm(describe, _change_lines(service.context, planned))
         result = await call(service, *call_args, namespace=ctx.namespace,
                             dry_run=bool(ctx.opt("dry_run")), reason=ctx.opt("reason", ""),
                             **call_kw)
     _print_result(ctx, result)
     return 0
+
+
+def _change_lines(context: str, planned: ActionResult) -> list[str]:
+    """Where and what a traffic verb changes, as the TUI's confirmation states it."""
+    b, a = planned.before, planned.after
+    return [f"context {inert(context, single_line=True)}   namespace "
+            f"{inert(planned.namespace, single_line=True)}   app {inert(planned.app, single_line=True)}",
+            f"live {b.live} -> {a.live}   blue/green {b.weights.blue}/{b.weights.green} -> "
+            f"{a.weights.blue}/{a.weights.green}"]
 
 
 def _print_result(ctx: CliContext, result: ActionResult) -> None:
@@ -115,31 +129,35 @@ def _svc(method: str) -> Callable[..., Awaitable[ActionResult]]:
 
 async def switch(args: argparse.Namespace, ctx: CliContext) -> int:
     return await _traffic_verb(ctx, f"switch {args.app} to {args.to}", _svc("switch"),
-                               args.app, args.to)
+                               args.app, args.to, preview=("switch", {"to": args.to}))
 
 
 async def weight(args: argparse.Namespace, ctx: CliContext) -> int:
     return await _traffic_verb(ctx, f"send {args.percent}% of {args.app} to the canary",
-                               _svc("set_weight"), args.app, args.percent)
+                               _svc("set_weight"), args.app, args.percent,
+                               preview=("weight", {"percent": args.percent}))
 
 
 async def step(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, f"step the canary of {args.app}", _svc("step"), args.app)
+    return await _traffic_verb(ctx, f"step the canary of {args.app}", _svc("step"), args.app,
+                               preview=("step", {}))
 
 
 async def promote(args: argparse.Namespace, ctx: CliContext) -> int:
     what = "fully promote" if args.full else "promote (next step)"
     return await _traffic_verb(ctx, f"{what} {args.app}", _svc("promote"), args.app,
-                               full=args.full)
+                               full=args.full, preview=("promote-full" if args.full else "promote", {}))
 
 
 async def abort(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, f"abort the rollout of {args.app}", _svc("abort"), args.app)
+    return await _traffic_verb(ctx, f"abort the rollout of {args.app}", _svc("abort"), args.app,
+                               preview=("abort", {}))
 
 
 async def rollback(args: argparse.Namespace, ctx: CliContext) -> int:
     return await _traffic_verb(ctx, f"roll back {args.app}", _svc("rollback"), args.app,
-                               to_version=args.to_version)
+                               to_version=args.to_version,
+                               preview=None if args.to_version else ("rollback", {}))
 
 
 async def _slot_verb(ctx: CliContext, describe: str, method: str, *call_args: object) -> int:

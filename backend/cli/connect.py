@@ -32,9 +32,10 @@ def connect(ctx: CliContext) -> ReleaseService:
 
 def _connect(ctx: CliContext) -> ReleaseService:
     if ctx.opt("demo"):
-        from turnout.backend.demo import build_demo_service
+        from turnout.backend.demo import build_demo_service, state
 
-        return build_demo_service(seed=ctx.opt("seed", 7), gate=ctx.gate_for("demo"))
+        return build_demo_service(seed=ctx.opt("seed", 7), gate=ctx.gate_for("demo"),
+                                  kept=state.state_file())
     paths = kubeconfig_paths(ctx.opt("kubeconfig"))
     existing = [p for p in paths if p.is_file()]
     try:

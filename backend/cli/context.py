@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -77,12 +77,18 @@ class CliContext:
         finally:
             await service.close()
 
-    def confirm(self, what: str) -> None:
-        """Ask before a write; in a script (`stdin` not a TTY) require --yes instead."""
+    def will_ask(self) -> bool:
+        """Whether `confirm` will ask on the terminal (no --yes or --dry-run, stdin a TTY)."""
+        return not (self.opt("yes") or self.opt("dry_run")) and self.stdin.isatty()
+
+    def confirm(self, what: str, detail: Sequence[str] = ()) -> None:
+        """Ask before a write, after the `detail` lines (what exactly changes); in a script
+        (`stdin` not a TTY) require --yes instead."""
         if self.opt("yes") or self.opt("dry_run"):
             return
         if not self.stdin.isatty():
             raise InvalidInput(f"refusing to {what} without --yes (stdin is not a terminal)")
+        self.err.writelines(f"  {line}\n" for line in detail)
         self.err.write(f"{what}? [y/N] ")
         self.err.flush()
         if self.stdin.readline().strip().lower() not in ("y", "yes"):

@@ -113,9 +113,43 @@ def _operation_cell(app: App) -> str:
     return "-"
 
 
-def write_table(out: TextIO, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """A kubectl-style table: upper-case headers, columns padded, untrusted cells made inert."""
-    cells = [list(columns)] + [[inert(str(c)) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+def write_table(out: TextIO, columns: Sequence[str], rows: Sequence[Sequence[str]],
+                widths: Sequence[int] | None = None) -> list[int]:
+    """A kubectl-style table: upper-case headers, columns padded, untrusted cells made inert.
+    With `widths` (a table printed earlier), only the rows, aligned under it as far as they fit."""
+    cells = ([] if widths else [list(columns)]) + [[inert(str(c)) for c in row] for row in rows]
+    used = [max([len(r[i]) for r in cells] + [widths[i] if widths else 0]) for i in range(len(columns))]
     for row in cells:
-        out.write("   ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+        out.write("   ".join(c.ljust(w) for c, w in zip(row, used, strict=True)).rstrip() + "\n")
+    return used
+
+
+class AppStream:
+    """`turnout watch`: an app is printed again only when what the table shows of it (or its
+    guard) changed, not on every event; a table's header once, its later rows beneath it."""
+
+    def __init__(self, fmt: str, out: TextIO) -> None:
+        self.fmt = fmt
+        self.out = out
+        self._shown: dict[tuple[str, str], list[str]] = {}
+        self._widths: list[int] | None = None
+
+    def show(self, apps: Sequence[App]) -> None:
+        changed = [a for a in apps if self._shown.get((a.namespace, a.name)) != _watched(a)]
+        if not changed:
+            return
+        for app in changed:
+            self._shown[(app.namespace, app.name)] = _watched(app)
+        if self.fmt == "table":
+            self._widths = write_table(self.out, APP_COLUMNS, [_app_row(a) for a in changed], self._widths)
+        elif self.fmt == "name":
+            write_apps(changed, "name", self.out)
+        else:
+            for app in changed:
+                json.dump(app_view(app), self.out)
+                self.out.write("\n")
+        self.out.flush()
+
+
+def _watched(app: App) -> list[str]:
+    return [*_app_row(app), app.guard]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import NoReturn
 
 from turnout.backend.cli import commands
 from turnout.backend.cli.output import FORMATS
@@ -10,9 +12,17 @@ from turnout.backend.cli.output import FORMATS
 FRONT_ENDS: tuple[object, ...] = (commands.demo, commands.serve)
 
 
-def _globals() -> argparse.ArgumentParser:
+class Parser(argparse.ArgumentParser):
+    """kubectl's usage errors: one line, a hint where to read more, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {message}\nsee '{self.prog} --help'\n")
+        sys.exit(2)
+
+
+def _globals() -> Parser:
     """Flags accepted both before and after the subcommand, as kubectl does."""
-    p = argparse.ArgumentParser(add_help=False)
+    p = Parser(add_help=False)
     g = p.add_argument_group("global options")
     g.add_argument("--context", default=argparse.SUPPRESS, help="kube context to use")
     g.add_argument("--kubeconfig", default=argparse.SUPPRESS, help="path to the kubeconfig file")
@@ -32,9 +42,9 @@ def _globals() -> argparse.ArgumentParser:
     return p
 
 
-def _writes() -> argparse.ArgumentParser:
+def _writes() -> Parser:
     """Flags of every command that changes something."""
-    p = argparse.ArgumentParser(add_help=False)
+    p = Parser(add_help=False)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.add_argument("--dry-run", action="store_true",
                    help="server-side dry run: validated, nothing persists")
@@ -46,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The whole command line."""
     common = _globals()
     writes = _writes()
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="turnout", parents=[common],
         description="Blue/green and canary releases with feature flags, from the terminal.",
         epilog="With no command, opens the TUI on the configured cluster. Try: turnout demo")
@@ -59,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.set_defaults(func=func, write=write, front_end=func in FRONT_ENDS)
         return cmd
 
-    command("demo", commands.demo, "open the TUI on the embedded demo environment")  # type: ignore[arg-type]
+    command("demo", commands.demo, "open the TUI on the embedded demo environment").add_argument(  # type: ignore[arg-type]
+        "--reset", action="store_true",
+        help="forget the demo's changes (kept between commands) and return to its seed")
     web = command("serve", commands.serve,  # type: ignore[arg-type]
                   "serve the TUI to a browser on 127.0.0.1 (read-only)")
     web.add_argument("--port", type=int, default=8000)
@@ -90,7 +102,21 @@ def build_parser() -> argparse.ArgumentParser:
     image.add_argument("image")
     app_cmd("fire-drill", commands.fire_drill, "demo only: make the new color fail")
     _register_plugins(sub, common)
+    _globals_everywhere(parser, common)
     return parser
+
+
+def _globals_everywhere(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    """Every command, however deep (`flags rollout`, `guard`), accepts the global flags after
+    its name too; a command's own flag of the same spelling wins."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for child in {id(c): c for c in action.choices.values()}.values():
+            for option in common._actions:
+                if not any(s in child._option_string_actions for s in option.option_strings):
+                    child._add_action(option)
+            _globals_everywhere(child, common)
 
 
 def _with_app(cmd: argparse.ArgumentParser) -> argparse.ArgumentParser:

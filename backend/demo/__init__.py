@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from turnout.backend.audit import AuditLog
+from turnout.backend.demo import state
 from turnout.backend.demo.cluster import DemoCluster
 from turnout.backend.demo.flags import demo_flag_store
 from turnout.backend.demo.metrics import DemoMetrics
@@ -16,20 +17,23 @@ from turnout.backend.flags.console import FlagConsole
 from turnout.backend.gate import WriteGate
 from turnout.backend.service import Clock, ReleaseService
 
-__all__ = ["DemoCluster", "DemoMetrics", "DemoWorld", "build_demo_service"]
+__all__ = ["DemoCluster", "DemoMetrics", "DemoWorld", "build_demo_service", "state"]
 
 
 def build_demo_service(*, seed: int = 7, gate: WriteGate | None = None, tick_seconds: float = 1.0,
-                       audit_path: Path | None = None, clock: Clock | None = None) -> ReleaseService:
-    """A release service over a freshly seeded demo world.
+                       audit_path: Path | None = None, clock: Clock | None = None,
+                       kept: Path | None = None) -> ReleaseService:
+    """A release service over a seeded demo world: with `kept`, the world kept in that file
+    by an earlier run (each change is written back), else a fresh one.
 
     Every demo starts at the same simulated moment, so what one run records (audit lines,
     incident reports) would read as recent in the next: unless `audit_path` is given, both
     go to a folder of this run's own, removed when the process ends.
     """
-    world = DemoWorld(seed=seed)
+    world = (state.load(seed, kept) if kept else None) or DemoWorld(seed=seed)
     gate = gate or WriteGate()
-    cluster = DemoCluster(world, gate, tick_seconds=tick_seconds)
+    cluster = DemoCluster(world, gate, tick_seconds=tick_seconds,
+                          keep=(lambda: state.save(world, seed, kept)) if kept else None)
     flags = FlagConsole(demo_flag_store(gate), by="demo-operator")
     if audit_path is None:
         run = Path(tempfile.mkdtemp(prefix="turnout-demo-"))

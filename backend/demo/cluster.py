@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from turnout.backend.demo.world import DemoWorld, SimApp, SimSlot
 from turnout.backend.errors import Conflict, InvalidInput, NotFound, Unavailable
@@ -20,13 +20,16 @@ from turnout.backend.models import App, ClusterEvent, Color, GuardReport, Pod, P
 class DemoCluster:
     """A `ClusterPort` whose cluster lives in this process."""
 
-    def __init__(self, world: DemoWorld, gate: WriteGate, *, tick_seconds: float = 1.0) -> None:
+    def __init__(self, world: DemoWorld, gate: WriteGate, *, tick_seconds: float = 1.0,
+                 keep: Callable[[], None] | None = None) -> None:
         self.world = world
         self.gate = gate
         self.tick_seconds = tick_seconds
         self._subscribers: set[asyncio.Queue[tuple[str, str]]] = set()
         self._clock: asyncio.Task[None] | None = None
         self.outage_until = float("-inf")
+        self._keep = keep
+        """Writes the world where the next run finds it (the CLI's demo), after each change."""
         self.documents: dict[tuple[str, str], tuple[int, bytes]] = {}
         """Named documents ((namespace, name) -> (revision, bytes)) other packages keep
         beside an app, as ConfigMaps would hold them in a real cluster (release flows, history)."""
@@ -110,6 +113,12 @@ class DemoCluster:
             for key in self.world.apps:
                 self._publish(key)
 
+    def _changed(self, key: tuple[str, str]) -> None:
+        """A write changed `key`'s app: tell the watchers, and keep the world."""
+        self._publish(key)
+        if self._keep is not None:
+            self._keep()
+
     def _publish(self, key: tuple[str, str]) -> None:
         for queue in self._subscribers:
             queue.put_nowait(key)
@@ -131,7 +140,7 @@ class DemoCluster:
         self._mutate(app, "traffic change", app.traffic.revision, f"t{sim.traffic_generation}", dry_run)
         if not dry_run:
             self.world.set_traffic(sim, target.live, target.weights)
-            self._publish((sim.namespace, sim.name))
+            self._changed((sim.namespace, sim.name))
         return self._record(sim).traffic if not dry_run else target
 
     async def scale(self, app: App, color: Color, replicas: int, *, dry_run: bool) -> Slot:
@@ -140,7 +149,7 @@ class DemoCluster:
         self._mutate(app, f"scale {color}", slot.revision, f"s{sim.slots[color].generation}", dry_run)
         if not dry_run:
             self.world.scale(sim, color, replicas)
-            self._publish((sim.namespace, sim.name))
+            self._changed((sim.namespace, sim.name))
         return self._slot(sim.slots[color], sim)
 
     async def set_image(self, app: App, color: Color, image: str, *, dry_run: bool) -> Slot:
@@ -150,7 +159,7 @@ class DemoCluster:
                      f"s{sim.slots[color].generation}", dry_run)
         if not dry_run:
             self.world.set_version(sim, color, image.rpartition(":")[2] or image)
-            self._publish((sim.namespace, sim.name))
+            self._changed((sim.namespace, sim.name))
         return self._slot(sim.slots[color], sim)
 
     async def fire_drill(self, app: App) -> Color:
@@ -158,7 +167,7 @@ class DemoCluster:
         self.gate.check(f"fire drill on {app.namespace}/{app.name}")
         sim = self._find(app.name, app.namespace)
         color = self.world.fire_drill(sim)
-        self._publish((sim.namespace, sim.name))
+        self._changed((sim.namespace, sim.name))
         return color
 
     async def set_guard_state(self, app: App, state: str) -> None:
@@ -199,6 +208,8 @@ class DemoCluster:
         return self.world.pod_detail(sim, pod.name, log_lines)
 
     async def close(self) -> None:
+        if self._keep is not None:
+            self._keep()
         if self._clock is not None:
             self._clock.cancel()
             with contextlib.suppress(asyncio.CancelledError):

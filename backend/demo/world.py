@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from turnout.backend.models import (
     COLORS,
@@ -106,6 +107,20 @@ class DemoWorld:
                 self._reconcile(app, slot, warm=True)
         for _ in range(30):
             self.tick(30.0)
+
+    @property
+    def pod_serial(self) -> int:
+        """How many pods this world has made (names stay unique across a restore)."""
+        return self._pod_serial
+
+    def restore(self, now: float, pod_serial: int, rng: tuple[Any, ...], apps: list[SimApp]) -> None:
+        """Become a world saved earlier (`turnout.backend.demo.state`)."""
+        version, internal, gauss = rng
+        self.rng = random.Random()
+        self.rng.setstate((version, tuple(internal), gauss))
+        self.now = now
+        self._pod_serial = pod_serial
+        self.apps = {(app.namespace, app.name): app for app in apps}
 
     @property
     def clock(self) -> datetime:

@@ -11,8 +11,8 @@ from collections import deque
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import httpx
 import msgspec
 
 from turnout.backend import signals
@@ -24,6 +24,9 @@ from turnout.backend.metrics.promql import duration_seconds
 from turnout.backend.models import App, Color, Slot, Verdict
 from turnout.backend.ports import ClusterPort, MetricsPort
 from turnout.backend.sanitize import inert
+
+if TYPE_CHECKING:  # imported where used: the TUI's first frame need not pay for httpx
+    import httpx
 
 RESTART_WINDOW = 300.0
 """Seconds over which restarts count towards a crash loop."""
@@ -85,6 +88,8 @@ class Measurer:
         return signals.health_checks(streaks.health, color, at, source, self.settings.health_failures)
 
     async def _healthy(self, app: App, color: Color, url: str | None) -> bool:
+        import httpx
+
         if url:
             check_endpoint(color, url)
         try:
@@ -185,6 +190,8 @@ def check_endpoint(color: Color, url: str) -> None:
         if not url.removeprefix(PROXY_SCHEME).strip("/"):
             raise InvalidInput(f"endpoint of {color} {url!r}: no Service named")
         return
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as err:

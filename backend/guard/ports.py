@@ -8,10 +8,12 @@ rather than added to `ClusterPort`, so other adapters need not implement them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import httpx
 import msgspec
+
+if TYPE_CHECKING:  # imported where used: the TUI's first frame need not pay for httpx
+    import httpx
 
 from turnout.backend.models import App, Color, GuardReport
 from turnout.backend.signals import PromSample

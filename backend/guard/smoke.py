@@ -10,8 +10,8 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import msgspec
 import yaml
 
@@ -19,6 +19,9 @@ from turnout.backend import signals
 from turnout.backend.errors import InvalidInput, TurnoutError
 from turnout.backend.models import Color, Verdict
 from turnout.backend.signals import SmokeRequest, SmokeResult
+
+if TYPE_CHECKING:  # imported where used: the TUI's first frame need not pay for httpx
+    import httpx
 
 
 def load_smoke_tests(path: str) -> tuple[SmokeRequest, ...]:
@@ -50,6 +53,8 @@ async def run_smoke(tests: Sequence[SmokeRequest], base_url: str, color: Color, 
     With `client` (the API server's, for a service-proxy endpoint) `base_url` is a path
     prefix on it and the client is left open for its owner.
     """
+    import httpx
+
     source = f"smoke tests against {label or base_url}"
     if client is not None:
         results = [await _one(client, test, base_url, timeout) for test in tests]
@@ -60,6 +65,8 @@ async def run_smoke(tests: Sequence[SmokeRequest], base_url: str, color: Color, 
 
 
 async def _one(client: httpx.AsyncClient, test: SmokeRequest, prefix: str, timeout: float) -> SmokeResult:
+    import httpx
+
     started = time.monotonic()
     try:
         response = await client.request(test.method, f"{prefix}{test.path}", timeout=timeout)

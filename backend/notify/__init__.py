@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import httpx
-
 from turnout.backend.errors import Unavailable
 
 __all__ = ["PAGERDUTY_URL", "Fanout", "PagerDuty", "Slack", "from_environment"]
@@ -77,6 +75,8 @@ class Slack:
 
 
 async def _post(url: str, payload: object, timeout: float, who: str) -> None:
+    import httpx  # here, not at import: the TUI's first frame need not pay for it
+
     try:
         async with httpx.AsyncClient(timeout=timeout) as client:
             response = await client.post(url, json=payload)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
+from textual.widgets._toast import Toast
 
 from tests.kube.conftest import seed_app
 from tests.kube.test_lab_lock import someone_else_holds
@@ -31,12 +32,13 @@ def _service(lab: Lab, namespace: str, context: str = "lab") -> ReleaseService:
     return connect(CliContext(args=args, config=Config(request_timeout=5.0)))
 
 
-async def _shown_blocker(lab: Lab, namespace: str, context: str) -> tuple[str, bool]:
-    """Open the app screen of `shop`; return its traffic panel and whether `b` asked anything."""
+async def _shown_blocker(lab: Lab, namespace: str, context: str) -> tuple[str, bool, str]:
+    """Open the app screen of `shop`; return its traffic panel, whether `b` asked anything,
+    and what the refused key said."""
     service = _service(lab, namespace, context)
     app = TurnoutApp(service, Config(refresh_seconds=0.5))
     try:
-        async with app.run_test(size=(120, 40)) as pilot:
+        async with app.run_test(size=(120, 40), notifications=True) as pilot:
             for _ in range(200):
                 if app.apps:
                     break
@@ -53,25 +55,32 @@ async def _shown_blocker(lab: Lab, namespace: str, context: str) -> tuple[str, b
             await pilot.press("b")
             await pilot.pause(0.3)
             asked = isinstance(app.screen, ConfirmScreen)
+            for _ in range(200):
+                if app.screen.query(Toast):
+                    break
+                await pilot.pause(0.05)
+            said = "\n".join(str(toast.render()) for toast in app.screen.query(Toast))
     finally:
         await service.close()
-    return shown, asked
+    return shown, asked, said
 
 
 async def test_another_operators_lock_greys_the_actions_out(lab: Lab, lab_namespace: str) -> None:
     seed_app(lab, lab_namespace, "shop", "nginx")
     someone_else_holds(lab, lab_namespace)
-    shown, asked = await _shown_blocker(lab, lab_namespace, "lab")
+    shown, asked, said = await _shown_blocker(lab, lab_namespace, "lab")
     assert "actions unavailable: locked by alice@laptop" in shown
     assert not asked
+    assert f"Refused on {lab_namespace}/shop: locked by alice@laptop" in said
 
 
 async def test_rbac_greys_the_actions_out_with_what_is_missing(lab: Lab, lab_namespace: str) -> None:
     seed_app(lab, lab_namespace, "shop", "nginx")
-    shown, asked = await _shown_blocker(lab, lab_namespace, "lab-readonly")
+    shown, asked, said = await _shown_blocker(lab, lab_namespace, "lab-readonly")
     assert "actions unavailable: may not patch services" in shown
     assert "may not patch ingresses" in shown
     assert not asked
+    assert f"Refused on {lab_namespace}/shop: may not patch services" in said
 
 
 async def test_the_overview_greys_out_a_locked_app_under_the_cursor(lab: Lab, lab_namespace: str) -> None:

@@ -12,6 +12,11 @@ import select
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.lab import conftest as lab_conftest
 
 HOSTILE_APP = r"""
 from turnout.backend.config import Config
@@ -92,3 +97,137 @@ def test_escape_sequences_and_markup_stay_inert_on_a_real_terminal() -> None:
     assert b"UFdORUQ=" not in written  # OSC 52 clipboard payload
     assert b"\xe2\x80\xae" not in written  # U+202E right-to-left override
     assert b"@click=app.quit" in written, "the markup text should be shown literally"
+
+
+# --- against the lab: every outside source that reaches the screen, on a real cluster --------
+
+def _hostile(tag: str) -> str:
+    """Markup that would crash (`[/]` unbalanced) or act (`@click`), and an OSC that would
+    retitle the window, tagged so the test can tell which source leaked."""
+    return f"{tag.lower()} [/] [@click=app.quit]x[/] \x1b]0;{tag}-TITLE\x07\x1b[2J"
+
+
+TITLES = [b"LEASE-TITLE", b"IMAGE-TITLE", b"ANNO-TITLE", b"EVENT-TITLE", b"LOG-TITLE", b"FLAG-TITLE"]
+
+
+def _arrange_hostile_cluster(lab, namespace: str, logs_dir) -> None:  # type: ignore[no-untyped-def]
+    """A hostile image on the idle color, and on every pod a hostile annotation, log and Event."""
+    import json
+
+    from tests.kube.conftest import get, kubectl, seed_app
+    from tests.lab.podlogs import arrange_logs
+
+    seed_app(lab, namespace, "shop", "nginx")
+    image = "registry.example/shop:1.5.0-" + _hostile("IMAGE")
+    kubectl(lab, "-n", namespace, "patch", "deployment", "shop-green", "--type=json", "-p", json.dumps(
+        [{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": image}]))
+    kubectl(lab, "-n", namespace, "rollout", "status", "deployment/shop-green", "--timeout=90s")
+    api = lab.api_client()
+    # Ahead of now: the app screen shows the newest four Events, and the rollout's own
+    # (Killing, Scheduled…) may still be arriving.
+    now = (datetime.now(UTC) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        for pod in get(lab, namespace, "pods")["items"]:
+            name = pod["metadata"]["name"]
+            kubectl(lab, "-n", namespace, "annotate", "pod", name, "hostile-note=" + _hostile("ANNO"))
+            arrange_logs(api, namespace, name, ["LOGLINE " + _hostile("LOG")], logs_dir)
+            event = {"apiVersion": "v1", "kind": "Event",
+                     "metadata": {"name": f"{name}.hostile", "namespace": namespace},
+                     "involvedObject": {"kind": "Pod", "name": name, "namespace": namespace},
+                     "reason": "HostileReason", "message": "EVENTMSG " + _hostile("EVENT"),
+                     "type": "Warning", "count": 1,
+                     "firstTimestamp": now, "lastTimestamp": now}
+            kubectl(lab, "apply", "-f", "-", stdin=json.dumps(event))
+    finally:
+        api.close()
+
+
+def _hostile_lease(lab, namespace: str) -> None:  # type: ignore[no-untyped-def]
+    """Another operator's live lock whose holder identity is hostile."""
+    import json
+
+    from tests.kube.conftest import kubectl
+    from tests.kube.test_lab_lock import _now_micro
+    from turnout.backend.kube.lock import lease_name
+
+    lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+             "metadata": {"name": lease_name("shop"), "namespace": namespace,
+                          "labels": {"app.kubernetes.io/managed-by": "turnout"}},
+             "spec": {"holderIdentity": "mallory@" + _hostile("LEASE"), "leaseDurationSeconds": 900,
+                      "renewTime": _now_micro()}}
+    kubectl(lab, "apply", "-f", "-", stdin=json.dumps(lease))
+
+
+async def _hostile_flag(redis_url: str) -> None:
+    from turnout.backend.flags.model import Flag
+    from turnout.backend.flags.urls import open_store
+    from turnout.backend.gate import WriteGate
+
+    store = open_store(redis_url, WriteGate())
+    try:
+        await store.put(Flag(key="evil-flag", description="FLAGDESC " + _hostile("FLAG")),
+                        expected_version=None, by="test", reason="")
+    finally:
+        await store.close()
+
+
+lab = lab_conftest.lab
+kube = lab_conftest.kube
+lab_namespace = lab_conftest.lab_namespace
+
+
+@pytest.mark.lab
+async def test_every_outside_source_stays_inert_on_a_real_terminal_against_the_lab(
+        lab, lab_namespace: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Lease holder, image, annotation, Event, log line, flag description and an error's text,
+    each hostile, driven through the screens that show them: the TUI neither crashes nor
+    obeys them, and shows them as text."""
+    _arrange_hostile_cluster(lab, lab_namespace, tmp_path)
+    flags_url = f"{lab.env['redis_url']}?prefix=turnout-test:{lab_namespace}"
+    await _hostile_flag(flags_url)
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "140", "LINES": "45",
+           "TURNOUT_FLAGS_URL": flags_url}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from turnout.backend.cli import main; sys.exit(main())",
+         "--kubeconfig", lab.kubeconfig, "--context", "lab", "-n", lab_namespace],
+        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    written = b""
+
+    def keys(data: bytes, until: bytes, seconds: float = 45.0) -> None:
+        nonlocal written
+        os.write(master, data)
+        written += _read_until(master, until, seconds, written)
+        assert until in written, f"{until!r} never shown"
+        assert proc.poll() is None, f"the TUI exited after {data!r}"
+
+    try:
+        written += _read_until(master, b"shop", 60.0)
+        keys(b"", b"shop")
+        keys(b"\r", b"HostileReason")  # the app: image in the idle color, the Event tail
+        keys(b"", b"shop:1.5.0-image [/]", 10.0)
+        keys(b"a", b"Abort")  # a confirmation, then someone takes the lock underneath it
+        _hostile_lease(lab, lab_namespace)
+        keys(b"\t\r", b"mallory")  # the write is refused: the error names the holder
+        keys(b"", b"actions unavailable")  # the app screen learns of the lock
+        keys(b"a", b"Not available")  # greyed out now: the refusal names the holder again
+        keys(b"\t", b"")  # to the green pods
+        keys(b"\r", b"hostile-note")  # a pod described: annotation, events, log tail
+        keys(b"", b"LOGLINE")
+        keys(b"\x1b", b"")
+        written += _read_for(master, 1.5)  # a lone ESC is told from alt+key by a pause
+        keys(b"f", b"FLAGDESC")  # the flags screen
+        keys(b" ", b"Turn ON")  # the toggle confirmation titled with the flag's key
+        keys(b"\x1b", b"")
+        written += _read_for(master, 1.0)
+        assert proc.poll() is None, "the app exited: markup was executed as an action"
+    finally:
+        proc.kill()
+        proc.wait(10)
+        os.close(master)
+    for title in TITLES:
+        assert title not in written, f"{title!r}: an escape sequence reached the terminal"
+    assert b"[@click=app.quit]x[/]" in written, "the markup text should be shown literally"
+    for source in (b"lease", b"image", b"anno", b"event", b"log", b"flag"):
+        assert source + b" [/] [@click=app.quit]" in written, f"{source!r} was not shown as text"

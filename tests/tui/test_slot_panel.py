@@ -71,4 +71,4 @@ async def test_ages_turn_over_on_time_and_a_changed_pod_shows_at_once(monkeypatc
         show(_slot(old, crashed), 10.3)  # a changed pod shows before any age turns over
         await pilot.pause()
         table = app.query_one(DataTable)
-        assert str(table.get_row_at(1)[0]) == "CrashLoopBackOff" and str(table.get_row_at(1)[1]) == "✖ no"
+        assert str(table.get_row_at(1)[0]) == "CrashLoop" and str(table.get_row_at(1)[1]) == "✖ no"

@@ -85,6 +85,48 @@ class TestOpened:
         assert snap_compare(make_app(theme=theme), run_before=opened, terminal_size=size)
 
 
+CONFIRMATIONS = {  # every question the operator is asked, at the design size
+    "step": (("down", "enter", "s"), "ConfirmScreen"),
+    "weight-prompt": (("down", "enter", "w"), "WeightScreen"),
+    "weight": (("down", "enter", "w", "4", "0", "enter"), "ConfirmScreen"),
+    "promote": (("down", "enter", "P"), "ConfirmScreen"),
+    "abort": (("down", "enter", "a"), "ConfirmScreen"),
+    "panic": (("down", "enter", "exclamation_mark"), "ConfirmScreen"),
+    "deploy-prompt": (("down", "enter", "D"), "DeployScreen"),
+    "flag-toggle": (("f", "space"), "ConfirmScreen"),
+}
+
+
+@pytest.mark.parametrize("question", sorted(CONFIRMATIONS))
+class TestConfirmations:
+    def test_confirmation(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]
+                          question: str) -> None:
+        keys, screen = CONFIRMATIONS[question]
+        asked = _then_ask(*keys, screen=screen)
+        assert snap_compare(make_app(), run_before=asked, terminal_size=(80, 24))
+
+
+def _then_ask(*keys: str, screen: str) -> Callable[..., Any]:
+    """Press `keys` one at a time (a screen opens between two), until `screen` asks."""
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        for _ in range(200):
+            if pilot.app.apps:
+                break
+            await pilot.pause(0.05)
+        for key in keys:
+            await pilot.pause()
+            await pilot.press(key)
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if type(pilot.app.screen).__name__ == screen:
+                for box in pilot.app.screen.query("Input"):
+                    box.cursor_blink = False  # a blinking cursor would be caught either way
+                await pilot.pause()
+                return
+        raise AssertionError(f"{screen} never asked")
+    return run
+
+
 @pytest.mark.parametrize("size", SIZES)
 class TestHelp:
     def test_help(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]

@@ -66,3 +66,56 @@ def test_read_only_refuses_with_its_exit_code() -> None:
 def test_bad_weight_is_invalid_input() -> None:
     done = turnout("--demo", "weight", "search", "150", "--yes")
     assert done.returncode == 2 and "0..100" in done.stderr
+
+
+def test_the_demo_remembers_between_commands_until_reset() -> None:
+    assert turnout("--demo", "weight", "search", "50", "--yes").returncode == 0
+    after = json.loads(turnout("--demo", "status", "search", "-o", "json").stdout)
+    assert after["weights"] == {"blue": 50, "green": 50}
+    reset = turnout("demo", "--reset")
+    assert reset.returncode == 0 and "seed" in reset.stderr
+    seeded = json.loads(turnout("--demo", "status", "search", "-o", "json").stdout)
+    assert seeded["weights"] == {"blue": 90, "green": 10}
+
+
+def test_a_usage_error_is_one_line_and_a_hint() -> None:
+    done = turnout("weight", "search")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == ["error: the following arguments are required: percent",
+                                        "see 'turnout weight --help'"]
+
+
+def test_global_flags_are_accepted_after_any_command() -> None:
+    listed = turnout("flags", "list", "--demo", "--read-only", "-n", "shop")
+    assert listed.returncode == 0, listed.stderr
+    assert "new-checkout" in listed.stdout
+    armed = turnout("guard", "--arm", "search", "--demo", "--read-only")
+    assert armed.returncode == 7 and "read-only" in armed.stderr
+
+
+def test_the_terminal_prompt_names_where_and_what_before_and_after() -> None:
+    import os
+    import pty
+    import select
+    import time
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "turnout.backend", "--demo", "weight", "search", "50"],
+                            stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    shown = b""
+    try:
+        deadline = time.monotonic() + 60
+        while b"[y/N]" not in shown and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.2)[0]:
+                shown += os.read(master, 4096)
+        os.write(master, b"n\n")
+        assert proc.wait(30) == 10  # cancelled
+    finally:
+        proc.kill()
+        os.close(master)
+    prompt = shown.decode()
+    assert "context demo   namespace search   app search" in prompt
+    assert "blue/green 90/10 -> 50/50" in prompt
+    assert "send 50% of search to the canary? [y/N]" in prompt
+    assert json.loads(turnout("--demo", "status", "search", "-o", "json").stdout)["weights"]["blue"] == 90

@@ -12,6 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from turnout.backend.sanitize import inert
+from turnout.tui.render import safe
+
 
 @dataclass(frozen=True)
 class ConfirmRequest:
@@ -45,12 +48,12 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.request.title, classes="title", markup=False)
+            yield Label(safe(self.request.title), classes="title")
             for line in self.request.lines:
                 yield Static(line)
             if self.request.type_to_confirm:
-                yield Label(f"Type {self.request.type_to_confirm} to confirm:", markup=False)
-                yield Input(id="typed", placeholder=self.request.type_to_confirm)
+                yield Label(Text.assemble("Type ", safe(self.request.type_to_confirm), " to confirm:"))
+                yield Input(id="typed", placeholder=inert(self.request.type_to_confirm, single_line=True))
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button(self.request.confirm_label, id="confirm", variant="error",

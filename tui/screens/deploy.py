@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
 from turnout.backend.models import App
+from turnout.backend.sanitize import inert
+from turnout.tui.render import safe
 
 
 class DeployScreen(ModalScreen[str | None]):
@@ -31,9 +34,9 @@ class DeployScreen(ModalScreen[str | None]):
         idle = self.target.traffic.canary
         current = self.target.slot(self.target.traffic.live).image
         with Vertical():
-            yield Label(f"Deploy into {self.target.name} ({idle}, idle). Live runs {current}.\n"
-                        "Image, Enter to see the plan:", markup=False)
-            yield Input(id="image", placeholder=current)
+            yield Label(Text.assemble("Deploy into ", safe(self.target.name), f" ({idle}, idle). Live runs ",
+                                      safe(current), ".\nImage, Enter to see the plan:"))
+            yield Input(id="image", placeholder=inert(current, single_line=True))
             yield Label("", id="problem", classes="error", markup=False)
 
     @on(Input.Submitted, "#image")

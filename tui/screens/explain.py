@@ -42,7 +42,7 @@ class ExplainScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Explain {self.key}", markup=False)
+            yield Label(Text.assemble("Explain ", safe(self.key)))
             yield Input(id="user", placeholder="user key, e.g. alice")
             yield Input(id="attrs", placeholder="attributes, e.g. email=alice@example.com")
             yield Static(id="answer")

@@ -6,11 +6,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from turnout.backend.errors import TurnoutError
 from turnout.backend.flags.model import Flag
+from turnout.backend.sanitize import inert
 from turnout.tui.render import flag_row, safe
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
 from turnout.tui.screens.explain import ExplainScreen
@@ -18,7 +20,10 @@ from turnout.tui.widgets.status_bar import StatusBar
 from turnout.tui.widgets.table_sync import sync_rows
 
 COLUMNS = (("FLAG", 16), ("STATE", 6), ("SPLIT", 24), ("STAGE", 5), ("APP", 10),
-           ("TARGETING", 17), ("VER", 4), ("DESCRIPTION", 30))
+           ("TARGETING", 17), ("VER", 4))
+DESCRIPTION_MIN = 30
+"""The description column takes the rest of the width, at least this; the flag under the
+cursor is also described in full under the table."""
 
 
 class FlagsScreen(Screen[None]):
@@ -37,18 +42,48 @@ class FlagsScreen(Screen[None]):
         super().__init__()
         self.flags: tuple[Flag, ...] = ()
         self._shown: dict[str, tuple[Text, ...]] = {}
+        self._description_width = DESCRIPTION_MIN
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         table: DataTable[Text] = DataTable(id="flags", cursor_type="row", zebra_stripes=True)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width)
+        self._add_columns(table, self.app.size.width)
         yield table
+        yield Static(id="flag-detail")
         yield Static(id="flag-problem")
         yield Footer()
 
     def on_mount(self) -> None:
         self.load()
+
+    @staticmethod
+    def _description_for(width: int) -> int:
+        fixed = sum(w + 2 for _, w in COLUMNS)
+        return max(DESCRIPTION_MIN, width - fixed - 4)
+
+    def _add_columns(self, table: DataTable[Text], width: int) -> None:
+        self._description_width = self._description_for(width)
+        for label, column_width in COLUMNS:
+            table.add_column(label, width=column_width)
+        table.add_column("DESCRIPTION", width=self._description_width)
+
+    def on_resize(self, event: Resize) -> None:
+        if self._description_for(event.size.width) == self._description_width:
+            return
+        table = self.query_one("#flags", DataTable)
+        row = table.cursor_row
+        table.clear(columns=True)
+        self._add_columns(table, event.size.width)
+        self._shown = sync_rows(table, {f.key: flag_row(f, self.app.palette) for f in self.flags}, {})
+        table.move_cursor(row=row)
+
+    @on(DataTable.RowHighlighted, "#flags")
+    def _describe(self) -> None:
+        """The flag under the cursor, its description in full at any width."""
+        flag = self.selected
+        self.query_one("#flag-detail", Static).update(
+            Text() if flag is None else Text.assemble((inert(flag.key, single_line=True), "bold"), "  ",
+                                                      safe(flag.description or "(no description)")))
 
     @property
     def selected(self) -> Flag | None:
@@ -64,6 +99,14 @@ class FlagsScreen(Screen[None]):
                                               or self.selected is None or self.selected.read_only):
             return None
         return True
+
+    def why_refused(self, action: str) -> str:
+        """Why a greyed-out flag key does nothing, for the toast the app shows."""
+        if action not in ("toggle", "stage"):
+            return ""
+        if self.app.service.read_only:  # type: ignore[attr-defined]
+            return "Read-only mode: flags cannot be changed in this session."
+        return "No flag under the cursor."
 
     @work(exclusive=True, group="flags", exit_on_error=False)
     async def load(self) -> None:
@@ -82,6 +125,7 @@ class FlagsScreen(Screen[None]):
         palette = self.app.palette
         rows = {f.key: flag_row(f, palette) for f in self.flags}
         self._shown = sync_rows(self.query_one("#flags", DataTable), rows, self._shown)
+        self._describe()
 
     @work(group="flag-action", exit_on_error=False)
     async def action_toggle(self) -> None:

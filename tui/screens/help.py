@@ -1,38 +1,37 @@
-"""The help screen: every binding of the screen underneath, from the bindings themselves."""
+"""The help screen: the app's own keys on the screen underneath, grouped, then what it is."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Static
 
 INTRO = """\
-# Turnout
-
-One screen for blue/green and canary releases. **Live** is the color the Service
-selects; the **canary** is the other color, receiving the canary weight.
-Every action that changes traffic asks for confirmation and states exactly
-what will change. In read-only mode nothing can be changed.
-"""
+Live is the color the Service selects; the canary is the other color, receiving the
+canary weight. Every action that changes traffic asks for confirmation and states exactly
+what will change. In read-only mode nothing can be changed."""
 
 
 class HelpScreen(ModalScreen[None]):
-    """Keys and what they do; generated from the active bindings."""
+    """Keys and what they do, from the active bindings (see `turnout.tui.keys.help_text`)."""
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 80; max-width: 100%; height: 90%;
+    HelpScreen > VerticalScroll { width: 80; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 0 1; }
+    HelpScreen #intro { margin-top: 1; color: $text-muted; }
     """
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
 
-    def __init__(self, keys: list[tuple[str, str]]) -> None:
+    def __init__(self, keys: Text) -> None:
         super().__init__()
         self.keys = keys
 
     def compose(self) -> ComposeResult:
-        rows = "\n".join(f"| `{key}` | {what} |" for key, what in self.keys)
-        with VerticalScroll():
-            yield Markdown(f"{INTRO}\n| Key | Action |\n|---|---|\n{rows}\n")
+        with VerticalScroll() as scroll:
+            scroll.border_title = "Keys · esc closes"
+            yield Static(self.keys, id="keys")
+            yield Static(INTRO, id="intro", markup=False)

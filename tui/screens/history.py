@@ -18,6 +18,9 @@ from turnout.tui.render import safe
 from turnout.tui.widgets.status_bar import StatusBar
 
 WINDOW_DAYS = 30
+REFRESH_SECONDS = 2.0
+"""A deploy in flight moves on without any change the app-wide refresh would see (an
+analysis wait, a pause): the flow is read again this often while the screen is shown."""
 
 
 def flow_text(flow: Flow | None) -> Text:
@@ -72,6 +75,7 @@ class HistoryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.load()
+        self.set_interval(REFRESH_SECONDS, self.load, name="history-refresh")
 
     @work(exclusive=True, exit_on_error=False)
     async def load(self) -> None:

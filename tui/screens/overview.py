@@ -6,17 +6,44 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.events import Resize
 from textual.widgets import DataTable, Footer, Input, Static
 
 from turnout.backend.models import App
-from turnout.tui.render import overview_row, safe
+from turnout.tui.render import OVERVIEW_COLUMNS, overview_row, safe
 from turnout.tui.screens.access import GuardedScreen
 from turnout.tui.widgets.status_bar import StatusBar
 from turnout.tui.widgets.table_sync import sync_rows
 
-COLUMNS = (("APP", 12), ("NAMESPACE", 11), ("LIVE", 8), ("TRAFFIC b/g", 18), ("BLUE", 11),
-           ("GREEN", 11), ("HEALTH", 11), ("GUARD", 9), ("OP", 10))
+WIDTHS = {"APP": 12, "NAMESPACE": 11, "LIVE": 8, "TRAFFIC b/g": 18, "BLUE": 11, "GREEN": 11,
+          "HEALTH": 11, "GUARD": 9, "OP": 10}
 """Fixed widths: live values change every second and columns must not jump under the cursor."""
+PRIORITY = ("APP", "LIVE", "TRAFFIC b/g", "HEALTH", "GUARD", "OP", "BLUE", "GREEN", "NAMESPACE")
+"""What a narrow terminal keeps first: at 80 columns, everything up to OP."""
+NARROW_BAR = 5
+"""The traffic bar's cells when not every column fits (the numbers stay)."""
+CELL_PADDING = 2
+SCROLLBAR = 2
+
+
+def columns_for(width: int) -> tuple[tuple[str, ...], int]:
+    """The columns that fit `width` cells, in display order, and the traffic bar's width."""
+    budget = width - SCROLLBAR
+    if sum(WIDTHS.values()) + CELL_PADDING * len(WIDTHS) <= budget:
+        return OVERVIEW_COLUMNS, 10
+    chosen: set[str] = set()
+    for column in PRIORITY:
+        size = _width(column, NARROW_BAR) + CELL_PADDING
+        if size > budget:
+            break
+        chosen.add(column)
+        budget -= size
+    return tuple(c for c in OVERVIEW_COLUMNS if c in chosen), NARROW_BAR
+
+
+def _width(column: str, bar: int) -> int:
+    """A column's cells; the traffic column is its bar and `100/0 `."""
+    return bar + 8 if column == "TRAFFIC b/g" else WIDTHS[column]
 
 
 class OverviewScreen(GuardedScreen):
@@ -32,19 +59,38 @@ class OverviewScreen(GuardedScreen):
     def __init__(self) -> None:
         super().__init__()
         self._shown: dict[str, tuple[Text, ...]] = {}
+        self._columns: tuple[tuple[str, ...], int] = ((), 10)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield Input(id="filter", placeholder="filter apps…", classes="-hidden")
         table: DataTable[Text] = DataTable(id="apps", cursor_type="row", zebra_stripes=True)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width)
+        self._set_columns(table, self.app.size.width)
         yield table
         yield Static(id="blocked", classes="-hidden")
         yield Footer()
 
     def on_mount(self) -> None:
         self.watch(self.app, "apps", self._show, init=True)
+
+    def on_resize(self, event: Resize) -> None:
+        table = self.query_one("#apps", DataTable)
+        row = table.cursor_row
+        if self._set_columns(table, event.size.width):
+            self._show(self.app.apps)  # type: ignore[attr-defined]
+            table.move_cursor(row=row)
+
+    def _set_columns(self, table: DataTable[Text], width: int) -> bool:
+        """Show the columns that fit `width`; whether they changed (the rows then must be redrawn)."""
+        columns = columns_for(width)
+        if columns == self._columns:
+            return False
+        self._columns = columns
+        table.clear(columns=True)
+        self._shown = {}
+        for label in columns[0]:
+            table.add_column(label, width=_width(label, columns[1]))
+        return True
 
     @property
     def selected(self) -> App | None:
@@ -60,7 +106,8 @@ class OverviewScreen(GuardedScreen):
         needle = self.query_one("#filter", Input).value.strip().lower()
         shown = [a for a in apps if needle in f"{a.namespace}/{a.name}".lower()]
         palette = self.app.palette
-        rows = {f"{a.namespace}/{a.name}": overview_row(a, palette) for a in shown}
+        columns, bar = self._columns
+        rows = {f"{a.namespace}/{a.name}": overview_row(a, palette, columns, bar) for a in shown}
         self._shown = sync_rows(table, rows, self._shown)
 
     def action_filter(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +12,7 @@ from textual.validation import Integer
 from textual.widgets import Input, Label
 
 from turnout.backend.models import App
+from turnout.tui.render import safe
 
 
 class WeightScreen(ModalScreen[int | None]):
@@ -31,8 +33,9 @@ class WeightScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         traffic = self.target.traffic
         with Vertical():
-            yield Label(f"Canary weight for {self.target.name} ({traffic.canary}), now "
-                        f"{traffic.canary_weight}%. Percent 0..100, Enter to continue:", markup=False)
+            yield Label(Text.assemble("Canary weight for ", safe(self.target.name),
+                                      f" ({traffic.canary}), now {traffic.canary_weight}%.\n"
+                                      "Percent 0..100, Enter to continue:"))
             yield Input(id="percent", type="integer", validators=[Integer(0, 100)],
                         validate_on=["submitted"])
             yield Label("", id="problem", classes="error", markup=False)

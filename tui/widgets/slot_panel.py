@@ -15,8 +15,11 @@ from turnout.tui.render import Palette, age, color_text, pod_row, ready_text, sa
 from turnout.tui.widgets.live_text import LiveText
 from turnout.tui.widgets.table_sync import sync_rows
 
-POD_COLUMNS = (("STATUS", 16), ("READY", 5), ("RST 5m", 6), ("AGE", 4), ("POD", 30))
-"""Fixed widths: columns must not jump as pods come and go."""
+POD_COLUMNS = (("STATUS", 10), ("READY", 6), ("RST", 4), ("AGE", 4))
+"""Fixed widths, each with its separating space: columns must not jump as pods come and go.
+The pod's name takes what is left of the panel (`name_width`)."""
+NAME_MIN = 10
+SCROLLBAR = 2
 
 
 class SlotPanel(Vertical):
@@ -39,14 +42,34 @@ class SlotPanel(Vertical):
         self._rows: dict[str, tuple[tuple[Pod, str, str], tuple[Text, ...]]] = {}
         self._drawn: tuple[tuple[Pod, ...], str] | None = None
         self._redraw_at = datetime.min.replace(tzinfo=UTC)
+        self._name_width = NAME_MIN
+        self._last: tuple[Slot, datetime, Palette] | None = None
 
     def compose(self) -> ComposeResult:
         yield LiveText(id=f"slot-{self.color}-summary")
         table: DataTable[Text] = DataTable(id=f"pods-{self.color}", cursor_type="row",
-                                           zebra_stripes=True)
+                                           zebra_stripes=True, cell_padding=0)
+        self._add_columns(table)
+        yield table
+
+    def _add_columns(self, table: DataTable[Text]) -> None:
         for label, width in POD_COLUMNS:
             table.add_column(label, width=width)
-        yield table
+        table.add_column("POD", width=self._name_width)
+
+    def on_resize(self) -> None:
+        """Give the pod's name what the other columns leave; redraw the rows for it."""
+        fixed = sum(width for _, width in POD_COLUMNS)
+        width = max(NAME_MIN, self.content_size.width - fixed - SCROLLBAR)
+        if width == self._name_width:
+            return
+        self._name_width = width
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        self._add_columns(table)
+        self._shown, self._rows, self._drawn = {}, {}, None
+        if self._last is not None:
+            self._update_pods(*self._last)
 
     def show(self, slot: Slot, *, live: bool, weight: int, now: datetime,
              palette: Palette) -> None:
@@ -57,6 +80,7 @@ class SlotPanel(Vertical):
                                 safe(slot.version), "  ready ", ready_text(slot, palette),
                                 "\n", safe(slot.image))
         self.query_one(LiveText).show(summary)
+        self._last = (slot, now, palette)
         self._update_pods(slot, now, palette)
 
     def _update_pods(self, slot: Slot, now: datetime, palette: Palette) -> None:
@@ -78,6 +102,6 @@ class SlotPanel(Vertical):
         key = (pod, age(pod.started_at, now), theme)
         cached = self._rows.get(pod.name)
         if cached is None or cached[0] != key:
-            cached = (key, pod_row(pod, now, palette))
+            cached = (key, pod_row(pod, now, palette, self._name_width))
             self._rows[pod.name] = cached
         return cached[1]
