@@ -67,10 +67,14 @@ def _start(env: dict[str, Any], namespace: str, folder: Path, name: str) -> subp
 def _one_run(env: dict[str, Any], namespace: str, folder: Path) -> tuple[float, float]:
     replicas = {name: _start(env, namespace, folder, name) for name in ("guard-a", "guard-b")}
     try:
-        _wait(lambda: _holder(env, namespace).split("_")[0] in replicas, "a leader")
-        leader = _holder(env, namespace).split("_")[0]
+        def leads() -> str:  # one of these replicas (the Lease outlives the previous run's)
+            holder = _holder(env, namespace)
+            return next((n for n in replicas if holder and f"guard {holder} leads" in
+                         (folder / f"{n}.log").read_text()), "")
+
+        _wait(leads, "one of these replicas leading")
+        leader = leads()
         [standby] = [n for n in replicas if n != leader]
-        _wait(lambda: "standing by" in (folder / f"{standby}.log").read_text(), "a standby")
         _wait(lambda: _get(env, namespace, f"service/{APP}")["metadata"]["annotations"].get(
             "turnout.dev/guard") == "armed", "armed")
         time.sleep(SETTINGS.interval * 2)  # the leader has evaluated: a warm failover
@@ -78,8 +82,11 @@ def _one_run(env: dict[str, Any], namespace: str, folder: Path) -> tuple[float, 
         killed = datetime.now(UTC)
         _fault(env, "green", error_rate=0.5)
         _wait(lambda: _weight(env, namespace) == "0", "traffic restored")
-        reports = sorted((folder / standby / "incidents").glob("*.json"))
-        report = json.loads(reports[-1].read_text())
+        print(f"  run: {leader} killed at {killed:%H:%M:%S.%f}, lease now {_holder(env, namespace)}",
+              file=sys.stderr)
+        incidents = folder / standby / "incidents"
+        _wait(lambda: any(incidents.glob("*.json")), "the standby's incident report")
+        report = json.loads(sorted(incidents.glob("*.json"))[-1].read_text())
     finally:
         for process in replicas.values():
             process.kill()
