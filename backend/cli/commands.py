@@ -10,12 +10,21 @@ import shlex
 import sys
 from collections.abc import Awaitable, Callable
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from turnout.backend.cli.context import CliContext
 from turnout.backend.cli.output import result_view, write_apps, write_data
 from turnout.backend.errors import ConfigError
 from turnout.backend.models import ActionResult, App
+from turnout.backend.release.model import EXIT_CODES, Flow, Release, Steered
+from turnout.backend.release.views import release_line, release_view
 from turnout.backend.sanitize import inert
+from turnout.backend.service import confirmation
+
+if TYPE_CHECKING:
+    from turnout.backend.release.stages import Say
 
 Command = Callable[[argparse.Namespace, CliContext], Awaitable[int]]
 FrontEnd = Callable[[argparse.Namespace, CliContext], int]
@@ -84,62 +93,101 @@ async def _print_watched(service: object, name: str | None, ctx: CliContext) -> 
     ctx.out.flush()
 
 
-async def _traffic_verb(ctx: CliContext, describe: str, call: Callable[..., Awaitable[ActionResult]],
-                        *call_args: object, **call_kw: object) -> int:
-    ctx.confirm(describe)
+async def _traffic_verb(ctx: CliContext, action: str, app: str, **params: Any) -> int:
+    """Preview, confirm what the backend says will change, then perform it."""
     async with ctx.session() as service:
-        result = await call(service, *call_args, namespace=ctx.namespace,
-                            dry_run=bool(ctx.opt("dry_run")), reason=ctx.opt("reason", ""),
-                            **call_kw)
-    _print_result(ctx, result)
-    return 0
+        preview = await service.preview(action, app, namespace=ctx.namespace, **params)
+        ctx.confirm(confirmation(preview, service.context))
+        outcome = await service.apply(action, app, namespace=ctx.namespace,
+                                      dry_run=bool(ctx.opt("dry_run")),
+                                      reason=ctx.opt("reason", ""), say=progress(ctx), **params)
+    return write_outcome(ctx, outcome)
+
+
+def progress(ctx: CliContext) -> Say:
+    """A deploy's progress lines on stderr, so stdout keeps only the result (a table or JSON)."""
+    def say(flow: Flow, message: str) -> None:
+        ctx.err.write(f"turnout: {inert(flow.app)}: {inert(message, single_line=True)}\n")
+        ctx.err.flush()
+    return say
+
+
+def write_outcome(ctx: CliContext, outcome: ActionResult | Steered) -> int:
+    """Print what a verb did; the exit code its outcome calls for."""
+    if isinstance(outcome, ActionResult):
+        _print_result(ctx, outcome)
+        return 0
+    if outcome.release is not None:
+        write_release(ctx, outcome.release)
+    elif ctx.output in ("json", "yaml"):
+        write_data(msgspec.to_builtins(outcome), ctx.output, ctx.out)
+    else:
+        ctx.out.write(inert(outcome.message, single_line=True) + "\n")
+    if outcome.note:
+        ctx.err.write(inert(outcome.note, single_line=True) + "\n")
+    return outcome.exit_code
+
+
+def write_release(ctx: CliContext, release: Release) -> None:
+    """A finished release: its line, or its record with the exit code."""
+    if ctx.output in ("json", "yaml"):
+        write_data({**release_view(release), "exit_code": EXIT_CODES[release.outcome]},
+                   ctx.output, ctx.out)
+    else:
+        ctx.out.write(inert(release_line(release), single_line=True) + "\n")
 
 
 def _print_result(ctx: CliContext, result: ActionResult) -> None:
     if ctx.output in ("json", "yaml"):
         write_data(result_view(result), ctx.output, ctx.out)
         return
-    b, a = result.before.weights, result.after.weights
+    b, a = result.before, result.after
     tag = " (dry run)" if result.dry_run else ("" if result.changed else " (no change)")
     ctx.out.write(f"{inert(result.namespace)}/{inert(result.app)} {result.action}{tag}: "
-                  f"live {result.before.live} -> {result.after.live}, "
-                  f"blue/green {b.blue}/{b.green} -> {a.blue}/{a.green}\n")
-
-
-def _svc(method: str) -> Callable[..., Awaitable[ActionResult]]:
-    async def call(service: object, *a: object, **kw: object) -> ActionResult:
-        result: ActionResult = await getattr(service, method)(*a, **kw)
-        return result
-    return call
+                  f"live {b.live} -> {a.live}, "
+                  f"blue/green {b.weights.blue}/{b.weights.green} -> {a.weights.blue}/{a.weights.green}\n")
 
 
 async def switch(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, f"switch {args.app} to {args.to}", _svc("switch"),
-                               args.app, args.to)
+    return await _traffic_verb(ctx, "switch", args.app, to=args.to)
 
 
 async def weight(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, f"send {args.percent}% of {args.app} to the canary",
-                               _svc("set_weight"), args.app, args.percent)
+    return await _traffic_verb(ctx, "weight", args.app, percent=args.percent)
 
 
 async def step(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, f"step the canary of {args.app}", _svc("step"), args.app)
+    return await _traffic_verb(ctx, "step", args.app)
 
 
 async def promote(args: argparse.Namespace, ctx: CliContext) -> int:
-    what = "fully promote" if args.full else "promote (next step)"
-    return await _traffic_verb(ctx, f"{what} {args.app}", _svc("promote"), args.app,
-                               full=args.full)
+    """Next step, or --full; with a deploy in flight, ends its pause."""
+    return await _traffic_verb(ctx, "promote-full" if args.full else "promote", args.app)
 
 
 async def abort(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, f"abort the rollout of {args.app}", _svc("abort"), args.app)
+    """All traffic to the stable color; with a deploy in flight, stops it."""
+    return await _traffic_verb(ctx, "abort", args.app)
 
 
 async def rollback(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, f"roll back {args.app}", _svc("rollback"), args.app,
-                               to_version=args.to_version)
+    return await _traffic_verb(ctx, "rollback", args.app, to_version=args.to_version)
+
+
+async def panic(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Abort the rollout (stopping a deploy in flight) and turn off the app's linked flags."""
+    async with ctx.session() as service:
+        preview, flags = await service.panic_preview(args.app, namespace=ctx.namespace)
+        ctx.confirm(f"PANIC: {confirmation(preview, service.context)}; flags turned off: "
+                    f"{', '.join(flags) or 'none'}")
+        outcome, killed = await service.panic(args.app, namespace=ctx.namespace,
+                                              reason=ctx.opt("reason") or "panic",
+                                              dry_run=bool(ctx.opt("dry_run")), say=progress(ctx))
+    code = write_outcome(ctx, outcome)
+    if ctx.output not in ("json", "yaml"):
+        done = "would turn off" if ctx.opt("dry_run") else "turned off"
+        ctx.out.write(f"flags {done}: {inert(', '.join(killed) or 'none', single_line=True)}\n")
+    return code
 
 
 async def _slot_verb(ctx: CliContext, describe: str, method: str, *call_args: object) -> int:

@@ -87,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     image = app_cmd("set-image", commands.set_image, "deploy an image into a color")
     image.add_argument("color", choices=("blue", "green"))
     image.add_argument("image")
+    app_cmd("panic", commands.panic, "abort the rollout and turn off the app's linked flags")
     app_cmd("fire-drill", commands.fire_drill, "demo only: make the new color fail")
     _register_plugins(sub, common)
     return parser

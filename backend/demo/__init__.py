@@ -38,4 +38,4 @@ def build_demo_service(*, seed: int = 7, gate: WriteGate | None = None, tick_sec
     return ReleaseService(cluster, DemoMetrics(world), audit=AuditLog(audit_path),
                           identity="demo-operator", clock=clock or (lambda: world.clock),
                           read_only=gate.read_only, flags=flags,
-                          incidents_folder=audit_path.parent / "incidents")
+                          incidents_folder=audit_path.parent / "incidents", guard_here=True)

@@ -54,10 +54,13 @@ class FlagConsole:
         result = Evaluator(flagset).evaluate(key, context)
         return result, bucket_of(key, str(context.get("targetingKey", "")))
 
+    async def linked(self, app: str) -> tuple[Flag, ...]:
+        """The flags that belong to `app` and are on: what panic turns off."""
+        return tuple(f for f in await self.list() if f.meta.app == app and f.on)
+
     async def kill_linked(self, app: str, *, reason: str) -> tuple[Flag, ...]:
         """Turn off every flag that belongs to `app` and is on (the panic button's second half)."""
-        linked = [f for f in await self.store.list() if f.meta.app == app and f.on]
-        return tuple([await self.toggle(f.key, False, reason=reason) for f in linked])
+        return tuple([await self.toggle(f.key, False, reason=reason) for f in await self.linked(app)])
 
     async def _edit(self, key: str, change: Callable[[Flag], Flag], reason: str) -> Flag:
         current = await self.store.get(key)

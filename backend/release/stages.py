@@ -222,7 +222,7 @@ class Stages:
         if app.traffic.live != flow.old:
             await self.service.switch(flow.app, flow.old, namespace=ns, reason=why)
         elif app.traffic.canary_weight:
-            await self.service.abort(flow.app, namespace=ns, reason=why)
+            await self.service.abort_traffic(flow.app, namespace=ns, reason=why)
         flow = await self.journal.save(msgspec.structs.replace(
             flow, restored_at=flow.restored_at or self.now()))
         app = await self.service.cluster.get_app(flow.app, ns)
