@@ -21,7 +21,9 @@ from turnout.backend import plans, signals
 from turnout.backend.audit import AuditLog, os_user
 from turnout.backend.coordination import Coordination
 from turnout.backend.errors import InvalidInput, TurnoutError
-from turnout.backend.flags.console import FlagConsole
+from turnout.backend.flags.console import FlagChange, FlagConsole
+from turnout.backend.flags.console import view as flag_view
+from turnout.backend.flags.model import Flag, Segment
 from turnout.backend.models import (
     ActionResult,
     App,
@@ -63,9 +65,9 @@ class ReleaseService(ClusterViews, Coordination):
                  audit: AuditLog | None = None, identity: str = "", clock: Clock = _utcnow,
                  read_only: bool = False, flags: FlagConsole | None = None,
                  incidents_folder: Path | None = None,
-                 release_port: Callable[[ReleaseService], ReleasePort] | None = None,
-                 pace: Sleep | None = None, guard: GuardSettings | None = None,
-                 notifier: Fanout | None = None, guard_here: bool = False) -> None:
+                 scope: str | None = None, releases: ReleasePort | None = None,
+                 pace: Sleep = asyncio.sleep, guard: GuardSettings | None = None,
+                 notifier: Callable[[], Fanout] | None = None, guard_here: bool = False) -> None:
         self.cluster = cluster
         self.metrics = metrics
         self.audit = audit or AuditLog()
@@ -76,13 +78,13 @@ class ReleaseService(ClusterViews, Coordination):
         """Whether writes are refused (the write gate enforces it; front ends only show it)."""
         self.flags = flags
         """The flag verbs, when a flag store is configured."""
-        self.scope: str | None = None
+        self.scope = scope
         """The namespace `apps()` lists by default (`-n`); None for every namespace."""
         self.incidents_folder = incidents_folder
         """Where incident reports are written and read; None for the user's state directory."""
-        self._release_port = release_port
-        self._port: ReleasePort | None = None
-        self._pace = pace
+        self._releases = releases
+        self.pace = pace
+        """How a release flow waits between measurements (the demo's runs faster)."""
         self.guard_settings = guard
         """The guard's triggers a deploy analyses with (None: the guard's defaults)."""
         self._notifier = notifier
@@ -262,17 +264,19 @@ class ReleaseService(ClusterViews, Coordination):
     def deploys(self, say: Say | None = None) -> DeployConsole:
         """The release flow's console on this service: its records, pace and the guard's
         triggers, as assembled; `say` receives progress lines."""
-        from turnout.backend.release.console import DeployConsole, pacer
+        from turnout.backend.release.console import DeployConsole
         from turnout.backend.release.flow import log_only
         from turnout.backend.release.guard_link import guard_triggers
-        from turnout.backend.release.port import release_port
 
-        if self._port is None:
-            self._port = (self._release_port or release_port)(self)
-        if self._pace is None:
-            self._pace = pacer(self)
-        return DeployConsole(self, self._port, sleep=self._pace, say=say or log_only,
+        return DeployConsole(self, self.release_records(), sleep=self.pace, say=say or log_only,
                              triggers=guard_triggers(self, self._guard()))
+
+    def release_records(self) -> ReleasePort:
+        """Where this environment keeps release flows and history, as assembled."""
+        if self._releases is None:
+            raise InvalidInput(f"context {self.context} keeps no release records: release flows "
+                               "need a Kubernetes cluster or the demo")
+        return self._releases
 
     def _guard(self) -> GuardSettings:
         from turnout.backend.config import GuardSettings
@@ -374,12 +378,43 @@ class ReleaseService(ClusterViews, Coordination):
         if dry_run:
             return await self.panic_preview(name, namespace=namespace)
         result = await self.abort(name, namespace=namespace, reason=reason, say=say)
-        app = await self.cluster.get_app(name, namespace)
-        killed = await self.flags.kill_linked(app.name, reason=reason) if self.flags else ()
-        for flag in killed:
-            await self._audit(app, "flag-off", {"flag": flag.key, "on": True},
-                              {"flag": flag.key, "on": False}, reason, False)
-        return result, tuple(f.key for f in killed)
+        return result, await self.kill_linked_flags(result.app, reason=reason)
+
+    async def kill_linked_flags(self, app: str, *, reason: str) -> tuple[str, ...]:
+        """Turn off every flag that belongs to `app` and is on, each write audited; the keys."""
+        linked = await self.flags.linked(app) if self.flags else ()
+        for flag in linked:
+            await self.write_flag(await self.plan_flag("off", flag.key), reason=reason)
+        return tuple(f.key for f in linked)
+
+    # --- flags -----------------------------------------------------------------
+
+    def flag_console(self) -> FlagConsole:
+        """The flag verbs of the configured store; `InvalidInput` when there is none."""
+        if self.flags is None:
+            raise InvalidInput("no flag store configured: set flags_url (or TURNOUT_FLAGS_URL)")
+        return self.flags
+
+    async def plan_flag(self, verb: str, key: str, **params: Any) -> FlagChange:
+        """What a flag verb (on, off, rollout, stage, target, revert) would write; nothing is."""
+        return await self.flag_console().plan(verb, key, **params)
+
+    async def write_flag(self, change: FlagChange, *, reason: str = "",
+                         dry_run: bool = False) -> Flag | Segment:
+        """Write a planned flag change (conditional on the version it was planned from) under
+        this operator's identity, and audit it as every release write is; with `dry_run`, the
+        flag as it would be, nothing written."""
+        if dry_run:
+            return change.after
+        saved = await self.flag_console().commit(change, by=await self.who(), reason=reason)
+        entry = AuditEntry(at=self.clock(), who=await self.who(), os_user=os_user(),
+                           context=self.context, namespace="",
+                           app=saved.meta.app if isinstance(saved, Flag) else "",
+                           action=change.action, before=flag_view(change.before),
+                           after=flag_view(saved), reason=reason,
+                           operation_id=uuid.uuid4().hex[:12])
+        self._record(entry)
+        return saved
 
     def guard(self) -> Guard:
         """The automatic rollback guard on this service (one per service, so its streaks and
@@ -388,7 +423,8 @@ class ReleaseService(ClusterViews, Coordination):
             from turnout.backend.guard.engine import Guard
             from turnout.backend.notify import Fanout
 
-            self._guard_engine = Guard(self, self._guard(), self._notifier or Fanout())
+            notifier = self._notifier() if self._notifier is not None else Fanout()
+            self._guard_engine = Guard(self, self._guard(), notifier)
         return self._guard_engine
 
     @property
@@ -424,12 +460,15 @@ class ReleaseService(ClusterViews, Coordination):
                            context=app.context, namespace=app.namespace, app=app.name,
                            action=action, before=before, after=after, reason=reason,
                            operation_id=uuid.uuid4().hex[:12], dry_run=dry_run)
+        self._record(entry)
+        if not dry_run and isinstance(self.cluster, AuditEvents):
+            await self.cluster.record_audit(app, entry)
+
+    def _record(self, entry: AuditEntry) -> None:
         try:
             self.audit.record(entry)
         except OSError as err:
             log.error("audit log %s not writable: %s", self.audit.path, err)
-        if not dry_run and isinstance(self.cluster, AuditEvents):
-            await self.cluster.record_audit(app, entry)
 
     async def close(self) -> None:
         """Release the cluster connection and watches."""

@@ -8,9 +8,12 @@ import tempfile
 from pathlib import Path
 
 from turnout.backend.audit import AuditLog
+from turnout.backend.config import GuardSettings
 from turnout.backend.demo.cluster import DemoCluster
 from turnout.backend.demo.flags import demo_flag_store
 from turnout.backend.demo.metrics import DemoMetrics
+from turnout.backend.demo.pace import demo_pace
+from turnout.backend.demo.release_port import MemoryPort
 from turnout.backend.demo.world import DemoWorld
 from turnout.backend.flags.console import FlagConsole
 from turnout.backend.gate import WriteGate
@@ -20,7 +23,8 @@ __all__ = ["DemoCluster", "DemoMetrics", "DemoWorld", "build_demo_service"]
 
 
 def build_demo_service(*, seed: int = 7, gate: WriteGate | None = None, tick_seconds: float = 1.0,
-                       audit_path: Path | None = None, clock: Clock | None = None) -> ReleaseService:
+                       audit_path: Path | None = None, clock: Clock | None = None,
+                       guard: GuardSettings | None = None, scope: str | None = None) -> ReleaseService:
     """A release service over a freshly seeded demo world.
 
     Every demo starts at the same simulated moment, so what one run records (audit lines,
@@ -30,7 +34,7 @@ def build_demo_service(*, seed: int = 7, gate: WriteGate | None = None, tick_sec
     world = DemoWorld(seed=seed)
     gate = gate or WriteGate()
     cluster = DemoCluster(world, gate, tick_seconds=tick_seconds)
-    flags = FlagConsole(demo_flag_store(gate), by="demo-operator")
+    flags = FlagConsole(demo_flag_store(gate))
     if audit_path is None:
         run = Path(tempfile.mkdtemp(prefix="turnout-demo-"))
         atexit.register(shutil.rmtree, run, True)
@@ -38,4 +42,6 @@ def build_demo_service(*, seed: int = 7, gate: WriteGate | None = None, tick_sec
     return ReleaseService(cluster, DemoMetrics(world), audit=AuditLog(audit_path),
                           identity="demo-operator", clock=clock or (lambda: world.clock),
                           read_only=gate.read_only, flags=flags,
-                          incidents_folder=audit_path.parent / "incidents", guard_here=True)
+                          incidents_folder=audit_path.parent / "incidents", guard_here=True,
+                          releases=MemoryPort(cluster), pace=demo_pace(cluster), guard=guard,
+                          scope=scope)

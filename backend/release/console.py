@@ -7,9 +7,9 @@ gone, act themselves); `flow` and `history` read.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -20,28 +20,11 @@ from turnout.backend.release.durations import format_duration
 from turnout.backend.release.flow import Driver, log_only
 from turnout.backend.release.journal import driver_alive, driver_id
 from turnout.backend.release.model import DEFAULT_STEPS, DeployRequest, Flow, Release, plan_stages
-from turnout.backend.release.port import ReleasePort, release_port
+from turnout.backend.release.port import ReleasePort
 from turnout.backend.release.stages import Say, Sleep
-from turnout.backend.service import ReleaseService
 
-DEMO_PACE = 0.25
-"""Wall seconds per simulated second while a demo deploy waits (the demo runs 4x fast)."""
-
-
-def pacer(service: ReleaseService) -> Sleep:
-    """How the flow waits: real time on a cluster; on the demo, also advance its world."""
-    from turnout.backend.demo.cluster import DemoCluster
-
-    cluster = service.cluster
-    if not isinstance(cluster, DemoCluster):
-        return asyncio.sleep
-
-    async def demo_sleep(seconds: float) -> None:
-        await asyncio.sleep(seconds * DEMO_PACE)
-        if not cluster.ticking:  # a TUI watching the demo already runs its clock
-            cluster.world.tick(seconds)
-    return demo_sleep
-
+if TYPE_CHECKING:
+    from turnout.backend.service import ReleaseService
 
 def version_of(image: str) -> str:
     """The tag of an image reference (the digest's start for digests), else the whole."""
@@ -59,8 +42,8 @@ class DeployConsole:
                  sleep: Sleep | None = None, say: Say = log_only,
                  triggers: Sequence[Trigger] = ()) -> None:
         self.service = service
-        self.port = port or release_port(service)
-        self.sleep = sleep or pacer(service)
+        self.port = port or service.release_records()
+        self.sleep = sleep or service.pace
         self.say = say
         self.triggers = tuple(triggers)
         self.me = driver_id()

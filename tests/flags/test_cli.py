@@ -19,8 +19,12 @@ def flags_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
+WRITES = {"create", "on", "off", "rollout", "stage", "target", "segment", "revert", "import"}
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["flags", *argv])
+    # stdin is not a terminal here: a write needs --yes, as in any script
+    code = main(["flags", *argv, *(("--yes",) if argv[0] in WRITES else ())])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -101,6 +105,6 @@ def test_read_only_refuses_writes_and_leaves_the_file(
 ) -> None:
     run(capsys, "create", "f", "--on")
     before = (tmp_path / "flags.json").read_bytes()
-    code = main(["--read-only", "flags", "off", "f"])
+    code = main(["--read-only", "flags", "off", "f", "--yes"])
     assert code == ReadOnly.exit_code
     assert (tmp_path / "flags.json").read_bytes() == before

@@ -94,7 +94,7 @@ class FlagsScreen(Screen[None]):
                  Text(f"state    {'on' if flag.on else 'off'} → {'off' if flag.on else 'on'}"))
         if await self.app.push_screen_wait(ConfirmScreen(ConfirmRequest(
                 title=f"{verb}: {flag.key}", lines=lines, confirm_label=verb))):
-            await self._write(lambda c: c.toggle(flag.key, not flag.on, reason="tui"), verb)
+            await self._write("off" if flag.on else "on", flag.key, verb)
 
     @work(group="flag-action", exit_on_error=False)
     async def action_stage(self, step: int) -> None:
@@ -111,11 +111,13 @@ class FlagsScreen(Screen[None]):
                       f"{flag.plan.stages[index]}% of users get {flag.plan.variant}"))
         if await self.app.push_screen_wait(ConfirmScreen(ConfirmRequest(
                 title=f"Stage {flag.key}", lines=lines, confirm_label="Move stage"))):
-            await self._write(lambda c: c.stage(flag.key, step, reason="tui"), "Stage")
+            await self._write("stage", flag.key, "Stage", step=step)
 
-    async def _write(self, change, title: str) -> None:  # type: ignore[no-untyped-def]
+    async def _write(self, verb: str, key: str, title: str, **params: int) -> None:
+        service = self.app.service  # type: ignore[attr-defined]
         try:
-            saved = await change(self.app.service.flags)  # type: ignore[attr-defined]
+            saved = await service.write_flag(await service.plan_flag(verb, key, **params),
+                                             reason="tui")
         except TurnoutError as err:
             self.notify(str(err), title=err.title, severity="error")
         else:
