@@ -275,3 +275,21 @@ async def test_panic_from_the_cli_in_a_script_needs_yes_and_dry_run_writes_nothi
     entries = audit_of(session, "shop")
     assert [e["action"] for e in entries] == ["abort", "flag-off"]
     assert entries[1]["before"]["on"] is True and entries[1]["after"]["on"] is False
+
+
+async def test_flags_off_in_a_script_needs_yes_and_dry_run_writes_nothing_in_the_lab_redis(
+        lab: Lab, session: dict[str, str]) -> None:
+    url = session["TURNOUT_FLAGS_URL"]
+    key = await linked_flag(url, "shop")
+    refused = turnout(lab, "flags", "off", key)  # stdin is /dev/null
+    assert refused.code == 2 and "--yes" in refused.err and key in refused.err
+    assert await flag_on(url, key)
+    dry = turnout(lab, "flags", "off", key, "--dry-run")
+    assert dry.code == 0 and f"turn off flag {key}" in dry.out and "dry run" in dry.out
+    assert await flag_on(url, key)
+    assert not (Path(session["TURNOUT_STATE_DIR"]) / "audit.jsonl").exists()
+    done = turnout(lab, "flags", "off", key, "--yes", "--reason", "INC-9")
+    assert done.code == 0, done.err
+    assert not await flag_on(url, key)
+    assert [(e["action"], e["after"]["on"]) for e in audit_of(session, "shop")] == [
+        ("flag-off", False)]
