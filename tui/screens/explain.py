@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from turnout.backend.errors import InvalidInput, TurnoutError
+from turnout.tui.backend import service_of
 from turnout.tui.render import safe
 
 
@@ -57,7 +58,7 @@ class ExplainScreen(ModalScreen[None]):
         user = self.query_one("#user", Input).value.strip()
         try:
             context = {"targetingKey": user, **parse_attributes(self.query_one("#attrs", Input).value)}
-            result, bucket = await self.app.service.flags.explain(self.key, context)  # type: ignore[attr-defined]
+            result, bucket = await service_of(self).flags.explain(self.key, context)
         except TurnoutError as err:
             answer.update(Text.assemble(f"{err.title}: ", safe(str(err))))
             return

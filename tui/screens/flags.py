@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from turnout.backend.errors import TurnoutError
 from turnout.backend.flags.model import Flag
+from turnout.tui.backend import service_of
 from turnout.tui.render import flag_row, safe
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
 from turnout.tui.screens.explain import ExplainScreen
@@ -60,7 +61,7 @@ class FlagsScreen(Screen[None]):
         return next((f for f in self.flags if f.key == key), None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("toggle", "stage") and (self.app.service.read_only  # type: ignore[attr-defined]
+        if action in ("toggle", "stage") and (service_of(self).read_only
                                               or self.selected is None):
             return None
         return True
@@ -68,7 +69,7 @@ class FlagsScreen(Screen[None]):
     @work(exclusive=True, group="flags", exit_on_error=False)
     async def load(self) -> None:
         """Read every flag; a store failure keeps the last list and says why."""
-        console = self.app.service.flags  # type: ignore[attr-defined]
+        console = service_of(self).flags
         problem = self.query_one("#flag-problem", Static)
         if console is None:
             problem.update("No flag store configured: set flags_url (or TURNOUT_FLAGS_URL).")
@@ -114,7 +115,7 @@ class FlagsScreen(Screen[None]):
             await self._write("stage", flag.key, "Stage", step=step)
 
     async def _write(self, verb: str, key: str, title: str, **params: int) -> None:
-        service = self.app.service  # type: ignore[attr-defined]
+        service = service_of(self)
         try:
             saved = await service.write_flag(await service.plan_flag(verb, key, **params),
                                              reason="tui")
