@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from turnout.backend import plans
 from turnout.backend.cli.context import CliContext
 from turnout.backend.cli.output import result_view, write_apps, write_data
 from turnout.backend.errors import ConfigError
@@ -190,24 +191,27 @@ async def panic(args: argparse.Namespace, ctx: CliContext) -> int:
     return code
 
 
-async def _slot_verb(ctx: CliContext, describe: str, method: str, *call_args: object) -> int:
-    ctx.confirm(describe)
+async def _slot_verb(ctx: CliContext, method: str, name: str, color: str, value: int | str) -> int:
+    """Confirm the change of one color (where, what before and after), then make it."""
     async with ctx.session() as service:
-        app = await getattr(service, method)(*call_args, namespace=ctx.namespace,
-                                              dry_run=bool(ctx.opt("dry_run")),
-                                              reason=ctx.opt("reason", ""))
-    write_apps([app], ctx.output, ctx.out, single=True)
+        app = await service.app(name, ctx.namespace)
+        slot = app.slot(plans.check_color(color))
+        what, before = ("replicas", slot.desired) if method == "scale" else ("image", slot.image)
+        ctx.confirm(f"{method.replace('_', '-')} {app.namespace}/{app.name} {color} in context "
+                    f"{service.context}: {what} {before} -> {value}")
+        changed = await getattr(service, method)(name, color, value, namespace=ctx.namespace,
+                                                 dry_run=bool(ctx.opt("dry_run")),
+                                                 reason=ctx.opt("reason", ""))
+    write_apps([changed], ctx.output, ctx.out, single=True)
     return 0
 
 
 async def scale(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _slot_verb(ctx, f"scale {args.app} {args.color} to {args.replicas}", "scale",
-                            args.app, args.color, args.replicas)
+    return await _slot_verb(ctx, "scale", args.app, args.color, args.replicas)
 
 
 async def set_image(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _slot_verb(ctx, f"deploy {args.image} into {args.app} {args.color}", "set_image",
-                            args.app, args.color, args.image)
+    return await _slot_verb(ctx, "set_image", args.app, args.color, args.image)
 
 
 async def fire_drill(args: argparse.Namespace, ctx: CliContext) -> int:
