@@ -109,6 +109,10 @@ class ReleaseService(ClusterViews, Coordination):
         """One app, with golden signals and verdicts."""
         return await self._observed(await self.cluster.get_app(name, namespace))
 
+    async def state(self, name: str, namespace: str | None = None) -> App:
+        """One app as the cluster has it, without golden signals (what a flow plans from)."""
+        return await self.cluster.get_app(name, namespace)
+
     async def _observed(self, app: App) -> App:
         if self.metrics is None:
             return app

@@ -92,7 +92,7 @@ async def _set_state(the_guard: Guard, names: list[str], ctx: CliContext, *, arm
 
 async def _loop(the_guard: Guard, names: list[str], ctx: CliContext) -> None:
     for name in names:
-        app = await the_guard.service.cluster.get_app(name, ctx.namespace)
+        app = await the_guard.service.state(name, ctx.namespace)
         state = app.guard
         if state == "disarmed" and not the_guard.service.read_only:
             await the_guard.arm(name, ctx.namespace)

@@ -55,13 +55,13 @@ class DeployConsole:
 
     async def flow(self, name: str, namespace: str | None = None) -> Flow | None:
         """The app's flow in flight, if any."""
-        app = await self.service.cluster.get_app(name, namespace)
+        app = await self.service.state(name, namespace)
         return await self.port.load_flow(app.namespace, app.name)
 
     async def history(self, namespace: str | None, name: str | None = None) -> tuple[Release, ...]:
         """Recorded releases, oldest first."""
         if name is not None:
-            namespace = (await self.service.cluster.get_app(name, namespace)).namespace
+            namespace = (await self.service.state(name, namespace)).namespace
         return await self.port.history(namespace, name)
 
     # --- deploy ----------------------------------------------------------------
@@ -131,7 +131,7 @@ class DeployConsole:
 
     async def resume(self, name: str, namespace: str | None = None) -> Release | None:
         """Continue the app's flow after its driver died; None when there is no flow."""
-        app = await self.service.cluster.get_app(name, namespace)
+        app = await self.service.state(name, namespace)
         flow = await self.port.load_flow(app.namespace, app.name)
         if flow is None:
             return None
@@ -141,14 +141,14 @@ class DeployConsole:
                                f"let it finish, or turnout abort {name}")
         await self.port.converge(app)
         if flow.locked:
-            await self.port.acquire(await self.service.cluster.get_app(name, app.namespace))
+            await self.port.acquire(await self.service.state(name, app.namespace))
         self.say(flow, f"resuming {flow.version} at {flow.stage.describe() if flow.stage else 'the end'}")
         return await self.driver().run(flow)
 
     async def abort(self, name: str, namespace: str | None = None, *,
                     wait: float = 120.0) -> Release | None:
         """Stop the app's flow and restore the old color; None when there is no flow."""
-        app = await self.service.cluster.get_app(name, namespace)
+        app = await self.service.state(name, namespace)
         flow = await self.port.load_flow(app.namespace, app.name)
         if flow is None:
             return None
@@ -164,7 +164,7 @@ class DeployConsole:
 
     async def promote(self, name: str, namespace: str | None = None) -> Flow | None:
         """End the flow's manual pause (or inconclusive hold); None when there is no flow."""
-        app = await self.service.cluster.get_app(name, namespace)
+        app = await self.service.state(name, namespace)
         flow = await self.port.load_flow(app.namespace, app.name)
         if flow is None:
             return None
