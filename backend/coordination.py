@@ -1,6 +1,6 @@
-"""Waiting for a color and coordinating with other operators (the release lock, resuming an
-interrupted operation): verbs of clusters that keep a lock and a journal. Mixed into
-`ReleaseService`."""
+"""Waiting for a color and coordinating with other operators (the release lock): verbs of
+clusters that keep a lock and a journal. Mixed into `ReleaseService`, which also resumes an
+interrupted operation through `_cluster_verb`."""
 
 from __future__ import annotations
 

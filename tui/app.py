@@ -333,7 +333,12 @@ class TurnoutApp(TextualApp[int]):
     async def run_guard(self) -> None:
         """Where the assembly says the guard runs in this process (the demo), run it here, so
         a fire drill is rolled back on its own."""
-        names = [app.name for app in await self.service.apps()]
+        while True:
+            try:
+                names = [app.name for app in await self.service.apps()]
+                break
+            except TurnoutError:  # the refresh shows the outage; the guard waits it out
+                await asyncio.sleep(self.config.guard.interval)
         await self.service.guard().run(names, None, asyncio.Event(), on_result=self._guard_result)
 
     def _guard_result(self, result: Evaluation) -> None:
