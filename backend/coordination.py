@@ -1,6 +1,6 @@
-"""Waiting for a color and coordinating with other operators (the release lock, resuming an
-interrupted operation): verbs of clusters that keep a lock and a journal. Mixed into
-`ReleaseService`."""
+"""Waiting for a color and coordinating with other operators (the release lock): verbs of
+clusters that keep a lock and a journal. Mixed into `ReleaseService`, which also resumes an
+interrupted operation through `_cluster_verb`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from turnout.backend import plans
 from turnout.backend.errors import InvalidInput, Unavailable
-from turnout.backend.models import App, Slot, Traffic
+from turnout.backend.models import App, Slot
 from turnout.backend.ports import ClusterPort
 
 
@@ -63,13 +63,6 @@ class Coordination:
         held: str = await self._cluster_verb("unlock", "the release lock")(
             name, namespace, force=force)
         return held
-
-    async def resume(self, name: str, *, namespace: str | None = None,
-                     back: bool = False) -> Traffic | None:
-        """Converge an interrupted operation (`back`: undo it); None when there was none."""
-        after: Traffic | None = await self._cluster_verb("resume", "resume")(
-            name, namespace, back=back)
-        return after
 
 
 @contextlib.asynccontextmanager

@@ -21,7 +21,9 @@ from turnout.backend import plans, signals
 from turnout.backend.audit import AuditLog, os_user
 from turnout.backend.coordination import Coordination
 from turnout.backend.errors import InvalidInput, TurnoutError
-from turnout.backend.flags.console import FlagConsole
+from turnout.backend.flags.console import FlagChange, FlagConsole
+from turnout.backend.flags.console import view as flag_view
+from turnout.backend.flags.model import Flag, Segment
 from turnout.backend.models import (
     COLORS,
     ActionResult,
@@ -39,7 +41,16 @@ from turnout.backend.unfinished import refuse_unfinished
 from turnout.backend.views import ClusterViews
 
 if TYPE_CHECKING:
-    pass
+    from turnout.backend.config import GuardSettings
+    from turnout.backend.guard.engine import Guard
+    from turnout.backend.notify import Fanout
+    from turnout.backend.release.console import DeployConsole
+    from turnout.backend.release.model import DeployRequest, Flow, Release, Steered
+    from turnout.backend.release.port import ReleasePort
+    from turnout.backend.release.stages import Say, Sleep
+    from turnout.backend.release.steer import Verb as SteerVerb
+
+    Steering = tuple[SteerVerb, Flow, str]
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -55,7 +66,10 @@ class ReleaseService(ClusterViews, Coordination):
     def __init__(self, cluster: ClusterPort, metrics: MetricsPort | None = None, *,
                  audit: AuditLog | None = None, identity: str = "", clock: Clock = _utcnow,
                  read_only: bool = False, flags: FlagConsole | None = None,
-                 incidents_folder: Path | None = None) -> None:
+                 incidents_folder: Path | None = None,
+                 scope: str | None = None, releases: ReleasePort | None = None,
+                 pace: Sleep = asyncio.sleep, guard: GuardSettings | None = None,
+                 notifier: Callable[[], Fanout] | None = None, guard_here: bool = False) -> None:
         self.cluster = cluster
         self.metrics = metrics
         self.audit = audit or AuditLog()
@@ -66,10 +80,20 @@ class ReleaseService(ClusterViews, Coordination):
         """Whether writes are refused (the write gate enforces it; front ends only show it)."""
         self.flags = flags
         """The flag verbs, when a flag store is configured."""
-        self.scope: str | None = None
+        self.scope = scope
         """The namespace `apps()` lists by default (`-n`); None for every namespace."""
         self.incidents_folder = incidents_folder
         """Where incident reports are written and read; None for the user's state directory."""
+        self._releases = releases
+        self.pace = pace
+        """How a release flow waits between measurements (the demo's runs faster)."""
+        self.guard_settings = guard
+        """The guard's triggers a deploy analyses with (None: the guard's defaults)."""
+        self._notifier = notifier
+        self._guard_engine: Guard | None = None
+        self.guard_here = guard_here
+        """Whether a front end runs the guard in its own process (the demo has no in-cluster
+        guard)."""
 
     @property
     def context(self) -> str:
@@ -86,6 +110,10 @@ class ReleaseService(ClusterViews, Coordination):
     async def app(self, name: str, namespace: str | None = None) -> App:
         """One app, with golden signals and verdicts."""
         return await self._observed(await self.cluster.get_app(name, namespace))
+
+    async def state(self, name: str, namespace: str | None = None) -> App:
+        """One app as the cluster has it, without golden signals (what a flow plans from)."""
+        return await self.cluster.get_app(name, namespace)
 
     async def _observed(self, app: App) -> App:
         now = self.clock()
@@ -121,23 +149,43 @@ class ReleaseService(ClusterViews, Coordination):
     # --- traffic verbs -------------------------------------------------------
 
     async def preview(self, action: str, name: str, *, namespace: str | None = None,
-                      percent: int | None = None, to: str | None = None) -> ActionResult:
+                      percent: int | None = None, to: str | None = None,
+                      to_version: str = "") -> ActionResult:
         """What `action` would change, computed from the current state; nothing is written."""
         app = await self.cluster.get_app(name, namespace)
-        if action != "rollback":
+        if action in ("abort", "promote", "promote-full", "resume"):
+            steering = await self._steering(action, name, app.namespace)
+            if steering is not None:
+                return ActionResult(action=action, app=app.name, namespace=app.namespace,
+                                    before=app.traffic, after=app.traffic, dry_run=True,
+                                    message=steering[2])
+            if action == "resume":
+                return ActionResult(action=action, app=app.name, namespace=app.namespace,
+                                    before=app.traffic, after=app.traffic, dry_run=True,
+                                    changed=app.operation is not None)
+        if action not in ("rollback", "resume"):
             refuse_unfinished(app, action)
-        target = self._planner(action, percent, to)(app.traffic)
+        planner = (self._rollback_planner(app, to_version) if action == "rollback"
+                   else self._planner(action, percent, to))
+        target = planner(app.traffic)
         changed = (target.live, target.weights) != (app.traffic.live, app.traffic.weights)
         return ActionResult(action=action, app=app.name, namespace=app.namespace,
                             before=app.traffic, after=target, dry_run=True, changed=changed)
 
     async def apply(self, action: str, name: str, *, namespace: str | None = None,
-                    percent: int | None = None, to: str | None = None, reason: str = "") -> ActionResult:
-        """Perform the traffic `action` that `preview` showed (same names, same parameters)."""
+                    percent: int | None = None, to: str | None = None, to_version: str = "",
+                    reason: str = "", dry_run: bool = False,
+                    say: Say | None = None) -> ActionResult | Steered:
+        """Perform the `action` that `preview` showed (same names, same parameters); abort and
+        promote steer the app's deploy in flight when it has one."""
+        kw: dict[str, Any] = {"namespace": namespace, "reason": reason, "dry_run": dry_run}
         if action == "rollback":
-            return await self.rollback(name, namespace=namespace, reason=reason)
-        return await self._traffic(action, name, self._planner(action, percent, to),
-                                   namespace=namespace, reason=reason)
+            return await self.rollback(name, to_version=to_version, **kw)
+        if action in ("abort", "promote", "promote-full"):
+            steering = await self._steering(action, name, namespace)
+            if steering is not None:
+                return await self._steer(steering, dry_run=dry_run, say=say)
+        return await self._traffic(action, name, self._planner(action, percent, to), **kw)
 
     @staticmethod
     def _planner(action: str, percent: int | None, to: str | None) -> Callable[[Traffic], Traffic]:
@@ -161,14 +209,30 @@ class ReleaseService(ClusterViews, Coordination):
         """Move the canary to the next weight of its plan."""
         return await self._traffic("step", name, plans.next_step, **kw)
 
-    async def promote(self, name: str, *, full: bool = False, **kw: Any) -> ActionResult:
-        """Next step, or with `full` make the canary color live at 100 %."""
-        planner = plans.promoted if full else plans.next_step
-        return await self._traffic("promote-full" if full else "promote", name, planner, **kw)
+    async def promote(self, name: str, *, full: bool = False, **kw: Any) -> ActionResult | Steered:
+        """Next step, or with `full` make the canary color live at 100 %. With a deploy in
+        flight: end its pause (a full promote is refused)."""
+        return await self.apply("promote-full" if full else "promote", name, **kw)
 
-    async def abort(self, name: str, **kw: Any) -> ActionResult:
-        """Back to the stable color at 100 %."""
+    async def abort(self, name: str, **kw: Any) -> ActionResult | Steered:
+        """Back to the stable color at 100 %. With a deploy in flight: stop it, its driver (or,
+        when it is gone, this call) restoring the old color."""
+        return await self.apply("abort", name, **kw)
+
+    async def abort_traffic(self, name: str, **kw: Any) -> ActionResult:
+        """Back to the stable color at 100 %, whatever drives the app (a deploy's own restore)."""
         return await self._traffic("abort", name, plans.aborted, **kw)
+
+    async def resume(self, name: str, *, namespace: str | None = None, back: bool = False,
+                     say: Say | None = None) -> Traffic | Steered | None:
+        """Continue the app's deploy whose driver died; else converge an interrupted traffic
+        operation (`back`: undo it). None when there was nothing to resume."""
+        steering = await self._steering("resume", name, namespace, back=back)
+        if steering is not None:
+            return await self._steer(steering, say=say)
+        after: Traffic | None = await self._cluster_verb("resume", "resume")(
+            name, namespace, back=back)
+        return after
 
     async def rollback(self, name: str, *, to_version: str = "", **kw: Any) -> ActionResult:
         """Restore the previous color (or the one running `to_version`).
@@ -206,7 +270,66 @@ class ReleaseService(ClusterViews, Coordination):
     async def switch(self, name: str, to: str, **kw: Any) -> ActionResult:
         """Make `to` the live color with all traffic."""
         color = plans.check_color(to)
-        return await self._traffic(f"switch-{color}", name, lambda t: plans.switched(t, color), **kw)
+        return await self._traffic("switch", name, lambda t: plans.switched(t, color), **kw)
+
+    # --- the release flow ----------------------------------------------------
+
+    def deploys(self, say: Say | None = None) -> DeployConsole:
+        """The release flow's console on this service: its records, pace and the guard's
+        triggers, as assembled; `say` receives progress lines."""
+        from turnout.backend.release.console import DeployConsole
+        from turnout.backend.release.flow import log_only
+        from turnout.backend.release.guard_link import guard_triggers
+
+        return DeployConsole(self, self.release_records(), sleep=self.pace, say=say or log_only,
+                             triggers=guard_triggers(self, self._guard()))
+
+    def release_records(self) -> ReleasePort:
+        """Where this environment keeps release flows and history, as assembled."""
+        if self._releases is None:
+            raise InvalidInput(f"context {self.context} keeps no release records: release flows "
+                               "need a Kubernetes cluster or the demo")
+        return self._releases
+
+    def _guard(self) -> GuardSettings:
+        from turnout.backend.config import GuardSettings
+
+        return self.guard_settings or GuardSettings()
+
+    async def flow(self, name: str, namespace: str | None = None) -> Flow | None:
+        """The app's deploy in flight, if any."""
+        return await self.deploys().flow(name, namespace)
+
+    async def history(self, namespace: str | None, name: str | None = None) -> tuple[Release, ...]:
+        """Recorded releases, oldest first (every app of `namespace` when `name` is None)."""
+        return await self.deploys().history(namespace, name)
+
+    async def plan_deploy(self, request: DeployRequest) -> Flow:
+        """The flow `deploy` would run, after every check it makes; nothing is written."""
+        return await self.deploys().plan(request)
+
+    async def deploy(self, request: DeployRequest, *, say: Say | None = None) -> Release:
+        """Deploy an image through the release flow, analysed with the guard's triggers."""
+        return await self.deploys(say).deploy(request)
+
+    async def _steering(self, action: str, name: str, namespace: str | None, *,
+                        back: bool = False) -> Steering | None:
+        """The deploy in flight `action` would steer, with the line to confirm; None if none."""
+        from turnout.backend.release.steer import confirmation
+
+        flow = await self.flow(name, namespace)
+        if flow is None:
+            return None
+        verb: SteerVerb = ("promote" if action.startswith("promote")
+                           else "abort" if action == "abort" else "resume")
+        return verb, flow, confirmation(verb, flow, full=action == "promote-full", back=back)
+
+    async def _steer(self, steering: Steering, *, dry_run: bool = False,
+                     say: Say | None = None) -> Steered:
+        from turnout.backend.release.steer import steer
+
+        verb, flow, _ = steering
+        return await steer(self.deploys(say), verb, flow, dry_run=dry_run)
 
     async def _traffic(self, action: str, name: str, planner: Callable[[Traffic], Traffic], *,
                        namespace: str | None = None, dry_run: bool = False,
@@ -252,19 +375,77 @@ class ReleaseService(ClusterViews, Coordination):
                     reason, dry_run)
         return await self.app(name, app.namespace)
 
-    async def panic(self, name: str, *, namespace: str | None = None,
-                    reason: str = "panic") -> tuple[ActionResult, tuple[str, ...]]:
-        """Abort the app's rollout and kill its linked flags, in that order.
+    async def panic_preview(self, name: str, *, namespace: str | None = None
+                            ) -> tuple[ActionResult, tuple[str, ...]]:
+        """What `panic` would do: the abort's preview and the flags it would turn off."""
+        preview = await self.preview("abort", name, namespace=namespace)
+        linked = await self.flags.linked(preview.app) if self.flags else ()
+        return preview, tuple(f.key for f in linked)
+
+    async def panic(self, name: str, *, namespace: str | None = None, reason: str = "panic",
+                    dry_run: bool = False, say: Say | None = None
+                    ) -> tuple[ActionResult | Steered, tuple[str, ...]]:
+        """Abort the app's rollout (stopping its deploy in flight) and turn off its linked
+        flags, in that order; returns the abort and the flags turned off.
 
         Traffic first: it is the faster and more certain way to stop the damage.
         """
-        result = await self.abort(name, namespace=namespace, reason=reason)
-        killed = await self.flags.kill_linked(name, reason=reason) if self.flags else ()
-        app = await self.cluster.get_app(name, namespace)
-        for flag in killed:
-            await self._audit(app, "flag-off", {"flag": flag.key, "on": True},
-                        {"flag": flag.key, "on": False}, reason, False)
-        return result, tuple(f.key for f in killed)
+        if dry_run:
+            return await self.panic_preview(name, namespace=namespace)
+        result = await self.abort(name, namespace=namespace, reason=reason, say=say)
+        return result, await self.kill_linked_flags(result.app, reason=reason)
+
+    async def kill_linked_flags(self, app: str, *, reason: str) -> tuple[str, ...]:
+        """Turn off every flag that belongs to `app` and is on, each write audited; the keys."""
+        linked = await self.flags.linked(app) if self.flags else ()
+        for flag in linked:
+            await self.write_flag(await self.plan_flag("off", flag.key), reason=reason)
+        return tuple(f.key for f in linked)
+
+    # --- flags -----------------------------------------------------------------
+
+    def flag_console(self) -> FlagConsole:
+        """The flag verbs of the configured store; `InvalidInput` when there is none."""
+        if self.flags is None:
+            raise InvalidInput("no flag store configured: set flags_url (or TURNOUT_FLAGS_URL)")
+        return self.flags
+
+    async def plan_flag(self, verb: str, key: str, **params: Any) -> FlagChange:
+        """What a flag verb (on, off, rollout, stage, target, revert) would write; nothing is."""
+        return await self.flag_console().plan(verb, key, **params)
+
+    async def write_flag(self, change: FlagChange, *, reason: str = "",
+                         dry_run: bool = False) -> Flag | Segment:
+        """Write a planned flag change (conditional on the version it was planned from) under
+        this operator's identity, and audit it as every release write is; with `dry_run`, the
+        flag as it would be, nothing written."""
+        if dry_run:
+            return change.after
+        saved = await self.flag_console().commit(change, by=await self.who(), reason=reason)
+        entry = AuditEntry(at=self.clock(), who=await self.who(), os_user=os_user(),
+                           context=self.context, namespace="",
+                           app=saved.meta.app if isinstance(saved, Flag) else "",
+                           action=change.action, before=flag_view(change.before),
+                           after=flag_view(saved), reason=reason,
+                           operation_id=uuid.uuid4().hex[:12])
+        self._record(entry)
+        return saved
+
+    def guard(self) -> Guard:
+        """The automatic rollback guard on this service (one per service, so its streaks and
+        alerts last across checks)."""
+        if self._guard_engine is None:
+            from turnout.backend.guard.engine import Guard
+            from turnout.backend.notify import Fanout
+
+            notifier = self._notifier() if self._notifier is not None else Fanout()
+            self._guard_engine = Guard(self, self._guard(), notifier)
+        return self._guard_engine
+
+    @property
+    def fire_drills(self) -> bool:
+        """Whether this environment can rehearse a failure (`fire_drill`)."""
+        return getattr(self.cluster, "fire_drill", None) is not None
 
     async def fire_drill(self, name: str, namespace: str | None = None) -> Color:
         """Demo only: make the new color fail so an operator can rehearse a rollback."""
@@ -294,12 +475,15 @@ class ReleaseService(ClusterViews, Coordination):
                            context=app.context, namespace=app.namespace, app=app.name,
                            action=action, before=before, after=after, reason=reason,
                            operation_id=uuid.uuid4().hex[:12], dry_run=dry_run)
+        self._record(entry)
+        if not dry_run and isinstance(self.cluster, AuditEvents):
+            await self.cluster.record_audit(app, entry)
+
+    def _record(self, entry: AuditEntry) -> None:
         try:
             self.audit.record(entry)
         except OSError as err:
             log.error("audit log %s not writable: %s", self.audit.path, err)
-        if not dry_run and isinstance(self.cluster, AuditEvents):
-            await self.cluster.record_audit(app, entry)
 
     async def close(self) -> None:
         """Release the cluster connection and watches."""
@@ -309,6 +493,16 @@ class ReleaseService(ClusterViews, Coordination):
             await close_metrics()
         if self.flags is not None:
             await self.flags.close()
+
+
+def confirmation(result: ActionResult, context: str) -> str:
+    """The one line an operator confirms for a preview: where, what, before and after."""
+    where = f"{result.namespace}/{result.app} in context {context}"
+    if result.message:
+        return f"{result.message} ({where})"
+    b, a = result.before, result.after
+    return (f"{result.action} {where}: live {b.live} -> {a.live}, blue/green "
+            f"{b.weights.blue}/{b.weights.green} -> {a.weights.blue}/{a.weights.green}")
 
 
 def _traffic_view(traffic: Traffic) -> dict[str, object]:

@@ -37,7 +37,9 @@ RELEASE_ACTIONS: tuple[ReleaseAction, ...] = (
 def describe(result: ActionResult, context: str, palette: Palette) -> tuple[Text, ...]:
     """The exact change an action will make, for the confirmation modal."""
     before, after = result.before, result.after
+    steering = (Text.assemble("deploy     ", safe(result.message)),) if result.message else ()
     return (
+        *steering,
         Text.assemble("context    ", safe(context)),
         Text.assemble("namespace  ", safe(result.namespace)),
         Text.assemble("app        ", safe(result.app)),

@@ -21,9 +21,10 @@ from textual.theme import Theme
 
 from turnout.backend.config import Config
 from turnout.backend.errors import TurnoutError
-from turnout.backend.guard.engine import Guard
-from turnout.backend.models import App, Weights
-from turnout.backend.release import DeployConsole, DeployRequest, release_line
+from turnout.backend.guard.engine import Evaluation
+from turnout.backend.models import ActionResult, App
+from turnout.backend.release import DeployRequest, release_line
+from turnout.backend.release.model import Steered
 from turnout.backend.sanitize import inert
 from turnout.backend.service import ReleaseService
 from turnout.themes import THEMES, domain_defaults
@@ -53,6 +54,20 @@ def colourless(environ: Mapping[str, str]) -> bool:
     """NO_COLOR (any value, https://no-color.org) or a dumb terminal: no colour escapes at all;
     icons, words and bold still tell every state apart."""
     return "NO_COLOR" in environ or environ.get("TERM", "") in ("dumb", "unknown")
+
+
+def outcome_line(outcome: ActionResult | Steered) -> str:
+    """A verb's outcome in one line for a toast."""
+    if isinstance(outcome, Steered):
+        return f"{outcome.message}. {outcome.note}" if outcome.note else outcome.message
+    w = outcome.after.weights
+    return (f"{outcome.namespace}/{outcome.app}: live {outcome.after.live}, "
+            f"blue {w.blue}% / green {w.green}%")
+
+
+def outcome_ok(outcome: ActionResult | Steered) -> bool:
+    """Whether the outcome is what the operator asked for."""
+    return isinstance(outcome, ActionResult) or outcome.exit_code == 0
 
 
 class TurnoutApp(TextualApp[int]):
@@ -96,8 +111,6 @@ class TurnoutApp(TextualApp[int]):
         self.config = config
         self.live = live
         self._stale_since = datetime.now()
-        self.guard = Guard(service, config.guard)
-        """Arms apps from the TUI; on the demo it also runs here."""
         for theme in THEMES:
             self.register_theme(theme)
         self._palette: tuple[str, Palette] = ("", {})
@@ -144,7 +157,7 @@ class TurnoutApp(TextualApp[int]):
         self.refresh_apps()
         if self.live:
             self.watch_changes()
-            if self.service.context == "demo":
+            if self.service.guard_here:
                 self.run_guard()
             self.set_interval(self.config.refresh_seconds, self.refresh_apps)
 
@@ -204,7 +217,7 @@ class TurnoutApp(TextualApp[int]):
                 return None
             if getattr(self.screen, "blocked", ""):
                 return None  # locked by someone else, or RBAC: the app screen says which
-            if action == "fire_drill" and self.service.context != "demo":
+            if action == "fire_drill" and not self.service.fire_drills:
                 return None
         return True
 
@@ -244,10 +257,8 @@ class TurnoutApp(TextualApp[int]):
         except TurnoutError as err:
             self.post_message(ActionFinished(str(err), ok=False, title=err.title))
             return
-        w = result.after.weights
-        self.post_message(ActionFinished(
-            f"{result.namespace}/{result.app}: live {result.after.live}, "
-            f"blue {w.blue}% / green {w.green}%", ok=True, title=action.label))
+        self.post_message(ActionFinished(outcome_line(result), ok=outcome_ok(result),
+                                         title=action.label))
 
     @on(ActionFinished)
     def _action_finished(self, message: ActionFinished) -> None:
@@ -284,10 +295,9 @@ class TurnoutApp(TextualApp[int]):
         image = await self.push_screen_wait(DeployScreen(target))
         if image is None:
             return
-        console = DeployConsole(self.service)
         request = DeployRequest(app=target.name, namespace=target.namespace, image=image)
         try:
-            flow = await console.plan(request)
+            flow = await self.service.plan_deploy(request)
         except TurnoutError as err:
             self.notify(str(err), title=err.title, severity="error")
             return
@@ -299,9 +309,9 @@ class TurnoutApp(TextualApp[int]):
                 title=f"Deploy {target.namespace}/{target.name}", lines=lines, confirm_label="Deploy"))):
             self.notify("Cancelled: nothing was changed.", title="Deploy")
             return
-        self.notify(f"{target.name}: deploying {image}; follow it with h", title="Deploy")
+        self.notify(Text(f"{target.name}: deploying {image}; follow it with h"), title="Deploy")
         try:
-            release = await console.deploy(request)
+            release = await self.service.deploy(request)
         except TurnoutError as err:
             self.post_message(ActionFinished(str(err), ok=False, title=err.title))
             return
@@ -323,26 +333,27 @@ class TurnoutApp(TextualApp[int]):
         target: App | None = getattr(self.screen, "selected", None)
         if target is None:
             return
-        linked = [f.key for f in await self.service.flags.list() if f.meta.app == target.name
-                  and f.on] if self.service.flags else []
-        t = target.traffic
+        try:
+            preview, linked = await self.service.panic_preview(target.name, namespace=target.namespace)
+        except TurnoutError as err:
+            self.notify(str(err), title=err.title, severity="error")
+            return
         request = ConfirmRequest(
             title=f"PANIC: {target.namespace}/{target.name}",
-            lines=(Text(f"context {self.service.context}   namespace {target.namespace}"),
-                   Text(f"traffic: all to {t.live} (blue/green {t.weights.blue}/{t.weights.green}"
-                        f" → {Weights.all_to(t.live).blue}/{Weights.all_to(t.live).green})"),
-                   Text.assemble("flags turned off: ", safe(", ".join(linked) or "none"))),
+            lines=(*describe(preview, self.service.context, self.palette),
+                   Text.assemble("flags off  ", safe(", ".join(linked) or "none"))),
             confirm_label="Panic", type_to_confirm=target.name)
         if not await self.push_screen_wait(ConfirmScreen(request)):
             self.notify("Cancelled: nothing was changed.", title="Panic")
             return
         try:
-            _, killed = await self.service.panic(target.name, namespace=target.namespace)
+            outcome, killed = await self.service.panic(target.name, namespace=target.namespace)
         except TurnoutError as err:
             self.post_message(ActionFinished(str(err), ok=False, title=err.title))
             return
-        self.post_message(ActionFinished(f"{target.name}: all traffic to {t.live}; flags off: "
-                                         f"{', '.join(killed) or 'none'}", ok=True, title="Panic"))
+        self.post_message(ActionFinished(f"{outcome_line(outcome)}; flags off: "
+                                         f"{', '.join(killed) or 'none'}", ok=outcome_ok(outcome),
+                                         title="Panic"))
 
     @work(group="action", exit_on_error=False)
     async def action_arm_guard(self) -> None:
@@ -351,7 +362,7 @@ class TurnoutApp(TextualApp[int]):
         if target is None:
             return
         try:
-            await self.guard.arm(target.name, target.namespace)
+            await self.service.guard().arm(target.name, target.namespace)
         except TurnoutError as err:
             self.notify(str(err), title=err.title, severity="error")
             return
@@ -360,20 +371,21 @@ class TurnoutApp(TextualApp[int]):
 
     @work(exclusive=True, group="guard", exit_on_error=False)
     async def run_guard(self) -> None:
-        """On the demo, the guard runs inside the TUI so a fire drill is rolled back on its own."""
+        """Where the assembly says the guard runs in this process (the demo), run it here, so
+        a fire drill is rolled back on its own."""
         while True:
-            for app in self.apps:
-                if app.guard == "armed":
-                    try:
-                        result = await self.guard.check(app.name, app.namespace)
-                    except TurnoutError:
-                        continue
-                    if result.decision in ANNOUNCED:
-                        self.post_message(ActionFinished(
-                            f"{app.name}: {result.decision} ({result.watched} failed); report "
-                            f"{result.incident}", ok=result.decision == "rollback",
-                            title="Guard"))
-            await asyncio.sleep(self.config.guard.interval)
+            try:
+                names = [app.name for app in await self.service.apps()]
+                break
+            except TurnoutError:  # the refresh shows the outage; the guard waits it out
+                await asyncio.sleep(self.config.guard.interval)
+        await self.service.guard().run(names, None, asyncio.Event(), on_result=self._guard_result)
+
+    def _guard_result(self, result: Evaluation) -> None:
+        if result.state == "armed" and result.decision in ANNOUNCED:
+            self.post_message(ActionFinished(
+                f"{result.app}: {result.decision} ({result.watched} failed); report "
+                f"{result.incident}", ok=result.decision == "rollback", title="Guard"))
 
     def action_refresh(self) -> None:
         self.refresh_apps()

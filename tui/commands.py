@@ -11,6 +11,7 @@ from textual.fuzzy import Matcher
 from turnout.backend.models import App
 from turnout.backend.sanitize import inert
 from turnout.tui.actions import RELEASE_ACTIONS
+from turnout.tui.backend import service_of
 
 
 class AppsProvider(Provider):
@@ -22,7 +23,7 @@ class AppsProvider(Provider):
 
     def _commands(self) -> list[tuple[str, object, str]]:
         commands: list[tuple[str, object, str]] = []
-        read_only = self.app.service.read_only  # type: ignore[attr-defined]
+        read_only = service_of(self).read_only
         for target in self._apps():
             ref = inert(f"{target.namespace}/{target.name}", single_line=True)
             commands.append((f"Open {ref}", partial(self.app.open_app, target),  # type: ignore[attr-defined]

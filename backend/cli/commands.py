@@ -10,13 +10,22 @@ import shlex
 import sys
 from collections.abc import Awaitable, Callable
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import msgspec
+
+from turnout.backend import plans
 from turnout.backend.cli.context import CliContext
 from turnout.backend.cli.output import AppStream, result_view, write_apps, write_data
 from turnout.backend.errors import ConfigError
 from turnout.backend.models import ActionResult
+from turnout.backend.release.model import EXIT_CODES, Flow, Release, Steered
+from turnout.backend.release.views import release_line, release_view
 from turnout.backend.sanitize import inert
+from turnout.backend.service import confirmation
+
+if TYPE_CHECKING:
+    from turnout.backend.release.stages import Say
 
 Command = Callable[[argparse.Namespace, CliContext], Awaitable[int]]
 FrontEnd = Callable[[argparse.Namespace, CliContext], int]
@@ -53,9 +62,9 @@ def serve(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def demo(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.reset:
-        from turnout.backend.demo import state
+        from turnout.backend.assembly import reset_demo
 
-        state.reset(state.state_file())
+        reset_demo()
         ctx.err.write("demo: back to its seed; every later command starts from there\n")
         return 0
     return open_tui(ctx, demo=True)
@@ -83,101 +92,125 @@ async def watch(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
-async def _traffic_verb(ctx: CliContext, describe: str, call: Callable[..., Awaitable[ActionResult]],
-                        *call_args: object, preview: tuple[str, dict[str, Any]] | None = None,
-                        **call_kw: object) -> int:
-    if not (ctx.will_ask() and preview):
-        ctx.confirm(describe)  # a script without --yes stops here, before connecting
+async def _traffic_verb(ctx: CliContext, action: str, app: str, **params: Any) -> int:
+    """Preview, confirm what the backend says will change, then perform it."""
     async with ctx.session() as service:
-        if ctx.will_ask() and preview:
-            planned = await service.preview(preview[0], str(call_args[0]), namespace=ctx.namespace,
-                                            **preview[1])
-            ctx.confirm(describe, _change_lines(service.context, planned))
-        result = await call(service, *call_args, namespace=ctx.namespace,
-                            dry_run=bool(ctx.opt("dry_run")), reason=ctx.opt("reason", ""),
-                            **call_kw)
-    _print_result(ctx, result)
-    return 0
+        preview = await service.preview(action, app, namespace=ctx.namespace, **params)
+        ctx.confirm(confirmation(preview, service.context))
+        outcome = await service.apply(action, app, namespace=ctx.namespace,
+                                      dry_run=bool(ctx.opt("dry_run")),
+                                      reason=ctx.opt("reason", ""), say=progress(ctx), **params)
+    return write_outcome(ctx, outcome)
 
 
-def _change_lines(context: str, planned: ActionResult) -> list[str]:
-    """Where and what a traffic verb changes, as the TUI's confirmation states it."""
-    b, a = planned.before, planned.after
-    return [f"context {inert(context, single_line=True)}   namespace "
-            f"{inert(planned.namespace, single_line=True)}   app {inert(planned.app, single_line=True)}",
-            f"live {b.live} -> {a.live}   blue/green {b.weights.blue}/{b.weights.green} -> "
-            f"{a.weights.blue}/{a.weights.green}"]
+def progress(ctx: CliContext) -> Say:
+    """A deploy's progress lines on stderr, so stdout keeps only the result (a table or JSON)."""
+    def say(flow: Flow, message: str) -> None:
+        ctx.err.write(f"turnout: {inert(flow.app)}: {inert(message, single_line=True)}\n")
+        ctx.err.flush()
+    return say
+
+
+def write_outcome(ctx: CliContext, outcome: ActionResult | Steered) -> int:
+    """Print what a verb did; the exit code its outcome calls for."""
+    if isinstance(outcome, ActionResult):
+        _print_result(ctx, outcome)
+        return 0
+    if outcome.release is not None:
+        write_release(ctx, outcome.release)
+    elif ctx.output in ("json", "yaml"):
+        write_data(msgspec.to_builtins(outcome), ctx.output, ctx.out)
+    else:
+        ctx.out.write(inert(outcome.message, single_line=True) + "\n")
+    if outcome.note:
+        ctx.err.write(inert(outcome.note, single_line=True) + "\n")
+    return outcome.exit_code
+
+
+def write_release(ctx: CliContext, release: Release) -> None:
+    """A finished release: its line, or its record with the exit code."""
+    if ctx.output in ("json", "yaml"):
+        write_data({**release_view(release), "exit_code": EXIT_CODES[release.outcome]},
+                   ctx.output, ctx.out)
+    else:
+        ctx.out.write(inert(release_line(release), single_line=True) + "\n")
+
 
 
 def _print_result(ctx: CliContext, result: ActionResult) -> None:
     if ctx.output in ("json", "yaml"):
         write_data(result_view(result), ctx.output, ctx.out)
         return
-    b, a = result.before.weights, result.after.weights
+    b, a = result.before, result.after
     tag = " (dry run)" if result.dry_run else ("" if result.changed else " (no change)")
     ctx.out.write(f"{inert(result.namespace)}/{inert(result.app)} {result.action}{tag}: "
-                  f"live {result.before.live} -> {result.after.live}, "
-                  f"blue/green {b.blue}/{b.green} -> {a.blue}/{a.green}\n")
-
-
-def _svc(method: str) -> Callable[..., Awaitable[ActionResult]]:
-    async def call(service: object, *a: object, **kw: object) -> ActionResult:
-        result: ActionResult = await getattr(service, method)(*a, **kw)
-        return result
-    return call
+                  f"live {b.live} -> {a.live}, "
+                  f"blue/green {b.weights.blue}/{b.weights.green} -> {a.weights.blue}/{a.weights.green}\n")
 
 
 async def switch(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, f"switch {args.app} to {args.to}", _svc("switch"),
-                               args.app, args.to, preview=("switch", {"to": args.to}))
+    return await _traffic_verb(ctx, "switch", args.app, to=args.to)
 
 
 async def weight(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, f"send {args.percent}% of {args.app} to the canary",
-                               _svc("set_weight"), args.app, args.percent,
-                               preview=("weight", {"percent": args.percent}))
+    return await _traffic_verb(ctx, "weight", args.app, percent=args.percent)
 
 
 async def step(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, f"step the canary of {args.app}", _svc("step"), args.app,
-                               preview=("step", {}))
+    return await _traffic_verb(ctx, "step", args.app)
 
 
 async def promote(args: argparse.Namespace, ctx: CliContext) -> int:
-    what = "fully promote" if args.full else "promote (next step)"
-    return await _traffic_verb(ctx, f"{what} {args.app}", _svc("promote"), args.app,
-                               full=args.full, preview=("promote-full" if args.full else "promote", {}))
+    """Next step, or --full; with a deploy in flight, ends its pause."""
+    return await _traffic_verb(ctx, "promote-full" if args.full else "promote", args.app)
 
 
 async def abort(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, f"abort the rollout of {args.app}", _svc("abort"), args.app,
-                               preview=("abort", {}))
+    """All traffic to the stable color; with a deploy in flight, stops it."""
+    return await _traffic_verb(ctx, "abort", args.app)
 
 
 async def rollback(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, f"roll back {args.app}", _svc("rollback"), args.app,
-                               to_version=args.to_version,
-                               preview=None if args.to_version else ("rollback", {}))
+    return await _traffic_verb(ctx, "rollback", args.app, to_version=args.to_version)
 
 
-async def _slot_verb(ctx: CliContext, describe: str, method: str, *call_args: object) -> int:
-    ctx.confirm(describe)
+async def panic(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Abort the rollout (stopping a deploy in flight) and turn off the app's linked flags."""
     async with ctx.session() as service:
-        app = await getattr(service, method)(*call_args, namespace=ctx.namespace,
-                                              dry_run=bool(ctx.opt("dry_run")),
-                                              reason=ctx.opt("reason", ""))
-    write_apps([app], ctx.output, ctx.out, single=True)
+        preview, flags = await service.panic_preview(args.app, namespace=ctx.namespace)
+        ctx.confirm(f"PANIC: {confirmation(preview, service.context)}; flags turned off: "
+                    f"{', '.join(flags) or 'none'}")
+        outcome, killed = await service.panic(args.app, namespace=ctx.namespace,
+                                              reason=ctx.opt("reason") or "panic",
+                                              dry_run=bool(ctx.opt("dry_run")), say=progress(ctx))
+    code = write_outcome(ctx, outcome)
+    if ctx.output not in ("json", "yaml"):
+        done = "would turn off" if ctx.opt("dry_run") else "turned off"
+        ctx.out.write(f"flags {done}: {inert(', '.join(killed) or 'none', single_line=True)}\n")
+    return code
+
+
+async def _slot_verb(ctx: CliContext, method: str, name: str, color: str, value: int | str) -> int:
+    """Confirm the change of one color (where, what before and after), then make it."""
+    async with ctx.session() as service:
+        app = await service.app(name, ctx.namespace)
+        slot = app.slot(plans.check_color(color))
+        what, before = ("replicas", slot.desired) if method == "scale" else ("image", slot.image)
+        ctx.confirm(f"{method.replace('_', '-')} {app.namespace}/{app.name} {color} in context "
+                    f"{service.context}: {what} {before} -> {value}")
+        changed = await getattr(service, method)(name, color, value, namespace=ctx.namespace,
+                                                 dry_run=bool(ctx.opt("dry_run")),
+                                                 reason=ctx.opt("reason", ""))
+    write_apps([changed], ctx.output, ctx.out, single=True)
     return 0
 
 
 async def scale(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _slot_verb(ctx, f"scale {args.app} {args.color} to {args.replicas}", "scale",
-                            args.app, args.color, args.replicas)
+    return await _slot_verb(ctx, "scale", args.app, args.color, args.replicas)
 
 
 async def set_image(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _slot_verb(ctx, f"deploy {args.image} into {args.app} {args.color}", "set_image",
-                            args.app, args.color, args.image)
+    return await _slot_verb(ctx, "set_image", args.app, args.color, args.image)
 
 
 async def fire_drill(args: argparse.Namespace, ctx: CliContext) -> int:

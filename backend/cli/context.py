@@ -1,4 +1,4 @@
-"""What every command gets: parsed options, config, the write gate, streams, a service."""
+"""What every command gets: parsed options, config, streams, a service."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from typing import Any, TextIO
 
 import msgspec
 
-from turnout.backend.config import Config, resolve_gate
+from turnout.backend.config import Config
 from turnout.backend.errors import Cancelled, InvalidInput
-from turnout.backend.gate import WriteGate
 from turnout.backend.service import ReleaseService
 from turnout.backend.timeouts import request_timeout
 
@@ -48,19 +47,6 @@ class CliContext:
     def namespace(self) -> str | None:
         """The namespace to act in; None means every namespace (reads) or unique (writes)."""
         return None if self.opt("all_namespaces") else self.opt("namespace")
-
-    @property
-    def context_name(self) -> str:
-        return "demo" if self.opt("demo") else str(self.opt("context") or "")
-
-    def gate_for(self, context: str) -> WriteGate:
-        """Read-only mode for `context` by the documented precedence."""
-        return resolve_gate(self.config, context, True if self.opt("read_only") else None)
-
-    @property
-    def gate(self) -> WriteGate:
-        """The write gate of the chosen context."""
-        return self.gate_for(self.context_name)
 
     def service(self) -> ReleaseService:
         """The release service for the chosen environment (demo or a cluster)."""

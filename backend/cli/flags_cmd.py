@@ -1,55 +1,50 @@
 """`turnout flags ...`: the argparse side of the flag commands.
 
-The command bodies live in `turnout.backend.flags.commands`; this module only
-declares the sub-commands and their options, each dispatching through
-`set_defaults(func=...)` as the rest of the CLI does.
+The command bodies live in `flag_commands.py` and `flag_exchange.py` (`serve`, `sync`
+and `bucketing` in `flags_serve_cmd.py`); this module declares the sub-commands and
+their options, each dispatching through `set_defaults(func=...)` as the rest of the
+CLI does. The global options and, on
+writes, --yes, --dry-run and --reason are accepted after the sub-command too.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import get_args
 
+from turnout.backend.cli import flag_commands as c
+from turnout.backend.cli import flag_exchange as io
 from turnout.backend.cli import flags_serve_cmd
-from turnout.backend.flags import commands as c
-from turnout.backend.flags import commands_io as io
-from turnout.backend.flags.commands_store import cmd_accept_empty
 from turnout.backend.flags.model import Kind
 
-OUTPUTS = ("table", "json", "yaml", "name")
+
+def _store() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--flags-url", default=argparse.SUPPRESS, metavar="URL",
+                   help="flag store (redis://, rediss://, file://, launchdarkly://, memory://)")
+    return p
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--flags-url",
-        default=argparse.SUPPRESS,
-        metavar="URL",
-        help="flag store (redis://, rediss://, file://, launchdarkly://, memory://)",
-    )
-    parser.add_argument(
-        "-o", "--output", choices=OUTPUTS, default=argparse.SUPPRESS, help="output format (default table)"
-    )
-
-
-def _writes(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--reason", default="", help="why, for the audit trail")
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add `flags` and its sub-commands to the top-level parser."""
-    flags = subparsers.add_parser("flags", help="feature flags: list, roll out, kill, explain")
+def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+             parents: Sequence[argparse.ArgumentParser], writes: argparse.ArgumentParser) -> None:
+    """Add `flags` and its sub-commands to the top-level parser; `parents` are the global
+    options, `writes` the options of every write."""
+    store = _store()
+    flags = subparsers.add_parser("flags", parents=[*parents, store],
+                                  help="feature flags: list, roll out, kill, explain")
+    flags.set_defaults(flag_command=True)
     sub = flags.add_subparsers(dest="flags_command", metavar="SUBCOMMAND", required=True)
 
     def command(
         name: str, func: c.Handler, help_: str, *, write: bool = False, key: bool = True
     ) -> argparse.ArgumentParser:
-        cmd: argparse.ArgumentParser = sub.add_parser(name, help=help_, description=help_)
-        _common(cmd)
-        if write:
-            _writes(cmd)
+        chosen = [*parents, store, writes] if write else [*parents, store]
+        cmd: argparse.ArgumentParser = sub.add_parser(name, parents=chosen, help=help_,
+                                                      description=help_)
         if key:
             cmd.add_argument("key", help="flag key")
-        cmd.set_defaults(func=func, write=write)
+        cmd.set_defaults(func=func, write=write, flag_command=True)
         return cmd
 
     command("list", c.cmd_list, "list flags", key=False)
@@ -71,8 +66,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--limit", type=int, default=20
     )
     command("revert", c.cmd_revert, "undo the latest change to a flag", write=True)
-    command("accept-empty", cmd_accept_empty, "after a reset: accept the store as it is (audited)",
-            write=True, key=False).add_argument("--yes", "-y", action="store_true", help="do not ask")
+    command("accept-empty", c.cmd_accept_empty, "after a reset: accept the store as it is (audited)",
+            write=True, key=False)
     command("export", io.cmd_export, "print flagd flag-definition JSON", key=False)
     command("import", io.cmd_import, "load flagd flag-definition JSON", write=True, key=False).add_argument(
         "file", help="path, or - for stdin"

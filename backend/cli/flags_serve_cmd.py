@@ -49,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rule.add_argument("--all", action="store_true", help="every flag in the store")
     rule.add_argument("--reason", default="", help="why, for the audit trail")
     rule.add_argument("--dry-run", action="store_true", help="show who would move; write nothing")
+    rule.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
 
 
 def _add(sub: argparse._SubParsersAction, name: str, func: Any,  # type: ignore[type-arg]
@@ -61,14 +62,10 @@ def _add(sub: argparse._SubParsersAction, name: str, func: Any,  # type: ignore[
 
 
 def _open(args: argparse.Namespace, ctx: Any, gate: WriteGate) -> FlagStore:
-    if getattr(args, "demo", False):
-        from turnout.backend.demo.flags import demo_flag_store
+    from turnout.backend.assembly import flag_store
+    from turnout.backend.cli.connect import options
 
-        return demo_flag_store(gate)
-    from turnout.backend.flags.urls import open_store, resolve_url
-
-    url = resolve_url(getattr(args, "flags_url", None), getattr(ctx.config, "flags_url", ""))
-    return open_store(url, gate, timeout=float(getattr(ctx.config, "request_timeout", 5.0)))
+    return flag_store(ctx.config, options(ctx), gate)
 
 
 @contextlib.asynccontextmanager
@@ -136,17 +133,22 @@ async def cmd_sync(args: argparse.Namespace, ctx: Any) -> int:
 
 
 async def cmd_bucketing(args: argparse.Namespace, ctx: Any) -> int:
-    """Set the rule on each named flag (compare-and-set on the version read)."""
+    """Set the rule on each named flag (compare-and-set on the version read): the share of
+    users who would move is shown and confirmed first (`--yes` in a script), the write made
+    on the session's store (the current context's read-only settings) under the operator."""
     from turnout.backend.flags.bucketing_edit import set_bucketing
 
     if bool(args.keys) == bool(args.all):
         raise InvalidInput("give flag KEYs or --all")
-    store = _open(args, ctx, ctx.gate)
-    try:
-        moves = await set_bucketing(store, args.rule, None if args.all else args.keys,
-                                    by=_by_whom(), reason=args.reason, dry_run=args.dry_run)
-    finally:
-        await store.close()
+    keys = None if args.all else args.keys
+    async with ctx.session() as service:
+        console = service.flag_console()
+        moves = await set_bucketing(console.store, args.rule, keys, by="", reason="", dry_run=True)
+        ctx.confirm(f"set the bucketing rule of {'every flag' if keys is None else ', '.join(keys)} "
+                    f"to {args.rule} in {console.url}", [m.describe() for m in moves])
+        if not args.dry_run:
+            moves = await set_bucketing(console.store, args.rule, keys, by=await service.who(),
+                                        reason=args.reason)
     for move in moves:
         ctx.out.write(f"{move.describe()}{' (dry run)' if args.dry_run else ''}\n")
     return 0
@@ -166,13 +168,3 @@ async def _until_signalled(work: Coroutine[Any, Any, None]) -> None:
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-
-
-def _by_whom() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-

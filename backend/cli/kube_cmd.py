@@ -12,9 +12,11 @@ from collections.abc import Sequence
 
 import msgspec
 
+from turnout.backend.cli.commands import progress, write_outcome
 from turnout.backend.cli.context import CliContext
 from turnout.backend.cli.output import write_data, write_table
 from turnout.backend.describe import describe_lines
+from turnout.backend.release.model import Steered
 from turnout.backend.sanitize import inert
 from turnout.backend.timefmt import age
 
@@ -44,10 +46,17 @@ async def unlock(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def resume(args: argparse.Namespace, ctx: CliContext) -> int:
-    """Converge an interrupted operation to its target (with --back: to where it started)."""
-    ctx.confirm(f"{'undo' if args.back else 'finish'} the interrupted operation on {args.app}")
+    """Continue a deploy in flight whose driver died; else converge an interrupted operation to
+    its target (with --back: to where it started)."""
     async with ctx.session() as service:
-        after = await service.resume(args.app, namespace=ctx.namespace, back=args.back)
+        preview = await service.preview("resume", args.app, namespace=ctx.namespace)
+        what = f"{'undo' if args.back else 'finish'} the interrupted operation on {args.app}"
+        ctx.confirm(f"{preview.message} ({service.context}/{preview.namespace})"
+                    if preview.message else f"{what} ({service.context}/{preview.namespace})")
+        after = await service.resume(args.app, namespace=ctx.namespace, back=args.back,
+                                     say=progress(ctx))
+    if isinstance(after, Steered):
+        return write_outcome(ctx, after)
     if after is None:
         ctx.out.write(f"{inert(args.app)}: no unfinished operation (nothing to do)\n")
     else:

@@ -100,8 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     image = app_cmd("set-image", commands.set_image, "deploy an image into a color")
     image.add_argument("color", choices=("blue", "green"))
     image.add_argument("image")
+    app_cmd("panic", commands.panic, "abort the rollout and turn off the app's linked flags")
     app_cmd("fire-drill", commands.fire_drill, "demo only: make the new color fail")
-    _register_plugins(sub, common)
+    _register_plugins(sub, common, writes)
     _globals_everywhere(parser, common)
     return parser
 
@@ -125,11 +126,11 @@ def _with_app(cmd: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def _register_plugins(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
-                      common: argparse.ArgumentParser) -> None:
+                      common: argparse.ArgumentParser, writes: argparse.ArgumentParser) -> None:
     """Command groups that live beside their backend package (flags, guard, release flow)."""
     from turnout.backend.cli import flags_cmd, guard_cmd, kube_cmd, release_cmd
 
-    flags_cmd.register(sub)
+    flags_cmd.register(sub, [common], writes)
     kube_cmd.register(sub, parents=[common])
     guard_cmd.register(sub, parents=[common])
     release_cmd.register(sub, parents=[common])  # last: it wraps abort, promote and resume

@@ -1,8 +1,7 @@
-"""`turnout deploy|history|dora`, and the release flow's side of `abort`, `promote`, `resume`.
+"""`turnout deploy|history|dora`: the release flow's commands.
 
-`register(sub)` adds the three commands and wraps the existing `abort`,
-`promote` and `resume`: when the app has a deploy in flight they steer it (see
-README: "Steering a deploy in flight"), otherwise the command they wrap runs unchanged.
+`abort`, `promote` and `resume` steer a deploy in flight on their own: the
+service decides (README: "Steering a deploy in flight").
 """
 
 from __future__ import annotations
@@ -14,14 +13,12 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from turnout.backend.cli import parser as cli_parser
-from turnout.backend.cli.commands import Command
+from turnout.backend.cli.commands import progress, write_release
 from turnout.backend.cli.context import CliContext
 from turnout.backend.cli.output import write_data, write_table
 from turnout.backend.errors import InvalidInput
-from turnout.backend.models import Verdict
 from turnout.backend.release import (
     EXIT_CODES,
-    DeployConsole,
     DeployRequest,
     Flow,
     Release,
@@ -29,28 +26,10 @@ from turnout.backend.release import (
     flow_view,
     format_duration,
     parse_duration,
-    release_line,
     release_view,
 )
 from turnout.backend.release.model import Strategy
-from turnout.backend.release.stages import Say
 from turnout.backend.sanitize import inert
-
-
-def _progress(ctx: CliContext) -> Say:
-    """Progress lines on stderr, so stdout keeps only the result (a table or JSON)."""
-    def say(flow: Flow, message: str) -> None:
-        ctx.err.write(f"turnout: {inert(flow.app)}: {inert(message, single_line=True)}\n")
-        ctx.err.flush()
-    return say
-
-
-def _console(ctx: CliContext) -> DeployConsole:
-    """The release verbs on the chosen service, analysing with the guard's triggers when installed."""
-    from turnout.backend.release.guard_link import guard_triggers
-
-    service = ctx.service()
-    return DeployConsole(service, say=_progress(ctx), triggers=guard_triggers(service, ctx.config.guard))
 
 
 def _commit_time(text: str | None) -> datetime | None:
@@ -79,29 +58,20 @@ def deploy_request(args: argparse.Namespace, namespace: str | None) -> DeployReq
         reason=args.reason)
 
 
-def _write_release(ctx: CliContext, release: Release) -> None:
-    if ctx.output in ("json", "yaml"):
-        write_data({**release_view(release), "exit_code": EXIT_CODES[release.outcome]},
-                   ctx.output, ctx.out)
-    else:
-        ctx.out.write(inert(release_line(release), single_line=True) + "\n")
-
-
 async def deploy(args: argparse.Namespace, ctx: CliContext) -> int:
     """Run the whole flow; the exit code says promoted (0), rolled back, aborted or failed."""
     try:
         request = deploy_request(args, ctx.namespace)
     except ValueError:
         raise InvalidInput(f"--steps {args.steps!r}: expected percents like 10,50,100") from None
-    ctx.confirm(f"deploy {request.image} to {request.app} ({request.strategy})")
-    console = _console(ctx)
-    try:
+    async with ctx.session() as service:
+        flow = await service.plan_deploy(request)
         if ctx.opt("dry_run"):
-            return _write_plan(ctx, await console.plan(request), console.service.clock())
-        release = await console.deploy(request)
-    finally:
-        await console.service.close()
-    _write_release(ctx, release)
+            return _write_plan(ctx, flow, service.clock())
+        ctx.confirm(f"deploy {request.image} to {service.context}/{flow.namespace}/{flow.app}: "
+                    f"{flow.old} {flow.old_version} -> {flow.new} {flow.version} ({request.strategy})")
+        release = await service.deploy(request, say=progress(ctx))
+    write_release(ctx, release)
     return EXIT_CODES[release.outcome]
 
 
@@ -127,13 +97,10 @@ def _history_row(release: Release) -> list[str]:
 
 async def history(args: argparse.Namespace, ctx: CliContext) -> int:
     """The app's recorded releases, newest first, and the deploy in flight if any."""
-    console = _console(ctx)
-    try:
-        releases = await console.history(ctx.namespace, args.app)
-        flow = await console.flow(args.app, ctx.namespace)
-        now = console.service.clock()
-    finally:
-        await console.service.close()
+    async with ctx.session() as service:
+        releases = await service.history(ctx.namespace, args.app)
+        flow = await service.flow(args.app, ctx.namespace)
+        now = service.clock()
     newest = list(reversed(releases))[: args.limit or None]
     if ctx.output in ("json", "yaml"):
         write_data({"app": args.app, "in_progress": flow_view(flow, now) if flow else None,
@@ -153,12 +120,9 @@ def _percent(value: float | None) -> str:
 async def dora_cmd(args: argparse.Namespace, ctx: CliContext) -> int:
     """Delivery figures over the window, from the recorded history."""
     since = parse_duration(args.since)
-    console = _console(ctx)
-    try:
-        releases = await console.history(ctx.namespace, args.app)
-        until = console.service.clock()
-    finally:
-        await console.service.close()
+    async with ctx.session() as service:
+        releases = await service.history(ctx.namespace, args.app)
+        until = service.clock()
     figures = dora(releases, since=until - timedelta(seconds=since), until=until, app=args.app,
                    namespace=ctx.namespace)
     if ctx.output in ("json", "yaml"):
@@ -174,69 +138,6 @@ async def dora_cmd(args: argparse.Namespace, ctx: CliContext) -> int:
     ctx.out.write(f"{inert(args.app or 'all apps')}, last {inert(args.since)}\n")
     write_table(ctx.out, ("FIGURE", "VALUE"), rows)
     return 0
-
-
-def _verdict_text(verdicts: Sequence[Verdict]) -> str:
-    return "; ".join(f"{v.signal} {v.outcome}" for v in verdicts) or "no verdicts yet"
-
-
-def flow_aware(verb: str, fallback: Command) -> Command:
-    """`verb` steering a deploy in flight; `fallback` when the app has none."""
-    async def command(args: argparse.Namespace, ctx: CliContext) -> int:
-        console = _console(ctx)
-        try:
-            flow = await console.flow(args.app, ctx.namespace)
-            if flow is not None:
-                return await STEER[verb](args, ctx, console, flow)
-        finally:
-            await console.service.close()
-        return await fallback(args, ctx)
-    command.__doc__ = f"`{verb}` for a deploy in flight, else the plain command."
-    return command
-
-
-async def _abort(args: argparse.Namespace, ctx: CliContext, console: DeployConsole,
-                 flow: Flow) -> int:
-    ctx.confirm(f"abort the deploy of {flow.version} to {args.app} and restore {flow.old}")
-    release = await console.abort(args.app, ctx.namespace)
-    if release is None:
-        ctx.out.write(f"{inert(args.app)}: the deploy ended meanwhile\n")
-        return 0
-    _write_release(ctx, release)
-    return 0 if release.outcome in ("aborted", "rolled-back") else EXIT_CODES[release.outcome]
-
-
-async def _promote(args: argparse.Namespace, ctx: CliContext, console: DeployConsole,
-                   flow: Flow) -> int:
-    if getattr(args, "full", False):
-        raise InvalidInput(f"a deploy of {args.app} is in flight: `turnout promote {args.app}` "
-                           f"ends its pause; `turnout abort {args.app}` stops it")
-    ctx.confirm(f"end the pause of the deploy of {flow.version} to {args.app}")
-    asked = await console.promote(args.app, ctx.namespace)
-    where = flow.stage.describe() if flow.stage else flow.status
-    ctx.out.write(f"{inert(args.app)}: pause at {where} ended ({_verdict_text(flow.verdicts)})\n")
-    from turnout.backend.release.journal import driver_alive
-
-    if asked is not None and not driver_alive(asked, console.service.clock()):
-        ctx.out.write(f"no process is driving it: turnout resume {inert(args.app)}\n")
-    return 0
-
-
-async def _resume(args: argparse.Namespace, ctx: CliContext, console: DeployConsole,
-                  flow: Flow) -> int:
-    if getattr(args, "back", False):
-        raise InvalidInput(f"--back undoes a traffic change; to stop the deploy of {args.app}: "
-                           f"turnout abort {args.app}")
-    ctx.confirm(f"continue the deploy of {flow.version} to {args.app}")
-    release = await console.resume(args.app, ctx.namespace)
-    if release is None:
-        ctx.out.write(f"{inert(args.app)}: the deploy ended meanwhile\n")
-        return 0
-    _write_release(ctx, release)
-    return EXIT_CODES[release.outcome]
-
-
-STEER = {"abort": _abort, "promote": _promote, "resume": _resume}
 
 
 def _deploy_parser(cmd: argparse.ArgumentParser) -> None:
@@ -261,7 +162,7 @@ def _deploy_parser(cmd: argparse.ArgumentParser) -> None:
 
 def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
              parents: Sequence[argparse.ArgumentParser] | None = None) -> None:
-    """Add deploy, history and dora; make abort, promote and resume flow-aware."""
+    """Add deploy, history and dora."""
     common = list(parents) if parents is not None else [cli_parser._globals()]
     writes = [*common, cli_parser._writes()]
     cmd = subparsers.add_parser("deploy", parents=writes, help="deploy an image: idle color, "
@@ -276,7 +177,3 @@ def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
     cmd.add_argument("app", nargs="?", help="one app (default: every app)")
     cmd.add_argument("--since", default="30d", metavar="DURATION", help="window, e.g. 7d, 30d")
     cmd.set_defaults(func=dora_cmd, write=False)
-    for verb in STEER:
-        existing = subparsers.choices.get(verb)
-        if existing is not None:
-            existing.set_defaults(func=flow_aware(verb, existing.get_default("func")))

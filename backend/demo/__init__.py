@@ -8,10 +8,13 @@ import tempfile
 from pathlib import Path
 
 from turnout.backend.audit import AuditLog
+from turnout.backend.config import GuardSettings
 from turnout.backend.demo import state
 from turnout.backend.demo.cluster import DemoCluster
 from turnout.backend.demo.flags import demo_flag_store
 from turnout.backend.demo.metrics import DemoMetrics
+from turnout.backend.demo.pace import demo_pace
+from turnout.backend.demo.release_port import MemoryPort
 from turnout.backend.demo.world import DemoWorld
 from turnout.backend.flags.console import FlagConsole
 from turnout.backend.gate import WriteGate
@@ -22,6 +25,7 @@ __all__ = ["DemoCluster", "DemoMetrics", "DemoWorld", "build_demo_service", "sta
 
 def build_demo_service(*, seed: int = 7, gate: WriteGate | None = None, tick_seconds: float = 1.0,
                        audit_path: Path | None = None, clock: Clock | None = None,
+                       guard: GuardSettings | None = None, scope: str | None = None,
                        kept: Path | None = None) -> ReleaseService:
     """A release service over a seeded demo world: with `kept`, the world kept in that file
     by an earlier run (each change is written back), else a fresh one.
@@ -34,7 +38,7 @@ def build_demo_service(*, seed: int = 7, gate: WriteGate | None = None, tick_sec
     gate = gate or WriteGate()
     cluster = DemoCluster(world, gate, tick_seconds=tick_seconds,
                           keep=(lambda: state.save(world, seed, kept)) if kept else None)
-    flags = FlagConsole(demo_flag_store(gate), by="demo-operator")
+    flags = FlagConsole(demo_flag_store(gate))
     if audit_path is None:
         run = Path(tempfile.mkdtemp(prefix="turnout-demo-"))
         atexit.register(shutil.rmtree, run, True)
@@ -42,4 +46,6 @@ def build_demo_service(*, seed: int = 7, gate: WriteGate | None = None, tick_sec
     return ReleaseService(cluster, DemoMetrics(world), audit=AuditLog(audit_path),
                           identity="demo-operator", clock=clock or (lambda: world.clock),
                           read_only=gate.read_only, flags=flags,
-                          incidents_folder=audit_path.parent / "incidents")
+                          incidents_folder=audit_path.parent / "incidents", guard_here=True,
+                          releases=MemoryPort(cluster), pace=demo_pace(cluster), guard=guard,
+                          scope=scope)

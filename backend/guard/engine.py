@@ -362,11 +362,10 @@ class Guard:
         if not self.settings.kill_flags or self.service.flags is None:
             return ()
         try:
-            flags = await self.service.flags.kill_linked(app.name, reason="guard rollback")
+            return await self.service.kill_linked_flags(app.name, reason="guard rollback")
         except TurnoutError as err:
             notes.append(f"flags not turned off: {err}")
             return ()
-        return tuple(f.key for f in flags)
 
     async def _set_state(self, app: App, state: str, notes: list[str]) -> None:
         try:

@@ -7,7 +7,7 @@ is journaled in the cluster after every stage (README: "Deploying a release").
 
 from __future__ import annotations
 
-from turnout.backend.release.console import DeployConsole, pacer, version_of
+from turnout.backend.release.console import DeployConsole, version_of
 from turnout.backend.release.dora import Dora, Figure, dora
 from turnout.backend.release.durations import format_duration, parse_duration
 from turnout.backend.release.flow import Driver, RestoreIncomplete
@@ -20,7 +20,7 @@ from turnout.backend.release.model import (
     Stage,
     plan_stages,
 )
-from turnout.backend.release.port import ReleasePort, Rollout, release_port
+from turnout.backend.release.port import ReleasePort, Rollout
 from turnout.backend.release.views import flow_view, release_line, release_view
 
 __all__ = [
@@ -40,11 +40,9 @@ __all__ = [
     "dora",
     "flow_view",
     "format_duration",
-    "pacer",
     "parse_duration",
     "plan_stages",
     "release_line",
-    "release_port",
     "release_view",
     "version_of",
 ]

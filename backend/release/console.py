@@ -7,9 +7,9 @@ gone, act themselves); `flow` and `history` read.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -20,29 +20,12 @@ from turnout.backend.release.durations import format_duration
 from turnout.backend.release.flow import Driver, log_only
 from turnout.backend.release.journal import driver_alive, driver_id
 from turnout.backend.release.model import DEFAULT_STEPS, DeployRequest, Flow, Release, plan_stages
-from turnout.backend.release.port import ReleasePort, release_port
+from turnout.backend.release.port import ReleasePort
 from turnout.backend.release.stages import Say, Sleep
-from turnout.backend.service import ReleaseService
 from turnout.backend.unfinished import refuse_unfinished
 
-DEMO_PACE = 0.25
-"""Wall seconds per simulated second while a demo deploy waits (the demo runs 4x fast)."""
-
-
-def pacer(service: ReleaseService) -> Sleep:
-    """How the flow waits: real time on a cluster; on the demo, also advance its world."""
-    from turnout.backend.demo.cluster import DemoCluster
-
-    cluster = service.cluster
-    if not isinstance(cluster, DemoCluster):
-        return asyncio.sleep
-
-    async def demo_sleep(seconds: float) -> None:
-        await asyncio.sleep(seconds * DEMO_PACE)
-        if not cluster.ticking:  # a TUI watching the demo already runs its clock
-            cluster.world.tick(seconds)
-    return demo_sleep
-
+if TYPE_CHECKING:
+    from turnout.backend.service import ReleaseService
 
 def version_of(image: str) -> str:
     """The tag of an image reference (the digest's start for digests), else the whole."""
@@ -60,8 +43,8 @@ class DeployConsole:
                  sleep: Sleep | None = None, say: Say = log_only,
                  triggers: Sequence[Trigger] = ()) -> None:
         self.service = service
-        self.port = port or release_port(service)
-        self.sleep = sleep or pacer(service)
+        self.port = port or service.release_records()
+        self.sleep = sleep or service.pace
         self.say = say
         self.triggers = tuple(triggers)
         self.me = driver_id()
@@ -73,13 +56,13 @@ class DeployConsole:
 
     async def flow(self, name: str, namespace: str | None = None) -> Flow | None:
         """The app's flow in flight, if any."""
-        app = await self.service.cluster.get_app(name, namespace)
+        app = await self.service.state(name, namespace)
         return await self.port.load_flow(app.namespace, app.name)
 
     async def history(self, namespace: str | None, name: str | None = None) -> tuple[Release, ...]:
         """Recorded releases, oldest first."""
         if name is not None:
-            namespace = (await self.service.cluster.get_app(name, namespace)).namespace
+            namespace = (await self.service.state(name, namespace)).namespace
         return await self.port.history(namespace, name)
 
     # --- deploy ----------------------------------------------------------------
@@ -147,7 +130,7 @@ class DeployConsole:
 
     async def resume(self, name: str, namespace: str | None = None) -> Release | None:
         """Continue the app's flow after its driver died; None when there is no flow."""
-        app = await self.service.cluster.get_app(name, namespace)
+        app = await self.service.state(name, namespace)
         flow = await self.port.load_flow(app.namespace, app.name)
         if flow is None:
             return None
@@ -157,14 +140,14 @@ class DeployConsole:
                                f"let it finish, or turnout abort {name}")
         await self.port.converge(app)
         if flow.locked:
-            await self.port.acquire(await self.service.cluster.get_app(name, app.namespace))
+            await self.port.acquire(await self.service.state(name, app.namespace))
         self.say(flow, f"resuming {flow.version} at {flow.stage.describe() if flow.stage else 'the end'}")
         return await self.driver().run(flow)
 
     async def abort(self, name: str, namespace: str | None = None, *,
                     wait: float = 120.0) -> Release | None:
         """Stop the app's flow and restore the old color; None when there is no flow."""
-        app = await self.service.cluster.get_app(name, namespace)
+        app = await self.service.state(name, namespace)
         flow = await self.port.load_flow(app.namespace, app.name)
         if flow is None:
             return None
@@ -180,7 +163,7 @@ class DeployConsole:
 
     async def promote(self, name: str, namespace: str | None = None) -> Flow | None:
         """End the flow's manual pause (or inconclusive hold); None when there is no flow."""
-        app = await self.service.cluster.get_app(name, namespace)
+        app = await self.service.state(name, namespace)
         flow = await self.port.load_flow(app.namespace, app.name)
         if flow is None:
             return None

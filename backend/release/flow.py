@@ -79,7 +79,7 @@ class Driver:
         return release
 
     async def _renew(self, flow: Flow) -> None:
-        await self.port.acquire(await self.service.cluster.get_app(flow.app, flow.namespace))
+        await self.port.acquire(await self.service.state(flow.app, flow.namespace))
 
     async def _step(self, flow: Flow) -> Flow:
         stage = flow.stage
@@ -120,7 +120,7 @@ class Driver:
         await self.port.record(release)
         await self.port.clear_flow(flow)
         try:
-            app = await self.service.cluster.get_app(flow.app, flow.namespace)
+            app = await self.service.state(flow.app, flow.namespace)
         except TurnoutError as err:
             log.warning("%s: after the deploy: %s", flow.app, err)
             return release

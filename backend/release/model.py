@@ -190,3 +190,23 @@ class Release(msgspec.Struct, frozen=True, kw_only=True):
     detected_at: datetime | None = None
     restored_at: datetime | None = None
     """When traffic was back on the old color (rolled back or aborted)."""
+
+
+class Steered(msgspec.Struct, frozen=True, kw_only=True):
+    """What an operator's abort, promote or resume did to the app's deploy in flight."""
+
+    verb: Literal["abort", "promote", "resume"]
+    app: str
+    namespace: str
+    flow: Flow
+    """The flow as it was steered."""
+    release: Release | None = None
+    """How the deploy ended (abort, resume); None for promote, a dry run, or one that ended
+    meanwhile."""
+    message: str
+    """What happened, in one line for the operator."""
+    note: str = ""
+    """What the operator should do next, if anything (no process drives the deploy...)."""
+    exit_code: int = 0
+    """The CLI's exit code for this outcome (README: "Steering a deploy in flight")."""
+    dry_run: bool = False

@@ -2,20 +2,17 @@
 
 The flow journal and the release history are documents kept beside the app
 (ConfigMaps on Kubernetes, memory on the demo); the rollout probe reads how far
-a Deployment's rollout got. `release_port` picks the adapter for a service.
+a Deployment's rollout got. The assembly (`backend/assembly.py`) picks the adapter.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import msgspec
 
 from turnout.backend.models import App, Color
 from turnout.backend.release.model import Flow, Release
-
-if TYPE_CHECKING:
-    from turnout.backend.service import ReleaseService
 
 HISTORY_CAP = 50
 """Releases kept per app; the oldest are dropped first."""
@@ -85,23 +82,3 @@ class ReleasePort(Protocol):
     async def note(self, app: App, reason: str, message: str) -> None:
         """Record a milestone where operators look (a Kubernetes Event); never fails."""
         ...
-
-
-def release_port(service: ReleaseService) -> ReleasePort:
-    """The adapter for the service's cluster: Kubernetes, else the in-process demo."""
-    from turnout.backend.demo.cluster import DemoCluster
-
-    cluster = service.cluster
-    if isinstance(cluster, DemoCluster):
-        from turnout.backend.release.memory import MemoryPort
-
-        return MemoryPort(cluster, service)
-    from turnout.backend.kube.cluster import KubeCluster
-
-    if isinstance(cluster, KubeCluster):
-        from turnout.backend.release.kube_port import KubePort
-
-        return KubePort(cluster)
-    from turnout.backend.errors import InvalidInput
-
-    raise InvalidInput(f"release flows need a Kubernetes or demo cluster, not {type(cluster).__name__}")

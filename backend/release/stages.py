@@ -71,7 +71,7 @@ class Stages:
 
     async def _app(self, flow: Flow, *, live_ok: tuple[str, ...] = ()) -> App:
         """The app now; refuse to go on if someone else made another color live."""
-        app = await self.service.cluster.get_app(flow.app, flow.namespace)
+        app = await self.service.state(flow.app, flow.namespace)
         if app.traffic.live != flow.old and app.traffic.live not in live_ok:
             raise StageFailed(flow, "failed", f"live color changed to {app.traffic.live} by someone"
                               f" else (expected {flow.old})")
@@ -91,7 +91,7 @@ class Stages:
         """Wait for the rollout; the progress deadline (or a stalled Deployment) fails it."""
         while True:
             flow = await self.journal.pulse(flow)
-            app = await self.service.cluster.get_app(flow.app, flow.namespace)
+            app = await self.service.state(flow.app, flow.namespace)
             rollout = await self.port.rollout(app, flow.new)
             if rollout.done:
                 return flow
@@ -207,7 +207,7 @@ class Stages:
         """Wait (up to the progress deadline) until `color` serves at full strength again."""
         start = self.now()
         while self._elapsed(start) < flow.deadline:
-            app = await self.service.cluster.get_app(flow.app, flow.namespace)
+            app = await self.service.state(flow.app, flow.namespace)
             if (await self.port.rollout(app, color)).done:
                 return
             await self.sleep(flow.interval)
@@ -215,20 +215,20 @@ class Stages:
     async def restore(self, flow: Flow) -> Flow:
         """The old color live with all traffic again, the idle color back to its replicas."""
         ns, why = flow.namespace, self._why(flow, f"restore: {flow.cause}")
-        app = await self.service.cluster.get_app(flow.app, ns)
+        app = await self.service.state(flow.app, ns)
         if app.operation is not None:  # a traffic change stopped half way: undo it first
             await self.service.resume(flow.app, namespace=ns, back=True)
-            app = await self.service.cluster.get_app(flow.app, ns)
+            app = await self.service.state(flow.app, ns)
         if app.slot(flow.old).desired < flow.old_replicas:  # scaled down already: back up first
             await self.service.scale(flow.app, flow.old, flow.old_replicas, namespace=ns, reason=why)
             await self._rolled_out(flow, flow.old)
         if app.traffic.live != flow.old:
             await self.service.switch(flow.app, flow.old, namespace=ns, reason=why)
         elif app.traffic.canary_weight:
-            await self.service.abort(flow.app, namespace=ns, reason=why)
+            await self.service.abort_traffic(flow.app, namespace=ns, reason=why)
         flow = await self.journal.save(msgspec.structs.replace(
             flow, restored_at=flow.restored_at or self.now()))
-        app = await self.service.cluster.get_app(flow.app, ns)
+        app = await self.service.state(flow.app, ns)
         if app.slot(flow.new).desired != flow.new_prev_replicas:
             await self.service.scale(flow.app, flow.new, flow.new_prev_replicas, namespace=ns, reason=why)
         return flow

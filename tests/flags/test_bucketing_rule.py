@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-from argparse import Namespace
 from typing import Any
 
 import mmh3
@@ -123,18 +121,15 @@ def test_import_refuses_an_unknown_rule_with_the_path() -> None:
         import_flagd(doc)
 
 
-async def test_explain_names_the_rule_and_its_bucket(tmp_path: Any) -> None:
-    from turnout.backend.flags.commands_io import cmd_explain
+def test_explain_names_the_rule_and_its_bucket(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from turnout.backend.cli import main
 
     path = tmp_path / "flags.json"
     path.write_text(json.dumps(flagset_doc({"key": "ck", "on": True, "rollout": {"on": 30, "off": 70},
                                             "bucketing": "concat"})))
-    out = io.StringIO()
-    args = Namespace(key="ck", user="user-3", attr=[], output="json", flags_url=path.as_uri())
-    ctx = Namespace(out=out, stdin=io.StringIO(), config=Namespace(flags_url="", request_timeout=5.0),
-                    gate=_gate())
-    assert await cmd_explain(args, ctx) == 0
-    view = json.loads(out.getvalue())
+    assert main(["flags", "explain", "ck", "--user", "user-3", "-o", "json",
+                 "--flags-url", path.as_uri()]) == 0
+    view = json.loads(capsys.readouterr().out)
     assert view["rule"].startswith("concat ")
     assert view["bucket"] == concat_bucket("ck", "user-3") and view["variant"] == "on"
 
@@ -146,7 +141,7 @@ async def test_console_explain_uses_the_flag_rule(tmp_path: Any) -> None:
     path = tmp_path / "flags.json"
     path.write_text(json.dumps(flagset_doc({"key": "ck", "on": True, "rollout": {"on": 30, "off": 70},
                                             "bucketing": "concat"})))
-    console = FlagConsole(FileStore(path, _gate()), by="test")
+    console = FlagConsole(FileStore(path, _gate()))
     result, bucket, rule = await console.explain("ck", {"targetingKey": "user-3"})
     assert rule.startswith("concat: ")
     assert bucket == concat_bucket("ck", "user-3") != bucket_of("ck", "user-3")

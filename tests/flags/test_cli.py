@@ -19,8 +19,12 @@ def flags_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
+WRITES = {"create", "on", "off", "rollout", "stage", "target", "segment", "revert", "import"}
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["flags", *argv])
+    # stdin is not a terminal here: a write needs --yes, as in any script
+    code = main(["flags", *argv, *(("--yes",) if argv[0] in WRITES else ())])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -101,7 +105,7 @@ def test_read_only_refuses_writes_and_leaves_the_file(
 ) -> None:
     run(capsys, "create", "f", "--on")
     before = (tmp_path / "flags.json").read_bytes()
-    code = main(["--read-only", "flags", "off", "f"])
+    code = main(["--read-only", "flags", "off", "f", "--yes"])
     assert code == ReadOnly.exit_code
     assert (tmp_path / "flags.json").read_bytes() == before
 
@@ -186,3 +190,15 @@ async def test_a_read_only_flag_is_changed_only_by_an_import() -> None:
         await store.set_enabled("f", True, by="a", reason="")
     await store.import_flagset(FlagSet(flags={"f": Flag(key="f")}), by="a", reason="")
     assert (await store.set_enabled("f", True, by="a", reason="")).on
+
+
+def test_users_moved_in_the_dry_run_and_in_json(flags_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "create", "ck", "--on", "--weights", "off=90,on=10")
+    code, out, _ = run(capsys, "rollout", "ck", "20", "--dry-run", "-o", "json")
+    planned = json.loads(out)
+    assert code == 0 and planned["dry_run"] and planned["users_moved"] == 10
+    assert planned["moves"] == [{"source": "off", "target": "on", "percent": 10}]
+    _, out, _ = run(capsys, "rollout", "ck", "20", "--dry-run")
+    assert "10% of users change variant (10% off → on)" in out
+    _, out, _ = run(capsys, "rollout", "ck", "20", "-o", "json")
+    assert json.loads(out)["users_moved"] == 10 and json.loads(out)["rollout"]["on"] == 20

@@ -217,11 +217,13 @@ def test_cli_on_a_reset_store_says_reset_until_accepted(
     from turnout.backend.cli import main
 
     monkeypatch.setenv("TURNOUT_FLAGS_URL", redis_server.url)
-    for argv in (["create", "x"], ["get", "x"], ["off", "x"], ["list"], ["history", "x"], ["revert", "x"]):
+    writes = (["create", "x", "--yes"], ["off", "x", "--yes"], ["revert", "x", "--yes"])
+    for argv in (*writes, ["get", "x"], ["list"], ["history", "x"]):
         assert main(["flags", *argv]) == StoreReset.exit_code
         err = capsys.readouterr().err
         assert "was reset" in err and err.count("\n") == 1, err
     assert main(["flags", "accept-empty", "--reason", "new store"]) == 2  # not confirmed in a script
-    assert main(["flags", "create", "x"]) == StoreReset.exit_code
+    assert main(["flags", "accept-empty", "--dry-run", "--reason", "new store"]) == 0
+    assert main(["flags", "create", "x", "--yes"]) == StoreReset.exit_code
     assert main(["flags", "accept-empty", "--yes", "--reason", "new store"]) == 0
-    assert main(["flags", "create", "x"]) == 0
+    assert main(["flags", "create", "x", "--yes"]) == 0

@@ -76,7 +76,8 @@ def test_sync_follows_the_kill_switch_with_atomic_replaces(
     _wait(out.exists)
     first_inode = out.stat().st_ino
     assert json.loads(out.read_text())["flags"]["new-checkout"]["state"] == "ENABLED"
-    assert main(["flags", "off", "new-checkout", "--flags-url", store.as_uri(), "--reason", "t"]) == 0
+    assert main(["flags", "off", "new-checkout", "--flags-url", store.as_uri(), "--reason", "t",
+                 "--yes"]) == 0
 
     def disabled() -> bool:
         return bool(json.loads(out.read_text())["flags"]["new-checkout"]["state"] == "DISABLED")
@@ -158,7 +159,10 @@ def test_bucketing_command_sets_the_rule_with_the_moved_share(
     assert "(dry run)" in capsys.readouterr().out
     flags: FlagSet = asyncio.run(FileStore(store, WriteGate()).snapshot())
     assert flags.flags["new-checkout"].bucketing == "cbor"
-    assert main(["flags", "bucketing", "concat", "--all", "--flags-url", store.as_uri()]) == 0
+    assert main(["flags", "bucketing", "concat", "--all", "--flags-url", store.as_uri()]) == 2
+    assert "without --yes" in capsys.readouterr().err  # a script confirms with --yes
+    assert main(["flags", "bucketing", "concat", "--all", "--flags-url", store.as_uri(),
+                 "--yes"]) == 0
     out = capsys.readouterr().out
     assert "new-checkout: cbor -> concat" in out and "% of users change variant" in out
     flags = asyncio.run(FileStore(store, WriteGate()).snapshot())

@@ -100,7 +100,7 @@ async def test_traffic_sent_back_by_the_guard_is_never_re_exposed(
         await demo.tick(seconds)
         if when(demo.cluster.world.apps[("shop", "checkout")].weights):  # type: ignore[operator]
             if revert == "abort":
-                await demo.service.abort("checkout")
+                await demo.service.abort_traffic("checkout")  # the guard: traffic only
             else:
                 await demo.service.switch("checkout", "blue")
 

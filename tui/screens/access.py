@@ -6,6 +6,7 @@ from textual import work
 from textual.screen import Screen
 
 from turnout.backend.models import App
+from turnout.tui.backend import service_of
 
 
 class GuardedScreen(Screen[None]):
@@ -19,12 +20,12 @@ class GuardedScreen(Screen[None]):
     @property
     def blocked_note(self) -> str:
         """The reason to print beside the app: read-only mode has its own banner."""
-        return "" if self.app.service.read_only else self.blocked  # type: ignore[attr-defined]
+        return "" if service_of(self).read_only else self.blocked
 
     @work(exclusive=True, group="access", exit_on_error=False)
     async def load_blocker(self, app: App) -> None:
         """Ask (RBAC answers are cached by the backend), then grey out and say why."""
-        blocked = await self.app.service.write_blocker(app)  # type: ignore[attr-defined]
+        blocked = await service_of(self).write_blocker(app)
         if blocked != self.blocked:
             self.blocked = blocked
             self.app.refresh_bindings()

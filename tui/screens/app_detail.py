@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer
 from turnout.backend.errors import TurnoutError
 from turnout.backend.guard import incident as incidents
 from turnout.backend.models import COLORS, App, AuditEntry, ClusterEvent
+from turnout.tui.backend import service_of
 from turnout.tui.render import (
     activity_text,
     color_text,
@@ -81,8 +82,8 @@ class AppScreen(GuardedScreen):
 
     def load_audit(self) -> None:
         """Re-read the audit trail: on open and after each action, not on every frame."""
-        self._audit = self.app.service.audit.tail(200)  # type: ignore[attr-defined]
-        self._incident = self.app.service.latest_incident(  # type: ignore[attr-defined]
+        self._audit = service_of(self).audit.tail(200)
+        self._incident = service_of(self).latest_incident(
             self.app_name, self.app_namespace)
 
     def on_resize(self, event: Resize) -> None:
@@ -104,7 +105,7 @@ class AppScreen(GuardedScreen):
                 Text(f"{self.app_name} is gone from namespace {self.app_namespace}"))
             return
         palette = self.app.palette
-        now = self.app.service.clock()  # type: ignore[attr-defined]
+        now = service_of(self).clock()
         traffic = app.traffic
         self._show_traffic(app)
         for color in COLORS:
@@ -159,7 +160,7 @@ class AppScreen(GuardedScreen):
 
     def _show_notes(self, app: App) -> None:
         palette = self.app.palette
-        now = self.app.service.clock()  # type: ignore[attr-defined]
+        now = service_of(self).clock()
         self.query_one("#verdicts", LiveText).show(Text.assemble(
             verdicts_text(app, palette), guard_text(app, now, palette),
             recovery_clock(self._incident, now, palette),
@@ -169,7 +170,7 @@ class AppScreen(GuardedScreen):
     async def load_events(self, app: App) -> None:
         """Fetch the event tail; when it cannot be read the last one stays."""
         try:
-            events = await self.app.service.events_of(app)  # type: ignore[attr-defined]
+            events = await service_of(self).events_of(app)
         except TurnoutError:
             return
         if events != self._events:
@@ -180,7 +181,7 @@ class AppScreen(GuardedScreen):
     @work(exclusive=True, group="series", exit_on_error=False)
     async def load_series(self, app: App) -> None:
         """Fetch the chart series; a metrics failure leaves the charts as they were."""
-        service = self.app.service  # type: ignore[attr-defined]
+        service = service_of(self)
         try:
             errors = {c: await service.series(app, c, "error_rate", CHART_MINUTES) for c in COLORS}
             latency = {c: await service.series(app, c, "p95_ms", CHART_MINUTES) for c in COLORS}

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from turnout.backend.errors import InvalidInput, TurnoutError
+from turnout.tui.backend import service_of
 from turnout.tui.render import safe
 
 
@@ -57,8 +58,7 @@ class ExplainScreen(ModalScreen[None]):
         user = self.query_one("#user", Input).value.strip()
         try:
             context = {"targetingKey": user, **parse_attributes(self.query_one("#attrs", Input).value)}
-            result, bucket, rule = await self.app.service.flags.explain(  # type: ignore[attr-defined]
-                self.key, context)
+            result, bucket, rule = await service_of(self).flag_console().explain(self.key, context)
         except TurnoutError as err:
             answer.update(Text.assemble(f"{err.title}: ", safe(str(err))))
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -11,8 +12,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from turnout.backend.errors import TurnoutError
+from turnout.backend.flags.console import FlagChange
 from turnout.backend.flags.model import Flag
 from turnout.backend.sanitize import inert
+from turnout.tui.backend import service_of
 from turnout.tui.render import flag_row, safe
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
 from turnout.tui.screens.explain import ExplainScreen
@@ -95,7 +98,7 @@ class FlagsScreen(Screen[None]):
         return next((f for f in self.flags if f.key == key), None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("toggle", "stage") and (self.app.service.read_only  # type: ignore[attr-defined]
+        if action in ("toggle", "stage") and (service_of(self).read_only
                                               or self.selected is None or self.selected.read_only):
             return None
         return True
@@ -104,14 +107,19 @@ class FlagsScreen(Screen[None]):
         """Why a greyed-out flag key does nothing, for the toast the app shows."""
         if action not in ("toggle", "stage"):
             return ""
-        if self.app.service.read_only:  # type: ignore[attr-defined]
+        if service_of(self).read_only:
             return "Read-only mode: flags cannot be changed in this session."
+        flag = self.selected
+        if flag is not None and flag.read_only:
+            # the app's toast renders markup: the flag's key and reason are outside text
+            return escape(f"Flag {inert(flag.key, single_line=True)} is read-only in Turnout: "
+                          f"{inert(flag.read_only, single_line=True)}")
         return "No flag under the cursor."
 
     @work(exclusive=True, group="flags", exit_on_error=False)
     async def load(self) -> None:
         """Read every flag; a store failure keeps the last list and says why."""
-        console = self.app.service.flags  # type: ignore[attr-defined]
+        console = service_of(self).flags
         problem = self.query_one("#flag-problem", Static)
         if console is None:
             problem.update("No flag store configured: set flags_url (or TURNOUT_FLAGS_URL).")
@@ -138,7 +146,7 @@ class FlagsScreen(Screen[None]):
                  Text(f"state    {'on' if flag.on else 'off'} → {'off' if flag.on else 'on'}"))
         if await self.app.push_screen_wait(ConfirmScreen(ConfirmRequest(
                 title=f"{verb}: {flag.key}", lines=lines, confirm_label=verb))):
-            await self._write(lambda c: c.toggle(flag.key, not flag.on, reason="tui"), verb)
+            await self._write("off" if flag.on else "on", flag.key, verb)
 
     @work(group="flag-action", exit_on_error=False)
     async def action_stage(self, step: int) -> None:
@@ -151,26 +159,37 @@ class FlagsScreen(Screen[None]):
             self.notify("No stage that way.", severity="warning")
             return
         try:
-            preview = await self.app.service.flags.preview_stage(flag.key, step)  # type: ignore[attr-defined]
+            change = await service_of(self).plan_flag("stage", flag.key, step=step)
         except TurnoutError as err:
             self.notify(str(err), title=err.title, severity="error", markup=False)
             return
+        moves = change.preview.describe() if change.preview else "no user changes variant"
         lines = (Text.assemble("flag     ", safe(flag.key)),
-                 Text(f"rollout  {flag.rollout.get(flag.plan.variant, 0)}% → "
-                      f"{flag.plan.stages[index]}% of users get {flag.plan.variant}"),
-                 Text.assemble("moves    ", safe(preview.describe())))
+                 Text.assemble(f"rollout  {flag.rollout.get(flag.plan.variant, 0)}% → "
+                               f"{flag.plan.stages[index]}% of users get ", safe(flag.plan.variant)),
+                 Text.assemble("moves    ", safe(moves)))
         if await self.app.push_screen_wait(ConfirmScreen(ConfirmRequest(
                 title=f"Stage {flag.key}", lines=lines, confirm_label="Move stage"))):
-            await self._write(lambda c: c.stage(flag.key, step, reason="tui"), "Stage")
+            await self._commit(change, "Stage")
 
-    async def _write(self, change, title: str) -> None:  # type: ignore[no-untyped-def]
+    async def _write(self, verb: str, key: str, title: str) -> None:
         try:
-            saved = await change(self.app.service.flags)  # type: ignore[attr-defined]
+            change = await service_of(self).plan_flag(verb, key)
         except TurnoutError as err:
-            self.notify(str(err), title=err.title, severity="error")
+            self.notify(str(err), title=err.title, severity="error", markup=False)
+            self.load()
+            return
+        await self._commit(change, title)
+
+    async def _commit(self, change: FlagChange, title: str) -> None:
+        """Write the change as planned (conditional on the version it was planned from)."""
+        try:
+            saved = await service_of(self).write_flag(change, reason="tui")
+        except TurnoutError as err:
+            self.notify(str(err), title=err.title, severity="error", markup=False)
         else:
-            self.notify(f"{saved.key}: {'on' if saved.on else 'OFF'}, version {saved.version}",
-                        title=title)
+            state = f"{'on' if saved.on else 'OFF'}, " if isinstance(saved, Flag) else ""
+            self.notify(f"{saved.key}: {state}version {saved.version}", title=title, markup=False)
         self.load()
 
     def action_explain(self) -> None:

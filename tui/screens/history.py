@@ -13,7 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from turnout.backend.errors import TurnoutError
-from turnout.backend.release import DeployConsole, Dora, Flow, Release, dora, format_duration, release_line
+from turnout.backend.release import Dora, Flow, Release, dora, format_duration, release_line
+from turnout.tui.backend import service_of
 from turnout.tui.render import safe
 from turnout.tui.widgets.status_bar import StatusBar
 
@@ -80,14 +81,14 @@ class HistoryScreen(Screen[None]):
     @work(exclusive=True, exit_on_error=False)
     async def load(self) -> None:
         """Read the flow, history and figures; a failure is shown, not fatal."""
-        console = DeployConsole(self.app.service)  # type: ignore[attr-defined]
+        service = service_of(self)
         try:
-            flow = await console.flow(self.app_name, self.app_namespace)
-            releases = await console.history(self.app_namespace, self.app_name)
+            flow = await service.flow(self.app_name, self.app_namespace)
+            releases = await service.history(self.app_namespace, self.app_name)
         except TurnoutError as err:
             self.query_one("#flow", Static).update(Text.assemble(f"{err.title}: ", safe(str(err))))
             return
-        now = self.app.service.clock()  # type: ignore[attr-defined]
+        now = service_of(self).clock()
         self.query_one("#flow", Static).update(flow_text(flow))
         figures = dora(releases, since=now - timedelta(days=WINDOW_DAYS), until=now,
                        app=self.app_name, namespace=self.app_namespace)

@@ -13,6 +13,7 @@ from textual.widgets import Footer, Static
 
 from turnout.backend.describe import describe_lines
 from turnout.backend.errors import TurnoutError
+from turnout.tui.backend import service_of
 from turnout.tui.render import Palette, safe
 from turnout.tui.widgets.status_bar import StatusBar
 
@@ -70,7 +71,7 @@ class PodScreen(Screen[None]):
         loop of cancelled reads. An error keeps the last description under it."""
         if self._next is not None:
             self._next.stop()  # `r` pressed: this read replaces the scheduled one
-        service = self.app.service  # type: ignore[attr-defined]
+        service = service_of(self)
         shown = self.query_one("#pod", Static)
         try:
             detail = await service.pod(self.app_name, self.pod_name, self.app_namespace)

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from turnout.tui.backend import service_of
 from turnout.tui.render import safe
 
 
@@ -29,7 +30,7 @@ class StatusBar(Static):
     """Whether the context is marked production in the config."""
 
     def on_mount(self) -> None:
-        service = self.app.service  # type: ignore[attr-defined]
+        service = service_of(self)
         settings = self.app.config.contexts.get(service.context)  # type: ignore[attr-defined]
         self.context = service.context
         self.read_only = service.read_only

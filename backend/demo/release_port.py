@@ -17,7 +17,6 @@ from turnout.backend.release.port import HISTORY_CAP, Rollout
 
 if TYPE_CHECKING:
     from turnout.backend.demo.cluster import DemoCluster
-    from turnout.backend.service import ReleaseService
 
 FLOW = "turnout-flow-{app}"
 HISTORY = "turnout-history-{app}"
@@ -27,15 +26,14 @@ _SEEDED = ("", "turnout-history-seeded")
 class MemoryPort:
     """`ReleasePort` over the demo cluster's documents."""
 
-    def __init__(self, cluster: DemoCluster, service: ReleaseService) -> None:
+    def __init__(self, cluster: DemoCluster) -> None:
         self.cluster = cluster
-        self.service = service
         if _SEEDED not in cluster.documents:
             self._seed()
 
     def _seed(self) -> None:
         """A month of past releases per demo app, so history and dora show something."""
-        from turnout.backend.release.demo_seed import seeded_history
+        from turnout.backend.demo.release_history import seeded_history
 
         self.cluster.documents[_SEEDED] = (1, b"")
         for (namespace, name), sim in self.cluster.world.apps.items():

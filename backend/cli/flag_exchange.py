@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from turnout.backend.cli.context import CliContext
+from turnout.backend.cli.flag_commands import write
 from turnout.backend.cli.output import write_data
 from turnout.backend.errors import InvalidInput, NotFound
 from turnout.backend.flags.bucketing import RULES, bucket_by_rule
 from turnout.backend.flags.codec import load_json, to_builtins
-from turnout.backend.flags.commands import Ctx, by_whom, output_format, store_for
 from turnout.backend.flags.evaluate import Evaluation, Evaluator
 from turnout.backend.flags.flagd import export_flagd, import_flagd, read_document
 from turnout.backend.flags.model import Flag
@@ -29,17 +29,18 @@ def _context(args: argparse.Namespace) -> dict[str, Any]:
     return context
 
 
-async def cmd_explain(args: argparse.Namespace, ctx: Ctx) -> int:
-    """Why this user gets this variant: reason and bucket."""
-    async with store_for(args, ctx) as store:
-        flagset = await store.snapshot()
+async def cmd_explain(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Why this user gets this variant: reason, bucket and the bucketing rule."""
+    async with ctx.session() as service:
+        console = service.flag_console()
+        flagset = await console.store.snapshot()
     if args.key not in flagset.flags:
-        raise NotFound(f"flag {args.key!r} not found in {store.url}")
+        raise NotFound(f"flag {args.key!r} not found in {console.url}")
     flag = flagset.flags[args.key]
     result = Evaluator(flagset).evaluate(args.key, _context(args))
     view = _explain_view(flag, result, bucket_by_rule(flag.bucketing, flag.key, args.user))
-    if output_format(args) in ("json", "yaml"):
-        write_data(view, output_format(args), ctx.out)
+    if ctx.output in ("json", "yaml"):
+        write_data(view, ctx.output, ctx.out)
     else:
         ctx.out.writelines(f"{k:<9} {v}\n" for k, v in view.items() if v is not None)
     return 0
@@ -62,10 +63,10 @@ def _explain_view(flag: Flag, result: Evaluation, bucket: int) -> dict[str, Any]
     }
 
 
-async def cmd_eval(args: argparse.Namespace, ctx: Ctx) -> int:
+async def cmd_eval(args: argparse.Namespace, ctx: CliContext) -> int:
     """Batch evaluation: JSON lines of contexts in, one JSON line per context and flag out."""
-    async with store_for(args, ctx) as store:
-        evaluator = Evaluator(await store.snapshot())
+    async with ctx.session() as service:
+        evaluator = Evaluator(await service.flag_console().store.snapshot())
     for number, line in enumerate(_lines(args, ctx), 1):
         if not line.strip():
             continue
@@ -76,7 +77,7 @@ async def cmd_eval(args: argparse.Namespace, ctx: Ctx) -> int:
     return 0
 
 
-def _lines(args: argparse.Namespace, ctx: Ctx) -> Iterator[str]:
+def _lines(args: argparse.Namespace, ctx: CliContext) -> Iterator[str]:
     if args.context_file:
         with Path(args.context_file).open() as handle:
             yield from handle
@@ -92,21 +93,17 @@ def _evaluate(evaluator: Evaluator, context: Any, keys: list[str]) -> list[Evalu
     return [evaluator.evaluate(k, context) for k in keys]
 
 
-async def cmd_export(args: argparse.Namespace, ctx: Ctx) -> int:
+async def cmd_export(args: argparse.Namespace, ctx: CliContext) -> int:
     """flagd flag-definition JSON on stdout."""
-    async with store_for(args, ctx) as store:
-        doc = export_flagd(await store.snapshot())
+    async with ctx.session() as service:
+        doc = export_flagd(await service.flag_console().store.snapshot())
     ctx.out.write(json.dumps(doc, indent=2) + "\n")
     return 0
 
 
-async def cmd_import(args: argparse.Namespace, ctx: Ctx) -> int:
+async def cmd_import(args: argparse.Namespace, ctx: CliContext) -> int:
     """Load a flagd flag-definition JSON file (or `-` for stdin) into the store."""
+    if args.file == "-" and not ctx.opt("yes") and not ctx.opt("dry_run"):
+        raise InvalidInput("importing from stdin needs --yes (stdin cannot also answer)")
     flagset = import_flagd(read_document(args.file, ctx.stdin))
-    async with store_for(args, ctx) as store:
-        importer = getattr(store, "import_flagset", None)
-        if importer is None:
-            raise InvalidInput(f"{store.url} does not support import")
-        count = await importer(flagset, by=by_whom(), reason=args.reason)
-    getattr(ctx, "err", sys.stderr).write(f"imported {count} flags into {store.url}\n")
-    return 0
+    return await write(args, ctx, lambda s: s.flag_console().plan_import(flagset))
