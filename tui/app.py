@@ -18,6 +18,7 @@ from textual.filter import Monochrome, NoColor
 from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.theme import Theme
+from textual.worker import Worker, WorkerState
 
 from turnout.backend.config import Config
 from turnout.backend.errors import TurnoutError
@@ -129,15 +130,27 @@ class TurnoutApp(TextualApp[int]):
         chosen = config.theme if config.theme != Config().theme else load_theme() or config.theme
         return chosen if chosen in self.available_themes else "turnout-dark"
 
-    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = False) -> None:
+    def notify(self, message: str | Text, *, title: str = "",
+               severity: SeverityLevel = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
         """Every toast, from any screen or worker, shows its text as text.
 
         Messages carry outside text (an error from the cluster, a lock holder, an image), so
         markup is never parsed, whatever the caller asked, and escape sequences are dropped.
         """
-        super().notify(inert(message), title=inert(title, single_line=True), severity=severity,
+        plain = message.plain if isinstance(message, Text) else message
+        super().notify(inert(plain), title=inert(title, single_line=True), severity=severity,
                        timeout=timeout, markup=False)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """A worker that raised something unexpected says so: a key must never fail silently
+        (workers run with exit_on_error=False so the console survives them)."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(f"{event.worker.name or 'background task'} failed: "
+                        f"{type(error).__name__}: {error}", title="Unexpected error",
+                        severity="error")
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """The domain variables (`$slot-blue`, `$health-bad`…) for themes that lack them, so
@@ -309,7 +322,7 @@ class TurnoutApp(TextualApp[int]):
                 title=f"Deploy {target.namespace}/{target.name}", lines=lines, confirm_label="Deploy"))):
             self.notify("Cancelled: nothing was changed.", title="Deploy")
             return
-        self.notify(Text(f"{target.name}: deploying {image}; follow it with h"), title="Deploy")
+        self.notify(f"{target.name}: deploying {image}; follow it with h", title="Deploy")
         try:
             release = await self.service.deploy(request)
         except TurnoutError as err:

@@ -115,7 +115,7 @@ def test_the_terminal_prompt_names_where_and_what_before_and_after() -> None:
         proc.kill()
         os.close(master)
     prompt = shown.decode()
-    assert "context demo   namespace search   app search" in prompt
-    assert "blue/green 90/10 -> 50/50" in prompt
-    assert "send 50% of search to the canary? [y/N]" in prompt
+    # the backend's one confirmation line, the same the TUI's confirmation states
+    assert "weight search/search in context demo: live blue -> blue" in prompt
+    assert "blue/green 90/10 -> 50/50? [y/N]" in prompt
     assert json.loads(turnout("--demo", "status", "search", "-o", "json").stdout)["weights"]["blue"] == 90
