@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := redis-server prometheus tmux openssh-server
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test venv system-deps lint unit lab lab-build lab-down lab-status bench wheel clean
+.PHONY: demo test venv system-deps lint unit lab lab-build lab-down lab-status bench wheel clean monitoring
 
 $(STAMP): pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
@@ -38,7 +38,7 @@ demo: venv
 	for d in backend tui themes; do ln -sfn ../../$$d .typecheck/turnout/$$d; done
 
 lint: venv .typecheck/turnout
-	$(BIN)/ruff check backend tui themes tests bench
+	$(BIN)/ruff check backend tui themes tests bench deploy
 	MYPYPATH=.typecheck $(BIN)/mypy --strict -p turnout.backend
 	PYTHONPATH=.typecheck $(BIN)/lint-imports
 
@@ -64,6 +64,10 @@ lab-status:
 ## Benchmarks: each figure beside its peers, rows also in bench/results/latest.json.
 bench: venv system-deps lab-build
 	$(BIN)/python bench/run.py
+
+## Regenerate the alert rules (plain rules file and PrometheusRule) from deploy/monitoring/rules.py.
+monitoring: venv
+	$(BIN)/python deploy/monitoring/rules.py
 
 wheel: venv
 	$(BIN)/pip wheel -q . --no-deps -w dist
