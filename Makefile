@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := redis-server prometheus tmux openssh-server
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test venv system-deps lint unit lab lab-build lab-down lab-status bench wheel clean monitoring
+.PHONY: demo test venv system-deps lint unit lab lab-build lab-down lab-status bench wheel clean monitoring tools
 
 $(STAMP): pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
@@ -48,8 +48,19 @@ lab-build:
 	@if command -v go >/dev/null; then bash lab/build.sh >/dev/null || [ "$$TURNOUT_REQUIRE_LAB" != 1 ]; \
 	elif [ "$$TURNOUT_REQUIRE_LAB" = 1 ]; then echo "lab: Go is required (TURNOUT_REQUIRE_LAB=1)" >&2; exit 1; fi
 
+## Tools the ops tests use, built from the Go module proxy into ~/.cache/turnout-tools/bin.
+## Without Go the tests that need them skip, unless TURNOUT_REQUIRE_LAB=1.
+TOOLS_BIN := $(HOME)/.cache/turnout-tools/bin
+ACTIONLINT_VERSION := v1.7.12
+tools:
+	@if [ -x $(TOOLS_BIN)/actionlint ] && $(TOOLS_BIN)/actionlint -version | grep -qx '$(ACTIONLINT_VERSION)'; then :; \
+	elif command -v go >/dev/null; then \
+	  GOBIN=$(TOOLS_BIN) GOTOOLCHAIN=local go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) \
+	  || [ "$$TURNOUT_REQUIRE_LAB" != 1 ]; \
+	elif [ "$$TURNOUT_REQUIRE_LAB" = 1 ]; then echo "tools: Go is required (TURNOUT_REQUIRE_LAB=1)" >&2; exit 1; fi
+
 ## Set up, then run every test: lint, type checks, the import contract, unit, lab and TUI tests.
-test: venv system-deps lint lab-build
+test: venv system-deps lint lab-build tools
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lab: venv system-deps lab-build
