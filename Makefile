@@ -76,9 +76,10 @@ lab-status:
 bench: venv system-deps lab-build
 	$(BIN)/python bench/run.py
 
-## Regenerate the alert rules (plain rules file and PrometheusRule) from deploy/monitoring/rules.py.
+## Regenerate the alert rules (plain rules file and PrometheusRule) and the Grafana dashboard.
 monitoring: venv
 	$(BIN)/python deploy/monitoring/rules.py
+	$(BIN)/python deploy/monitoring/dashboard.py
 
 wheel: venv
 	$(BIN)/pip wheel -q . --no-deps -w dist
