@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := redis-server prometheus tmux openssh-server
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test venv system-deps node-deps lint unit lab lab-build lab-down lab-status bench wheel clean
+.PHONY: demo test venv system-deps node-deps lint unit lab lab-build lab-down lab-status bench wheel clean monitoring tools
 
 $(STAMP): pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
@@ -38,7 +38,7 @@ demo: venv
 	for d in backend tui themes; do ln -sfn ../../$$d .typecheck/turnout/$$d; done
 
 lint: venv .typecheck/turnout
-	$(BIN)/ruff check backend tui themes tests bench
+	$(BIN)/ruff check backend tui themes tests bench deploy
 	MYPYPATH=.typecheck $(BIN)/mypy --strict -p turnout.backend
 	PYTHONPATH=.typecheck $(BIN)/lint-imports
 
@@ -60,8 +60,19 @@ node-deps:
 	elif [ "$$TURNOUT_REQUIRE_LAB" = 1 ]; then echo "node: Node.js and npm are required (TURNOUT_REQUIRE_LAB=1)" >&2; exit 1; \
 	else echo "node: not installed (the Node client tests will skip)"; fi
 
+## Tools the ops tests use, built from the Go module proxy into ~/.cache/turnout-tools/bin.
+## Without Go the tests that need them skip, unless TURNOUT_REQUIRE_LAB=1.
+TOOLS_BIN := $(HOME)/.cache/turnout-tools/bin
+ACTIONLINT_VERSION := v1.7.12
+tools:
+	@if [ -x $(TOOLS_BIN)/actionlint ] && $(TOOLS_BIN)/actionlint -version | grep -qx '$(ACTIONLINT_VERSION)'; then :; \
+	elif command -v go >/dev/null; then \
+	  GOBIN=$(TOOLS_BIN) GOTOOLCHAIN=local go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) \
+	  || [ "$$TURNOUT_REQUIRE_LAB" != 1 ]; \
+	elif [ "$$TURNOUT_REQUIRE_LAB" = 1 ]; then echo "tools: Go is required (TURNOUT_REQUIRE_LAB=1)" >&2; exit 1; fi
+
 ## Set up, then run every test: lint, type checks, the import contract, unit, lab and TUI tests.
-test: venv system-deps lint lab-build node-deps
+test: venv system-deps lint lab-build node-deps tools
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lab: venv system-deps lab-build
@@ -76,6 +87,11 @@ lab-status:
 ## Benchmarks: each figure beside its peers, rows also in bench/results/latest.json.
 bench: venv system-deps lab-build node-deps
 	$(BIN)/python bench/run.py
+
+## Regenerate the alert rules (plain rules file and PrometheusRule) and the Grafana dashboard.
+monitoring: venv
+	$(BIN)/python deploy/monitoring/rules.py
+	$(BIN)/python deploy/monitoring/dashboard.py
 
 wheel: venv
 	$(BIN)/pip wheel -q . --no-deps -w dist

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 from turnout.backend.cli import commands
 from turnout.backend.cli.output import FORMATS
 
 FRONT_ENDS: tuple[object, ...] = (commands.demo, commands.serve)
+
+
+def installed_version() -> str:
+    """The installed distribution's version (pyproject.toml's, as the wheel recorded it)."""
+    try:
+        return version("turnout")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 class Parser(argparse.ArgumentParser):
@@ -60,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="turnout", parents=[common],
         description="Blue/green and canary releases with feature flags, from the terminal.",
         epilog="With no command, opens the TUI on the configured cluster. Try: turnout demo")
+    parser.add_argument("--version", action="version", version=f"turnout {installed_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, func: commands.Command, help_: str, *,

@@ -35,6 +35,9 @@ class Telemetry:
                                  ["namespace", "app", "reason"], registry=r)
         self.leader = Gauge("turnout_guard_leader", "1 while this replica holds the leader lease",
                             registry=r)
+        self.watched = Gauge("turnout_guard_watched_color",
+                             "1 for the color the guard evaluates (the canary mid-rollout, else live)",
+                             ["namespace", "app", "color"], registry=r)
         self.measurement_errors = Counter("turnout_guard_measurement_errors",
                                           "Measurements that could not be made, by source (signal)",
                                           ["source"], registry=r)
@@ -45,6 +48,10 @@ class Telemetry:
         self.evaluations.labels(**labels, decision=result.decision).inc()
         self.latency.labels(**labels).observe(seconds)
         self.last.labels(**labels).set_to_current_time()
+        if result.watched is not None:
+            # Both colors get a value so the SLO alerts' join never sees a stale 1.
+            for color in ("blue", "green"):
+                self.watched.labels(**labels, color=color).set(1 if color == result.watched else 0)
         for verdict in result.verdicts:
             if verdict.outcome == "error":
                 self.measurement_errors.labels(source=verdict.signal).inc()
