@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -111,9 +110,9 @@ class FlagsScreen(Screen[None]):
             return "Read-only mode: flags cannot be changed in this session."
         flag = self.selected
         if flag is not None and flag.read_only:
-            # the app's toast renders markup: the flag's key and reason are outside text
-            return escape(f"Flag {inert(flag.key, single_line=True)} is read-only in Turnout: "
-                          f"{inert(flag.read_only, single_line=True)}")
+            # outside text: the app's toasts never parse markup, so it is shown as it is
+            return (f"Flag {inert(flag.key, single_line=True)} is read-only in Turnout: "
+                    f"{inert(flag.read_only, single_line=True)}")
         return "No flag under the cursor."
 
     @work(exclusive=True, group="flags", exit_on_error=False)
