@@ -230,6 +230,12 @@ class ReleaseService(ClusterViews, Coordination):
         steering = await self._steering("resume", name, namespace, back=back)
         if steering is not None:
             return await self._steer(steering, say=say)
+        return await self.resume_traffic(name, namespace=namespace, back=back)
+
+    async def resume_traffic(self, name: str, *, namespace: str | None = None,
+                             back: bool = False) -> Traffic | None:
+        """Converge the app's interrupted traffic operation from its journal (`back`: undo
+        it), never steering a deploy: what a deploy's own restore calls, as it is that deploy."""
         after: Traffic | None = await self._cluster_verb("resume", "resume")(
             name, namespace, back=back)
         return after

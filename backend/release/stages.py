@@ -217,7 +217,7 @@ class Stages:
         ns, why = flow.namespace, self._why(flow, f"restore: {flow.cause}")
         app = await self.service.state(flow.app, ns)
         if app.operation is not None:  # a traffic change stopped half way: undo it first
-            await self.service.resume(flow.app, namespace=ns, back=True)
+            await self.service.resume_traffic(flow.app, namespace=ns, back=True)
             app = await self.service.state(flow.app, ns)
         if app.slot(flow.old).desired < flow.old_replicas:  # scaled down already: back up first
             await self.service.scale(flow.app, flow.old, flow.old_replicas, namespace=ns, reason=why)
