@@ -165,6 +165,7 @@ async def _hostile_flag(redis_url: str) -> None:
 
     store = open_store(redis_url, WriteGate())
     try:
+        await store.accept_empty(by="test", reason="a new prefix")  # a new store starts reset
         await store.put(Flag(key="evil-flag", description="FLAGDESC " + _hostile("FLAG")),
                         expected_version=None, by="test", reason="")
     finally:
