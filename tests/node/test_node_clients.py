@@ -156,8 +156,8 @@ def _kill_switch_seconds(node_clients: NodeClients, store_url: str, mode: str, t
         ready = watcher.stdout.readline()
         assert ready.startswith("ready ") and "DISABLED" not in ready, ready
         off = subprocess.run([*TURNOUT, "flags", "off", "new-checkout", "--flags-url", store_url,
-                              "--reason", "node kill-switch test", "-o", "json"],
-                             capture_output=True, text=True, timeout=60)
+                              "--reason", "node kill-switch test", "-o", "json", "--yes"],
+                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
         assert off.returncode == 0, off.stderr
         # The write's own timestamp (stamped as it is committed), not the CLI's exit.
         written = datetime.fromisoformat(json.loads(off.stdout)["updated_at"]).timestamp()
