@@ -72,8 +72,12 @@ tools:
 	elif [ "$$TURNOUT_REQUIRE_LAB" = 1 ]; then echo "tools: Go is required (TURNOUT_REQUIRE_LAB=1)" >&2; exit 1; fi
 
 ## Set up, then run every test: lint, type checks, the import contract, unit, lab and TUI tests.
+## The lab-free tests run in parallel (pytest-xdist, one worker per core); the lab tests run in
+## one process, since they share the lab's demo services and the faults injected into them.
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
 test: venv system-deps lint lab-build node-deps tools
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(PYTEST) -m "not lab" -n auto
+	$(PYTEST) -m lab
 
 lab: venv system-deps lab-build
 	$(PY) lab/labctl.py up

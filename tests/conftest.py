@@ -21,3 +21,12 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in ("TURNOUT_READ_ONLY", "KUBECONFIG", "TURNOUT_THEME", "TURNOUT_FLAGS_URL"):
         monkeypatch.delenv(var, raising=False)
     return tmp_path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that uses the lab carries the ``lab`` mark, however it reaches the fixture,
+    so ``make test`` can run the lab-free tests in parallel and the lab tests in one process
+    (they share the lab's demo services and their injected faults)."""
+    for item in items:
+        if "lab" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.lab)

@@ -30,7 +30,7 @@ async def provider(redis_server: RedisServer) -> AsyncIterator[tuple[TurnoutProv
     for shape in (BOOLEAN_ROLLOUT, THREE_WAY_AB):
         await writer.put(convert(shape, Flag, "t"), expected_version=None, by="t", reason="")
     await writer.close()
-    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=0.5), retry_seconds=0.1)
+    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=5), retry_seconds=0.1)
     provider = TurnoutProvider(reader)
     events: list[Any] = []
     provider.emit = lambda event, details: events.append((event, details))  # type: ignore[method-assign]

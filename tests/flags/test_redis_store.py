@@ -25,7 +25,7 @@ pytestmark = pytest.mark.redis
 
 @pytest.fixture
 async def store(redis_server: RedisServer) -> AsyncIterator[RedisStore]:
-    store = RedisStore(redis_server.url, WriteGate(), timeout=0.5)
+    store = RedisStore(redis_server.url, WriteGate(), timeout=5)
     assert await store.accept_empty(by="test", reason="a new store")
     yield store
     await store.close()
@@ -99,7 +99,7 @@ async def test_reader_follows_notices_then_serves_stale_when_redis_stops(
     store: RedisStore, redis_server: RedisServer
 ) -> None:
     await store.put(_flag(), expected_version=None, by="a", reason="")
-    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=0.5), retry_seconds=0.1)
+    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=5), retry_seconds=0.1)
     await reader.start()
     assert reader.state == ReaderState.READY
     await store.put(_flag(rollout={"on": 100, "off": 0}), expected_version=1, by="a", reason="")
@@ -125,14 +125,14 @@ async def test_a_reset_store_refuses_writes_until_restored_and_readers_keep_the_
     other = _flag(key="other", rollout={"on": 100, "off": 0})
     await store.put(other, expected_version=None, by="a", reason="")
     backup = await store.snapshot()
-    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=0.5), retry_seconds=0.1)
+    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=5), retry_seconds=0.1)
     await reader.start()
     states: list[ReaderState] = []
     reader.listeners.append(lambda state, changed, message: states.append(state))
     redis_server.stop()
     redis_server.start()  # empty
     await _until(lambda: reader.state == ReaderState.ERROR)
-    writer = RedisStore(redis_server.url, WriteGate(), timeout=0.5)  # a new process: no memory
+    writer = RedisStore(redis_server.url, WriteGate(), timeout=5)  # a new process: no memory
     with pytest.raises(StoreReset, match="reset"):
         await writer.put(_flag(key="x"), expected_version=None, by="b", reason="")
     for verb in (writer.get("other"), writer.set_enabled("other", False, by="b", reason=""), writer.list()):
@@ -152,8 +152,8 @@ async def test_a_reset_store_refuses_writes_until_restored_and_readers_keep_the_
 
 
 async def test_accepting_the_empty_store_is_explicit_and_audited(redis_server: RedisServer) -> None:
-    writer = RedisStore(redis_server.url, WriteGate(), timeout=0.5)
-    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=0.5), retry_seconds=0.1)
+    writer = RedisStore(redis_server.url, WriteGate(), timeout=5)
+    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=5), retry_seconds=0.1)
     await reader.start()
     assert reader.state == ReaderState.ERROR  # a store nobody initialised is not "no flags"
     assert await writer.accept_empty(by="carol", reason="INC-7: flags were test-only")
@@ -189,7 +189,7 @@ async def test_segments_cas_and_rules_must_name_existing_segments(store: RedisSt
 
 async def test_a_dropped_subscription_loses_no_write(store: RedisStore, redis_server: RedisServer) -> None:
     await store.put(_flag(), expected_version=None, by="a", reason="")
-    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=0.5), retry_seconds=0.1)
+    reader = FlagReader(RedisStore(redis_server.url, WriteGate(), timeout=5), retry_seconds=0.1)
     await reader.start()
 
     async def listening() -> None:
