@@ -52,6 +52,12 @@ async def annotate(lab: Lab, ns: str, value: int) -> float:
     return time.monotonic()
 
 
+FOLLOWS = 10.0
+"""Seconds within which a change must reach the cache. The change arrives through the watch's
+own event stream (there is no periodic relist to fall back on), so the bound only catches a
+stalled watch; how fast it follows is a figure for `make bench`, not a bet on a quiet machine."""
+
+
 async def follows(lab: Lab, cluster: KubeCluster, changes: AsyncIterator[tuple[str, str]],
                   ns: str, value: int) -> float:
     """Seconds between kubectl finishing a change and the cache showing it."""
@@ -69,12 +75,12 @@ async def started(lab: Lab, ns: str, server: str | None = None
     return cluster, changes
 
 
-async def test_watch_follows_kubectl_within_a_second(lab: Lab, lab_namespace: str) -> None:
+async def test_watch_follows_kubectl(lab: Lab, lab_namespace: str) -> None:
     seed_app(lab, lab_namespace, "shop", "nginx")
     cluster, changes = await started(lab, lab_namespace)
     try:
         assert cluster.informer.serves(lab_namespace)
-        assert await follows(lab, cluster, changes, lab_namespace, 35) < 1.0
+        assert await follows(lab, cluster, changes, lab_namespace, 35) < FOLLOWS
         assert (await cluster.get_app("shop", lab_namespace)).traffic.canary_weight == 35
     finally:
         await cluster.close()
@@ -105,7 +111,7 @@ async def test_watch_survives_an_api_server_restart_and_a_forced_410(
         # Restart without the watch cache, so watches are served by etcd itself.
         await asyncio.to_thread(restart_apiserver, lab, watch_cache=False)
         await cluster.informer.wait_synced(30)
-        assert await follows(lab, cluster, changes, lab_namespace, 20) < 1.0
+        assert await follows(lab, cluster, changes, lab_namespace, 20) < FOLLOWS
         old = cluster.informer._rv["ingresses"]
         for value in (30, 31):  # two changes, so the compaction passes the watch's start
             await annotate(lab, lab_namespace, value)
@@ -115,7 +121,7 @@ async def test_watch_survives_an_api_server_restart_and_a_forced_410(
             while cluster.informer.expired["ingresses"] < 1:
                 await asyncio.sleep(0.05)
         assert cluster.informer.relists["ingresses"] >= 2
-        assert await follows(lab, cluster, changes, lab_namespace, 45) < 1.0
+        assert await follows(lab, cluster, changes, lab_namespace, 45) < FOLLOWS
     finally:
         await cluster.close()
         await asyncio.to_thread(restart_apiserver, lab)
@@ -135,6 +141,6 @@ async def test_watch_survives_a_dropped_connection(lab: Lab, lab_namespace: str)
             await proxy.resume()
             await until(cluster, changes, lambda a: a.traffic.canary_weight == 60)
             await cluster.informer.wait_synced(10)
-            assert await follows(lab, cluster, changes, lab_namespace, 70) < 1.0
+            assert await follows(lab, cluster, changes, lab_namespace, 70) < FOLLOWS
         finally:
             await cluster.close()

@@ -177,7 +177,7 @@ def test_dora_figures_come_from_the_recorded_history(lab: Lab, lab_namespace: st
             figures["outcomes"]["rolled-back"]) == (0, 2, 1, 1)
     assert figures["change_failure_rate"] == 0.5 and figures["success_rate"] == 0.5
     assert figures["lead_time"]["count"] == 1 and 3600 <= figures["lead_time"]["median"] < 3700
-    assert figures["rollback_time"]["count"] == 1 and figures["rollback_time"]["median"] < 5
+    assert figures["rollback_time"]["count"] == 1 and figures["rollback_time"]["median"] < 60  # inside 2 min
     assert figures["time_to_restore"]["count"] == 1
     assert figures["deployment_frequency_per_day"] == 1.0
 
@@ -222,5 +222,5 @@ def test_errors_injected_into_the_canary_roll_it_back(lab: Lab, lab_namespace: s
     assert rate["outcome"] == "fail" and rate["value"] > rate["threshold"] == 0.05
     assert 'app="checkout",color="green"' in rate["source"]  # the PromQL query behind it
     assert release["stage"] == "analyse at 10 %" and "error-rate on green" in release["reason"]
-    assert time.monotonic() - injected < 30
+    assert time.monotonic() - injected < 60  # restored well inside the 2 minutes
     assert selector(lab, ns, "checkout") == "blue"
