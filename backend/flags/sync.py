@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from turnout.backend.errors import ConfigError
-from turnout.backend.flags.flagd import export_flagd
+from turnout.backend.flags.flagd_export import export_flagd
 from turnout.backend.flags.model import FlagSet
 from turnout.backend.flags.reader import FlagReader, ReaderState
 

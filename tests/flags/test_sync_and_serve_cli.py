@@ -18,7 +18,7 @@ import pytest
 from turnout.backend.cli import main
 from turnout.backend.flags.bucketing import concat_bucket
 from turnout.backend.flags.codec import flagset_from_obj
-from turnout.backend.flags.flagd import import_flagd
+from turnout.backend.flags.flagd_import import import_flagd
 from turnout.backend.flags.local import FileStore
 from turnout.backend.flags.model import FlagSet
 from turnout.backend.flags.sync import replace_atomically, target_path
