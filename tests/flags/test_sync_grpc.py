@@ -158,8 +158,10 @@ def test_the_stream_starts_with_the_store_and_pushes_the_kill_switch(
     pushed = next(stream)  # the next message on the open stream: nothing was asked for
     assert _state(first, "new-checkout") == "ENABLED" and _state(pushed, "new-checkout") == "DISABLED"
     assert client.fetch_all().flag_configuration == pushed.flag_configuration
-    stream.cancel()
     process.send_signal(signal.SIGINT)
+    with pytest.raises(grpc.RpcError) as ended:  # an open stream ends with an error: providers reconnect
+        next(stream)
+    assert ended.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
     assert process.wait(timeout=WAIT) == 0
 
 
