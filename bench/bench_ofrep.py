@@ -137,10 +137,11 @@ def _kill_switch_once(url: str, mode: str, target: str) -> float:
     node = shutil.which("node")
     assert node is not None
     watcher = subprocess.Popen([node, "watch.mjs", mode, target, "new-checkout", "boolean", "user-3"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=NODE_DIR)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=NODE_DIR)
     try:
-        assert watcher.stdout is not None
-        assert watcher.stdout.readline().startswith("ready ")
+        assert watcher.stdout is not None and watcher.stderr is not None
+        ready = watcher.stdout.readline()
+        assert ready.startswith("ready "), f"node watch.mjs {mode}: {ready!r} {watcher.stderr.read()[-1000:]}"
         off = subprocess.run([*TURNOUT, "flags", "off", "new-checkout", "--flags-url", url, "-o", "json",
                               "--yes"], capture_output=True, text=True, timeout=60, check=True)
         written = datetime.fromisoformat(json.loads(off.stdout)["updated_at"]).timestamp()
