@@ -154,6 +154,10 @@ def test_the_stream_starts_with_the_store_and_pushes_the_kill_switch(
     assert import_flagd(json.loads(first.flag_configuration)) == seeded
     assert client.fetch_all().flag_configuration == first.flag_configuration
     assert client.metadata().HasField("metadata")
+    raw = client.channel.unary_unary(SERVICE + "FetchAllFlags")  # bytes in, bytes out
+    with pytest.raises(grpc.RpcError) as malformed:
+        raw(b"\x12\x05ab", timeout=WAIT)  # a string field longer than the message
+    assert malformed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert main(["flags", "off", "new-checkout", "--flags-url", store.as_uri(), "--yes"]) == 0
     pushed = next(stream)  # the next message on the open stream: nothing was asked for
     assert _state(first, "new-checkout") == "ENABLED" and _state(pushed, "new-checkout") == "DISABLED"
