@@ -27,7 +27,7 @@ from typing import Any
 
 from turnout.backend.flags.codec import convert, flagset_from_obj
 from turnout.backend.flags.evaluate import Evaluator
-from turnout.backend.flags.flagd import export_flagd
+from turnout.backend.flags.flagd_export import export_flagd
 from turnout.backend.flags.model import Flag
 from turnout.backend.flags.reader import FlagReader
 from turnout.backend.flags.redis_store import RedisStore

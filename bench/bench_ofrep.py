@@ -6,8 +6,10 @@ of requests in flight and times each. Then a real Node OpenFeature client
 (tests/node, `npm ci`) per mode — OFREP and the flagd in-process file kept by
 `turnout flags sync` — evaluates a flag in a loop while `turnout flags off`
 turns it off; the row is the time from the write's commit to the Node
-process's first DISABLED answer. The in-process row is the same flag through
-`Evaluator`, for the comparison.
+process's first DISABLED answer. A third Node client follows `turnout flags sync
+--to grpc://` (flagd's gRPC sync stream, each change pushed) and evaluates only
+when its provider reports the pushed change. The in-process row is the same flag
+through `Evaluator`, for the comparison.
 
 Run alone: `python bench/bench_ofrep.py`.
 """
@@ -135,20 +137,24 @@ def _kill_switch_once(url: str, mode: str, target: str) -> float:
     node = shutil.which("node")
     assert node is not None
     watcher = subprocess.Popen([node, "watch.mjs", mode, target, "new-checkout", "boolean", "user-3"],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=NODE_DIR)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=NODE_DIR)
     try:
-        assert watcher.stdout is not None
-        assert watcher.stdout.readline().startswith("ready ")
-        off = subprocess.run([*TURNOUT, "flags", "off", "new-checkout", "--flags-url", url, "-o", "json"],
-                             capture_output=True, text=True, timeout=60, check=True)
+        assert watcher.stdout is not None and watcher.stderr is not None
+        ready = watcher.stdout.readline()
+        assert ready.startswith("ready "), f"node watch.mjs {mode}: {ready!r} {watcher.stderr.read()[-1000:]}"
+        off = subprocess.run([*TURNOUT, "flags", "off", "new-checkout", "--flags-url", url, "-o", "json",
+                              "--yes"], capture_output=True, text=True, timeout=60, check=True)
         written = datetime.fromisoformat(json.loads(off.stdout)["updated_at"]).timestamp()
-        seen = watcher.stdout.readline().split()
+        while (line := watcher.stdout.readline()).startswith("changed "):
+            pass  # the gRPC watcher's change events, before its DISABLED answer
+        seen = line.split()
+        assert seen and seen[0] == "disabled", line
         return int(seen[1]) / 1000 - written
     finally:
         if watcher.poll() is None:
             watcher.kill()
         watcher.wait(timeout=20)
-        subprocess.run([*TURNOUT, "flags", "on", "new-checkout", "--flags-url", url],
+        subprocess.run([*TURNOUT, "flags", "on", "new-checkout", "--flags-url", url, "--yes"],
                        capture_output=True, timeout=60, check=True)
 
 
@@ -181,12 +187,13 @@ def bench_sync(url: str, synced: Path) -> list[dict[str, Any]]:
             _row("kill switch -> flagd file replaced by turnout flags sync, max", max(delays) * 1e3, "ms")]
 
 
-def bench_kill_switch(url: str, serving: str, synced: Path) -> list[dict[str, Any]]:
+def bench_kill_switch(url: str, serving: str, synced: Path, streaming: str) -> list[dict[str, Any]]:
     if shutil.which("node") is None or not (NODE_DIR / "node_modules").is_dir():
         return [_row("skipped: Node clients not installed (make node-deps)", 0.0, "")]
     rows = []
     for mode, target, label in (("ofrep", serving, "OFREP provider (a request per evaluation)"),
-                                ("flagd", str(synced), "flagd in-process file (fs.watchFile poll)")):
+                                ("flagd", str(synced), "flagd in-process file (fs.watchFile poll)"),
+                                ("flagd-grpc", streaming, "flagd in-process gRPC sync (pushed)")):
         delays = []
         for _ in range(KILL_ROUNDS):
             delays.append(_kill_switch_once(url, mode, target))
@@ -217,11 +224,15 @@ def run() -> list[dict[str, Any]]:
         with tempfile.TemporaryDirectory() as folder:
             synced = Path(folder) / "flags.json"
             procs.append(_start(["flags", "sync", "--flags-url", url, "--to", synced.as_uri()]))
+            stream = _start(["flags", "sync", "--flags-url", url, "--to", "grpc://127.0.0.1:0"])
+            procs.append(stream)
+            assert stream.stdout is not None
+            streaming = stream.stdout.readline().strip().removeprefix("grpc://")
             while not synced.exists():
                 time.sleep(0.05)
             flags = len(asyncio.run(demo_flag_store(WriteGate()).snapshot()).flags)
             rows = bench_in_process() + bench_ofrep(serving, flags) + bench_sync(url, synced)
-            rows += bench_kill_switch(url, serving, synced)
+            rows += bench_kill_switch(url, serving, synced, streaming)
     finally:
         for proc in procs:
             _stop(proc)

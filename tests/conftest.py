@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.support.processes import Processes
 
 # Property tests check what is generated, not how fast: on a two-core machine that also runs
 # the lab, generation and examples can be slow without anything being wrong.
@@ -21,6 +24,14 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in ("TURNOUT_READ_ONLY", "KUBECONFIG", "TURNOUT_THEME", "TURNOUT_FLAGS_URL"):
         monkeypatch.delenv(var, raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def processes() -> Iterator[Processes]:
+    """Processes a test starts (servers, `turnout` commands), stopped when it ends."""
+    started = Processes()
+    yield started
+    started.stop_all()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -15,7 +15,8 @@ from turnout.backend.errors import InvalidInput, NotFound
 from turnout.backend.flags.bucketing import RULES, bucket_by_rule
 from turnout.backend.flags.codec import load_json, to_builtins
 from turnout.backend.flags.evaluate import Evaluation, Evaluator
-from turnout.backend.flags.flagd import export_flagd, import_flagd, read_document
+from turnout.backend.flags.flagd_export import export_flagd
+from turnout.backend.flags.flagd_import import import_flagd, read_document
 from turnout.backend.flags.model import Flag
 
 

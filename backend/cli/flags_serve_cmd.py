@@ -1,8 +1,9 @@
 """`turnout flags serve | sync | bucketing`: flags for applications in any language.
 
 `serve` answers OFREP (OpenFeature Remote Evaluation Protocol) from a live
-reader of the store; `sync` keeps a flagd flag-definition file current for
-in-process flagd providers; `bucketing` sets which hash rule a flag's split
+reader of the store; `sync` keeps in-process flagd providers current, through a
+flag-definition file (`file://`) or by serving flagd's gRPC sync stream, which
+pushes each change (`grpc://HOST:PORT`); `bucketing` sets which hash rule a flag's split
 uses, so Turnout buckets users as the flag's consumers do. Both long-running
 commands open the store behind a read-only gate: they cannot write a flag.
 """
@@ -20,12 +21,11 @@ from pathlib import Path
 from typing import Any, get_args
 
 from turnout.backend.errors import ConfigError, InvalidInput
+from turnout.backend.flags.listen import TOKEN_ENV
 from turnout.backend.flags.model import Bucketing
 from turnout.backend.flags.reader import FlagReader, ReaderState
 from turnout.backend.flags.store import FlagStore
 from turnout.backend.gate import WriteGate
-
-TOKEN_ENV = "TURNOUT_OFREP_TOKEN"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,9 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     serve.add_argument("--max-body", type=int, default=64 * 1024, metavar="BYTES")
     serve.add_argument("--rate", type=float, default=1000.0, help="requests/s per client address")
     serve.add_argument("--burst", type=int, default=2000, help="requests a client may send at once")
-    sync = _add(sub, "sync", cmd_sync, "keep a flagd flag-definition file current (long-running)")
-    sync.add_argument("--to", required=True, metavar="file:///PATH", help="the flagd JSON file to keep")
-    sync.add_argument("--once", action="store_true", help="write once and exit")
+    sync = _add(sub, "sync", cmd_sync, "keep flagd in-process providers current (long-running)")
+    sync.add_argument("--to", required=True, metavar="file:///PATH | grpc://HOST:PORT",
+                      help="the flagd JSON file to keep, or the address to serve flagd's gRPC sync on "
+                           "(pushes every change; port 0: any free port)")
+    sync.add_argument("--once", action="store_true", help="write the file once and exit")
+    sync.add_argument("--token-file", metavar="PATH",
+                      help=f"grpc://: bearer token file (else ${TOKEN_ENV}); required off loopback")
     rule = _add(sub, "bucketing", cmd_bucketing, "set the hash rule of flags' splits")
     rule.add_argument("rule", choices=get_args(Bucketing),
                       help="cbor: flagd fractional v3 (default); concat: flagKey+targetingKey "
@@ -116,8 +120,11 @@ async def cmd_serve(args: argparse.Namespace, ctx: Any) -> int:
 
 async def cmd_sync(args: argparse.Namespace, ctx: Any) -> int:
     """Keep --to current until interrupted (or once)."""
-    from turnout.backend.flags.sync import FlagdFileSync, target_path
+    from turnout.backend.flags.sync import FlagdFileSync, grpc_address, target_path
 
+    if args.to.startswith("grpc://"):
+        host, port = grpc_address(args.to)
+        return await _sync_grpc(args, ctx, host, port)
     path = target_path(args.to)
     if not path.parent.is_dir():
         raise ConfigError(f"--to {args.to}: folder {path.parent} does not exist")
@@ -129,6 +136,28 @@ async def cmd_sync(args: argparse.Namespace, ctx: Any) -> int:
             sync.write_now()
             return 0
         await _until_signalled(sync.run())
+    return 0
+
+
+async def _sync_grpc(args: argparse.Namespace, ctx: Any, host: str, port: int) -> int:
+    """flagd's gRPC sync service on host:port until interrupted."""
+    from turnout.backend.flags.sync_grpc import FlagdSyncService, GrpcSyncOptions
+
+    if args.once:
+        raise InvalidInput("--once writes a file; a grpc:// target serves until stopped")
+    options = GrpcSyncOptions(host=host, port=port, token=read_token(args))
+    options.check()
+    async with _reader(args, ctx) as reader:
+        service = FlagdSyncService(reader, options)
+
+        def ready(url: str) -> None:
+            ctx.out.write(f"{url}\n")
+            ctx.out.flush()
+            err = getattr(ctx, "err", sys.stderr)
+            err.write(f"turnout: serving flagd sync at {url} from {reader.store.url} ({reader.state})\n")
+            err.flush()
+
+        await _until_signalled(service.run(ready))
     return 0
 
 

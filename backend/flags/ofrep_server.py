@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 import math
 import time
 from collections import OrderedDict
@@ -26,6 +25,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from turnout.backend.errors import ConfigError
 from turnout.backend.flags import ofrep
+from turnout.backend.flags.listen import require_token_off_loopback
 from turnout.backend.flags.reader import FlagReader
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -47,22 +47,9 @@ class ServeOptions:
 
     def check(self) -> None:
         """Refuse to listen beyond loopback without a token."""
-        if not self.token and not _loopback(self.host):
-            raise ConfigError(
-                f"refusing to serve OFREP on {self.host} without a token: set TURNOUT_OFREP_TOKEN "
-                "or --token-file (only 127.0.0.1/::1 may go without)"
-            )
+        require_token_off_loopback(self.host, self.token, "OFREP")
         if self.max_body < 1 or self.rate <= 0 or self.burst < 1:
             raise ConfigError("--max-body, --rate and --burst must be positive")
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class RateLimiter:

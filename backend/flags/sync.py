@@ -20,19 +20,35 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from turnout.backend.errors import ConfigError
-from turnout.backend.flags.flagd import export_flagd
+from turnout.backend.flags.flagd_export import export_flagd
 from turnout.backend.flags.model import FlagSet
 from turnout.backend.flags.reader import FlagReader, ReaderState
 
 log = logging.getLogger(__name__)
 
 
+_EXPECTED = "expected file:///absolute/path/flags.json or grpc://HOST:PORT"
+
+
 def target_path(url: str) -> Path:
     """The file a `file:///path/flags.json` target names."""
     parts = urlsplit(url)
     if parts.scheme != "file" or not parts.path or parts.netloc not in ("", "localhost"):
-        raise ConfigError(f"--to {url!r}: expected file:///absolute/path/flags.json")
+        raise ConfigError(f"--to {url!r}: {_EXPECTED}")
     return Path(unquote(parts.path))
+
+
+def grpc_address(url: str) -> tuple[str, int]:
+    """The (host, port) a `grpc://HOST:PORT` target listens on (port 0: any free port)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme != "grpc" or not parts.hostname or port is None or parts.path not in ("", "/") \
+            or parts.query or parts.username:
+        raise ConfigError(f"--to {url!r}: {_EXPECTED}")
+    return parts.hostname, port
 
 
 def render(flagset: FlagSet) -> bytes:

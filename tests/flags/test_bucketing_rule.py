@@ -14,7 +14,8 @@ from turnout.backend.errors import InvalidInput
 from turnout.backend.flags.bucketing import bucket_by_rule, bucket_of, concat_bucket
 from turnout.backend.flags.codec import flagset_from_obj
 from turnout.backend.flags.evaluate import Evaluator, Reason
-from turnout.backend.flags.flagd import export_flagd, import_flagd
+from turnout.backend.flags.flagd_export import export_flagd
+from turnout.backend.flags.flagd_import import import_flagd
 from turnout.backend.flags.jsmurmur import js_murmur3
 
 from .shapes import BOOLEAN_ROLLOUT, SEGMENT_ROLLOUT, THREE_WAY_AB, flagset_doc

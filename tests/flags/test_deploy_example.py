@@ -1,4 +1,5 @@
-"""deploy/flags.yaml stays true: its commands parse, the sync shares its file with the app."""
+"""deploy/flags.yaml stays true: its commands parse, the sync shares its file with the app, and
+the gRPC sync sidecar listens where the app's provider connects."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 import yaml
 
 from turnout.backend.cli.parser import build_parser
-from turnout.backend.flags.sync import target_path
+from turnout.backend.flags.listen import is_loopback
+from turnout.backend.flags.sync import grpc_address, target_path
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "flags.yaml"
 
@@ -30,7 +32,7 @@ def test_every_turnout_container_runs_a_command_the_cli_accepts() -> None:
             if container["image"].startswith("turnout:"):
                 args = parser.parse_args(container["args"])
                 commands.append(f"{args.command} {args.flags_command}")
-    assert sorted(commands) == ["flags serve", "flags sync"]
+    assert sorted(commands) == ["flags serve", "flags sync", "flags sync"]
 
 
 def test_the_server_off_loopback_reads_its_token_from_the_mounted_secret() -> None:
@@ -55,3 +57,18 @@ def test_the_sync_sidecar_shares_its_file_with_the_app_through_an_empty_dir() ->
     shared = {m["name"] for m in sync["volumeMounts"] if str(target).startswith(m["mountPath"])}
     assert shared and all("emptyDir" in volume[name] for name in shared)
     assert shared <= {m["name"] for m in app["volumeMounts"]}
+
+
+def test_the_grpc_sync_sidecar_listens_on_the_pods_loopback_where_the_app_connects() -> None:
+    pod = _deployments()["checkout-api"]
+    (sync,) = pod["initContainers"]
+    assert sync["restartPolicy"] == "Always"
+    host, port = grpc_address(build_parser().parse_args(sync["args"]).to)
+    assert is_loopback(host)  # no token needed: only the pod's own containers reach it
+    probe = " ".join(sync["startupProbe"]["exec"]["command"])
+    assert f"('{host}', {port})" in probe
+    (app,) = pod["containers"]
+    env = {e["name"]: e["value"] for e in app["env"]}
+    assert env["FLAGD_RESOLVER"] == "in-process"
+    assert (env["FLAGD_HOST"], int(env["FLAGD_PORT"])) == (host, port)
+    assert env["FLAGD_STREAM_DEADLINE_MS"] == "0"

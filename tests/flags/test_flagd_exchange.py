@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags.codec import flagset_from_obj, to_builtins
 from turnout.backend.flags.evaluate import Evaluator
-from turnout.backend.flags.flagd import export_flagd, import_flagd
+from turnout.backend.flags.flagd_export import export_flagd
+from turnout.backend.flags.flagd_import import import_flagd
 from turnout.backend.flags.model import Flag, FlagSet
 
 from . import flagd_gen

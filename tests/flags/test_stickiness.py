@@ -101,7 +101,8 @@ def test_the_reported_case_keeps_every_user_who_had_the_feature() -> None:
 
 
 def test_a_reweight_that_needs_two_ranges_keeps_the_flagd_form_and_evaluates_alike() -> None:
-    from turnout.backend.flags.flagd import export_flagd, import_flagd
+    from turnout.backend.flags.flagd_export import export_flagd
+    from turnout.backend.flags.flagd_import import import_flagd
 
     flag = Flag(key="abn", kind="string", variants={n: n for n in "abcd"}, on=True,
                 off_variant="a", default_variant="a", rollout={"a": 25, "b": 25, "c": 25, "d": 25})

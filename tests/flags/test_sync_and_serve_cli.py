@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.processes import Processes, wait_for
 from turnout.backend.cli import main
 from turnout.backend.flags.bucketing import concat_bucket
 from turnout.backend.flags.codec import flagset_from_obj
-from turnout.backend.flags.flagd import import_flagd
+from turnout.backend.flags.flagd_import import import_flagd
 from turnout.backend.flags.local import FileStore
 from turnout.backend.flags.model import FlagSet
 from turnout.backend.flags.sync import replace_atomically, target_path
@@ -26,37 +22,11 @@ from turnout.backend.gate import WriteGate
 
 from .shapes import BOOLEAN_ROLLOUT, SEGMENT_ROLLOUT, THREE_WAY_AB, flagset_doc
 
-TURNOUT = [sys.executable, "-m", "turnout.backend"]
-
 
 def _seeded(tmp_path: Path) -> Path:
     path = tmp_path / "store.json"
     path.write_text(json.dumps(flagset_doc(BOOLEAN_ROLLOUT, THREE_WAY_AB, SEGMENT_ROLLOUT)))
     return path
-
-
-def _wait(check: object, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def process() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
-
-
-def _start(argv: list[str], started: list[subprocess.Popen[str]], **env: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([*TURNOUT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **env})
-    started.append(proc)
-    return proc
 
 
 def test_sync_once_writes_the_flagd_document(tmp_path: Path) -> None:
@@ -67,13 +37,11 @@ def test_sync_once_writes_the_flagd_document(tmp_path: Path) -> None:
     assert import_flagd(written) == flagset_from_obj(json.loads(store.read_text()))
 
 
-def test_sync_follows_the_kill_switch_with_atomic_replaces(
-    tmp_path: Path, process: list[subprocess.Popen[str]]
-) -> None:
+def test_sync_follows_the_kill_switch_with_atomic_replaces(tmp_path: Path, processes: Processes) -> None:
     store = _seeded(tmp_path)
     out = tmp_path / "flagd.json"
-    proc = _start(["flags", "sync", "--flags-url", store.as_uri(), "--to", out.as_uri()], process)
-    _wait(out.exists)
+    proc = processes.turnout(["flags", "sync", "--flags-url", store.as_uri(), "--to", out.as_uri()])
+    wait_for(out.exists, "the sync wrote the file")
     first_inode = out.stat().st_ino
     assert json.loads(out.read_text())["flags"]["new-checkout"]["state"] == "ENABLED"
     assert main(["flags", "off", "new-checkout", "--flags-url", store.as_uri(), "--reason", "t",
@@ -82,7 +50,7 @@ def test_sync_follows_the_kill_switch_with_atomic_replaces(
     def disabled() -> bool:
         return bool(json.loads(out.read_text())["flags"]["new-checkout"]["state"] == "DISABLED")
 
-    _wait(disabled)
+    wait_for(disabled, "the file shows the flag DISABLED")
     assert out.stat().st_ino != first_inode  # renamed over, never rewritten in place
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     proc.send_signal(signal.SIGTERM)
@@ -106,14 +74,10 @@ def test_replace_atomically_leaves_no_temporary_file(tmp_path: Path) -> None:
     assert path.read_bytes() == b"[]" and [p.name for p in tmp_path.iterdir()] == ["f.json"]
 
 
-def test_serve_prints_its_url_answers_and_stops_on_sigterm(
-    tmp_path: Path, process: list[subprocess.Popen[str]]
-) -> None:
+def test_serve_prints_its_url_answers_and_stops_on_sigterm(tmp_path: Path, processes: Processes) -> None:
     store = _seeded(tmp_path)
-    proc = _start(["flags", "serve", "--flags-url", store.as_uri(), "--port", "0"], process)
-    assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
-    assert url.startswith("http://127.0.0.1:")
+    proc, url = processes.listening(["flags", "serve", "--flags-url", store.as_uri(), "--port", "0"],
+                                    "http://127.0.0.1:")
     response = httpx.post(f"{url}/ofrep/v1/evaluate/flags/pricing-page",
                           json={"context": {"targetingKey": "alice"}}, timeout=30)
     assert response.status_code == 200 and response.json()["variant"] in ("control", "blue", "green")
@@ -130,16 +94,12 @@ def test_serve_refuses_a_public_address_without_a_token(
     assert code != 0 and "without a token" in capsys.readouterr().err
 
 
-def test_serve_token_comes_from_a_file_and_is_never_printed(
-    tmp_path: Path, process: list[subprocess.Popen[str]]
-) -> None:
+def test_serve_token_comes_from_a_file_and_is_never_printed(tmp_path: Path, processes: Processes) -> None:
     store = _seeded(tmp_path)
     secret = tmp_path / "token"
     secret.write_text("tok-8f2a\n")
-    proc = _start(["flags", "serve", "--flags-url", store.as_uri(), "--port", "0",
-                   "--token-file", str(secret)], process)
-    assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
+    proc, url = processes.listening(["flags", "serve", "--flags-url", store.as_uri(), "--port", "0",
+                                     "--token-file", str(secret)], "http://")
     path = f"{url}/ofrep/v1/evaluate/flags/pricing-page"
     body = {"context": {"targetingKey": "alice"}}
     assert httpx.post(path, json=body, timeout=30).status_code == 401

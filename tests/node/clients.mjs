@@ -1,6 +1,8 @@
-// The OpenFeature Node client in one of Turnout's two modes, as a TypeScript app would set it up.
-//   ofrep URL [TOKEN]  @openfeature/ofrep-provider against `turnout flags serve`
-//   flagd PATH         @openfeature/flagd-provider in-process, offline file from `turnout flags sync`
+// The OpenFeature Node client in one of Turnout's modes, as a TypeScript app would set it up.
+//   ofrep URL [TOKEN]        @openfeature/ofrep-provider against `turnout flags serve`
+//   flagd PATH               @openfeature/flagd-provider in-process, offline file from `turnout flags sync`
+//   flagd-grpc HOST:PORT     @openfeature/flagd-provider in-process, gRPC sync stream from
+//                            `turnout flags sync --to grpc://HOST:PORT` (each change pushed)
 import { OpenFeature } from '@openfeature/server-sdk';
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { FlagdProvider } from '@openfeature/flagd-provider';
@@ -14,6 +16,12 @@ export async function client(mode, target, token) {
     provider = new OFREPProvider({ baseUrl: target, headers });
   } else if (mode === 'flagd') {
     provider = new FlagdProvider({ resolverType: 'in-process', offlineFlagSourcePath: target }, quiet);
+  } else if (mode === 'flagd-grpc') {
+    const at = target.lastIndexOf(':');
+    // streamDeadlineMs 0: the stream stays open (a deadline ends it with an error, and the
+    // provider then waits retryBackoffMaxMs before it reconnects).
+    provider = new FlagdProvider({ resolverType: 'in-process', host: target.slice(0, at),
+                                   port: Number(target.slice(at + 1)), streamDeadlineMs: 0 }, quiet);
   } else {
     throw new Error(`unknown mode ${mode}`);
   }

@@ -1,6 +1,7 @@
 """The real Node OpenFeature clients against Turnout backed by the lab's Redis.
 
-Per mode (OFREP via `turnout flags serve`, flagd in-process via `turnout flags sync`):
+Per mode (OFREP via `turnout flags serve`, flagd in-process via `turnout flags sync` to a
+file or as flagd's gRPC sync stream):
 10 000 random contexts over the demo's flags and a generated set resolve to
 Turnout's own variants, and `turnout flags off` reaches the running Node process.
 The propagation time is printed (and measured by `make bench`); the bound asserted
@@ -11,12 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.processes import TURNOUT, Processes, wait_for
 from turnout.backend.flags.evaluate import Evaluator, Reason
 from turnout.backend.flags.jsmurmur import js_murmur3
 from turnout.backend.flags.model import FlagSet
@@ -33,7 +30,6 @@ from turnout.backend.gate import WriteGate
 from .conftest import NodeClients, installed_flagd_rule
 from .flagsets import contexts, cross_check_flagset
 
-TURNOUT = [sys.executable, "-m", "turnout.backend"]
 CONTEXTS = 10_000
 TOKEN = "node-test-token"
 
@@ -63,42 +59,23 @@ def _request(flagset: FlagSet, ctxs: list[dict[str, Any]], per_context: int | No
     return chosen, json.dumps({"flags": flags, "contexts": ctxs, "pick": pick})
 
 
-@pytest.fixture
-def processes() -> Iterator[list[subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-    yield started
-    for proc in started:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=30)
-
-
-def _turnout(argv: list[str], started: list[subprocess.Popen[str]], **env: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([*TURNOUT, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **env})
-    started.append(proc)
-    return proc
-
-
-def _serve(store_url: str, started: list[subprocess.Popen[str]]) -> str:
-    proc = _turnout(["flags", "serve", "--flags-url", store_url, "--port", "0", "--rate", "1000000",
-                     "--burst", "1000000"], started, TURNOUT_OFREP_TOKEN=TOKEN)
-    assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
-    assert url.startswith("http://127.0.0.1:"), proc.stderr.read() if proc.stderr else ""
+def _serve(store_url: str, processes: Processes) -> str:
+    _, url = processes.listening(["flags", "serve", "--flags-url", store_url, "--port", "0", "--rate",
+                                  "1000000", "--burst", "1000000"], "http://127.0.0.1:",
+                                 TURNOUT_OFREP_TOKEN=TOKEN)
     return url
 
 
-def _sync(store_url: str, target: Path, started: list[subprocess.Popen[str]]) -> None:
-    _turnout(["flags", "sync", "--flags-url", store_url, "--to", target.as_uri()], started)
-    deadline = time.monotonic() + 60
-    while not target.exists():
-        assert time.monotonic() < deadline, "the sync wrote no file"
-        time.sleep(0.05)
+def _sync(store_url: str, target: Path, processes: Processes) -> None:
+    processes.turnout(["flags", "sync", "--flags-url", store_url, "--to", target.as_uri()])
+    wait_for(target.exists, "the sync wrote the file")
+
+
+def _sync_grpc(store_url: str, processes: Processes) -> str:
+    """`flags sync --to grpc://127.0.0.1:0`; the HOST:PORT it listens on."""
+    _, url = processes.listening(["flags", "sync", "--flags-url", store_url, "--to", "grpc://127.0.0.1:0"],
+                                 "grpc://127.0.0.1:")
+    return url.removeprefix("grpc://")
 
 
 def _compare(flagset: FlagSet, keys: list[list[str]], ctxs: list[dict[str, Any]], output: str, *,
@@ -123,7 +100,7 @@ def _compare(flagset: FlagSet, keys: list[list[str]], ctxs: list[dict[str, Any]]
 
 @pytest.mark.lab
 def test_node_flagd_in_process_agrees_with_turnout_on_10000_contexts(
-    node_clients: NodeClients, store_url: str, tmp_path: Path, processes: list[subprocess.Popen[str]]
+    node_clients: NodeClients, store_url: str, tmp_path: Path, processes: Processes
 ) -> None:
     version, rule = installed_flagd_rule()
     assert (version, rule) == ("4.0.1", "concat")  # the pinned version still hashes flagKey+targetingKey
@@ -137,8 +114,21 @@ def test_node_flagd_in_process_agrees_with_turnout_on_10000_contexts(
 
 
 @pytest.mark.lab
+def test_node_flagd_grpc_sync_agrees_with_turnout_on_10000_contexts(
+    node_clients: NodeClients, store_url: str, processes: Processes
+) -> None:
+    _, rule = installed_flagd_rule()
+    flagset = _seed(store_url, cross_check_flagset(rule))  # type: ignore[arg-type]
+    address = _sync_grpc(store_url, processes)
+    ctxs = contexts(CONTEXTS, seed=5)
+    keys, request = _request(flagset, ctxs)
+    output = node_clients.run("evaluate.mjs", "flagd-grpc", address, stdin=request)
+    assert _compare(flagset, keys, ctxs, output, disabled_has_variant=False) == CONTEXTS * len(flagset.flags)
+
+
+@pytest.mark.lab
 def test_node_ofrep_agrees_with_turnout_on_10000_contexts(
-    node_clients: NodeClients, store_url: str, processes: list[subprocess.Popen[str]]
+    node_clients: NodeClients, store_url: str, processes: Processes
 ) -> None:
     flagset = _seed(store_url, cross_check_flagset("cbor"))
     url = _serve(store_url, processes)
@@ -149,6 +139,13 @@ def test_node_ofrep_agrees_with_turnout_on_10000_contexts(
 
 
 def _kill_switch_seconds(node_clients: NodeClients, store_url: str, mode: str, target: str) -> float:
+    return _kill_switch(node_clients, store_url, mode, target)[0]
+
+
+def _kill_switch(node_clients: NodeClients, store_url: str, mode: str, target: str
+                 ) -> tuple[float, list[str]]:
+    """Seconds from the write's commit to the watcher's DISABLED answer, and the lines the
+    watcher printed on the way (the change events it saw)."""
     args = ["watch.mjs", mode, target, "new-checkout", "boolean", "user-3"]
     watcher = node_clients.start(*args, *([TOKEN] if mode == "ofrep" else []))
     try:
@@ -161,9 +158,12 @@ def _kill_switch_seconds(node_clients: NodeClients, store_url: str, mode: str, t
         assert off.returncode == 0, off.stderr
         # The write's own timestamp (stamped as it is committed), not the CLI's exit.
         written = datetime.fromisoformat(json.loads(off.stdout)["updated_at"]).timestamp()
-        line = watcher.stdout.readline()  # the watcher exits once it sees DISABLED
+        seen: list[str] = []
+        while (line := watcher.stdout.readline()).startswith("changed "):
+            seen.append(line)
+        # the watcher exits once it sees DISABLED
         assert line.startswith("disabled "), (line, watcher.stderr.read() if watcher.stderr else "")
-        return int(line.split()[1]) / 1000 - written
+        return int(line.split()[1]) / 1000 - written, seen
     finally:
         if watcher.poll() is None:
             watcher.kill()
@@ -172,7 +172,7 @@ def _kill_switch_seconds(node_clients: NodeClients, store_url: str, mode: str, t
 
 @pytest.mark.lab
 def test_kill_switch_reaches_the_node_ofrep_client(
-    node_clients: NodeClients, store_url: str, processes: list[subprocess.Popen[str]]
+    node_clients: NodeClients, store_url: str, processes: Processes
 ) -> None:
     _seed(store_url, cross_check_flagset("cbor"))
     seconds = _kill_switch_seconds(node_clients, store_url, "ofrep", _serve(store_url, processes))
@@ -182,7 +182,7 @@ def test_kill_switch_reaches_the_node_ofrep_client(
 
 @pytest.mark.lab
 def test_kill_switch_reaches_the_node_flagd_file_client(
-    node_clients: NodeClients, store_url: str, tmp_path: Path, processes: list[subprocess.Popen[str]]
+    node_clients: NodeClients, store_url: str, tmp_path: Path, processes: Processes
 ) -> None:
     _seed(store_url, cross_check_flagset("concat"))
     target = tmp_path / "flags.json"
@@ -194,8 +194,20 @@ def test_kill_switch_reaches_the_node_flagd_file_client(
 
 
 @pytest.mark.lab
+def test_kill_switch_is_pushed_to_the_node_flagd_grpc_client(
+    node_clients: NodeClients, store_url: str, processes: Processes
+) -> None:
+    _seed(store_url, cross_check_flagset("concat"))
+    seconds, seen = _kill_switch(node_clients, store_url, "flagd-grpc", _sync_grpc(store_url, processes))
+    print(f"kill switch -> Node flagd gRPC sync client: {seconds * 1000:.0f} ms")
+    # The watcher evaluates nothing until the provider reports a pushed change naming the flag;
+    # DISABLED is its first evaluation after that event (no poll on either side).
+    assert seen and "new-checkout" in json.loads(seen[-1].split(" ", 2)[2]), seen
+
+
+@pytest.mark.lab
 def test_bad_requests_to_the_served_endpoint_and_it_keeps_serving(
-    store_url: str, processes: list[subprocess.Popen[str]]
+    store_url: str, processes: Processes
 ) -> None:
     _seed(store_url, cross_check_flagset("cbor"))
     url = _serve(store_url, processes)

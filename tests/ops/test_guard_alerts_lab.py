@@ -9,14 +9,9 @@ scrape list is fixed when the lab starts and holds the demo services only.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -25,60 +20,34 @@ import pytest
 from tests.guard.conftest import APP, Canary, canary, kube, lab, lab_namespace  # noqa: F401
 from tests.kube.conftest import REPO, get
 from tests.ops.tools import tool
+from tests.support.processes import Processes, free_port, wait_for
 
 pytestmark = pytest.mark.lab
 RULES = REPO / "deploy" / "monitoring" / "turnout-rules.yml"
 
 
-def wait_for(condition: Callable[[], object], what: str, seconds: float = 120) -> None:
-    """Poll until `condition` holds (fails naming `what`); nothing is decided by a fixed sleep."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"never: {what}"
-        time.sleep(0.2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
-
-
 @pytest.fixture
-def guard_port(canary: Canary, tmp_path: Path) -> Iterator[int]:  # noqa: F811
+def guard_port(canary: Canary, tmp_path: Path, processes: Processes) -> int:  # noqa: F811
     """One guard (no election: it leads) on the canary's namespace; the port of its /metrics."""
     config = tmp_path / "config.yaml"
     config.write_text(json.dumps({"prometheus_url": canary.lab.env["prometheus_url"], "request_timeout": 2,
                                   "guard": {"interval": 1}}))
     log = tmp_path / "guard.log"
-    env = {**os.environ, "TURNOUT_CONFIG": str(config), "TURNOUT_STATE_DIR": str(tmp_path / "state")}
+    env = {"TURNOUT_CONFIG": str(config), "TURNOUT_STATE_DIR": str(tmp_path / "state")}
     with log.open("wb") as sink:
-        process = subprocess.Popen(
+        process = processes.start(
             [str(REPO / ".venv" / "bin" / "turnout"), "--kubeconfig", canary.lab.kubeconfig,
              "-n", canary.namespace, "guard", APP, "--listen", "127.0.0.1:0", "-o", "json"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=sink, env=env)
-    try:
-        wait_for(lambda: "endpoints on port" in log.read_text(errors="replace") or process.poll() is not None,
-                 "the guard's endpoints")
-        found = re.search(r"endpoints on port (\d+)", log.read_text(errors="replace"))
-        assert found, log.read_text(errors="replace")
-        yield int(found.group(1))
-    finally:
-        stop(process)
+            stdout=subprocess.DEVNULL, stderr=sink, text=False, **env)
+    wait_for(lambda: "endpoints on port" in log.read_text(errors="replace") or process.poll() is not None,
+             "the guard's endpoints", 120)
+    found = re.search(r"endpoints on port (\d+)", log.read_text(errors="replace"))
+    assert found, log.read_text(errors="replace")
+    return int(found.group(1))
 
 
 @pytest.fixture
-def prometheus(guard_port: int, tmp_path: Path) -> Iterator[str]:
+def prometheus(guard_port: int, tmp_path: Path, processes: Processes) -> str:
     """A Prometheus scraping the guard every second and evaluating Turnout's rules every second."""
     binary = tool("prometheus")
     rules = tmp_path / "turnout-rules.yml"
@@ -91,14 +60,9 @@ def prometheus(guard_port: int, tmp_path: Path) -> Iterator[str]:
         f"    static_configs: [{{targets: ['127.0.0.1:{guard_port}']}}]\n")
     port = free_port()
     with (tmp_path / "prometheus.log").open("wb") as sink:
-        process = subprocess.Popen(
-            [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{port}"], stdin=subprocess.DEVNULL, stdout=sink, stderr=sink)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        yield url
-    finally:
-        stop(process)
+        processes.start([binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                         f"--web.listen-address=127.0.0.1:{port}"], stdout=sink, stderr=sink, text=False)
+    return f"http://127.0.0.1:{port}"
 
 
 def query(url: str, expr: str) -> list[dict]:  # type: ignore[type-arg]
