@@ -5,10 +5,12 @@
 tests/ops checks both are current and runs `promtool check rules` and `promtool test rules`
 (`turnout-rules.test.yml`) on them.
 
-The metric names are the guard's (backend/guard/telemetry.py) and the app's own request
-metrics (`http_requests_total`, `http_request_duration_seconds_bucket`, labelled `app` and
-`color`, as backend/metrics/promql.py reads them). The SLO alerts look at the color the guard
-watches (`turnout_guard_watched_color == 1`): the live color, or the canary mid-rollout.
+The metric names are the guard's (backend/guard/telemetry.py, and the release records it
+exports: backend/guard/delivery.py), the OFREP server's (backend/flags/ofrep_server.py) and
+the app's own request metrics (`http_requests_total`, `http_request_duration_seconds_bucket`,
+labelled `app` and `color`, as backend/metrics/promql.py reads them). The SLO alerts look at
+the color the guard watches (`turnout_guard_watched_color == 1`): the live color, or the
+canary mid-rollout.
 
 Usage: python deploy/monitoring/rules.py [--runbook-base URL] [--check]
 """
@@ -32,6 +34,9 @@ RUNBOOK_BASE = "docs/runbooks/"
 # The color the guard evaluates, one series per app and color; `max by` because every
 # guard replica exports it and the app's own series carry no namespace label in every setup.
 WATCHED = "max by (app, color) (turnout_guard_watched_color) == 1"
+# Every guard replica exports the same release records: `max by` the record's own labels first,
+# so two replicas never count a deploy twice.
+DEPLOYS_30D = 'max by (namespace, app, outcome) (increase(turnout_deploys_total{{outcome=~"{}"}}[30d]))'
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,59 @@ ALERTS: tuple[Alert, ...] = (
         for_="2m",
         summary="No guard replica holds the leader lease",
         description="Nobody watches the releases: no automatic rollback will happen.",
+    ),
+    Alert(
+        name="TurnoutDeployRolledBack",
+        # Every app in the guard's scope exports each outcome from 0, so its first rollback is an
+        # increase too.
+        expr=('max by (namespace, app, outcome) '
+              '(increase(turnout_deploys_total{outcome=~"rolled-back|failed"}[15m])) > 0'),
+        severity="ticket",
+        summary="A deploy of {{ $labels.namespace }}/{{ $labels.app }} ended {{ $labels.outcome }}",
+        description="The release flow restored the previous color (rolled-back: a verdict failed; "
+                    "failed: Turnout could not carry the flow out).",
+    ),
+    Alert(
+        name="TurnoutChangeFailureRateHigh",
+        expr=(f'sum({DEPLOYS_30D.format("rolled-back|aborted")})\n'
+              f'  / sum({DEPLOYS_30D.format("promoted|rolled-back|aborted")})\n  > 0.05'),
+        for_="1h",
+        severity="ticket",
+        summary="Change failure rate above 5 % over 30 days",
+        description="{{ $value | humanizePercentage }} of the deploys of the last 30 days were rolled back "
+                    "or aborted (target: under 5 %).",
+    ),
+    Alert(
+        name="TurnoutDeployTooLong",
+        expr="time() - max by (namespace, app) (turnout_deploy_started_timestamp_seconds) > 600",
+        severity="ticket",
+        summary="The deploy of {{ $labels.namespace }}/{{ $labels.app }} has run over 10 minutes",
+        description="In flight for {{ $value | humanizeDuration }} (target: under 10 minutes).",
+    ),
+    Alert(
+        name="TurnoutCanaryStuck",
+        expr=("min by (namespace, app) (turnout_traffic_weight_ratio) > 0\n"
+              "unless on (namespace, app) max by (namespace, app) (turnout_deploy_in_progress) == 1"),
+        for_="1h",
+        severity="ticket",
+        summary="{{ $labels.namespace }}/{{ $labels.app }} has split traffic with no deploy in flight",
+        description="Both colors have had traffic for an hour and no deploy is carrying the canary on: "
+                    "it was left half-way.",
+    ),
+    Alert(
+        name="TurnoutFlagStoreStale",
+        expr='max by (store) (turnout_flag_store_state{state=~"stale|not_ready"}) == 1',
+        for_="5m",
+        summary="The flag store {{ $labels.store }} is unreachable: flags are served from an old snapshot",
+        description="Flag changes (kill switches included) do not reach the applications until it answers.",
+    ),
+    Alert(
+        name="TurnoutFlagStoreReset",
+        expr='max by (store) (turnout_flag_store_state{state="error"}) == 1',
+        for_="1m",
+        summary="The flag store {{ $labels.store }} was reset: its flags are gone",
+        description="Readers keep the last snapshot; every flag write is refused until the flags are "
+                    "restored or the empty store is accepted.",
     ),
 )
 
