@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-
 from prometheus_client import CollectorRegistry, generate_latest
 
 from tests.ops.tools import REPO, load_module, promtool
