@@ -118,3 +118,17 @@ def test_an_unreadable_app_marks_no_color() -> None:
     telemetry.evaluated(Evaluation(app="shop", namespace="web", state="", watched=None, verdicts=(),
                                    decision="error"), 0.01)
     assert 'turnout_guard_watched_color{' not in telemetry.exposition().decode()
+
+
+def test_service_monitors_select_the_services_whose_metrics_the_rules_read() -> None:
+    services = {doc["metadata"]["name"]: doc for path in ("guard.yaml", "flags.yaml")
+                for doc in yaml.safe_load_all((REPO / "deploy" / path).read_text())
+                if doc and doc["kind"] == "Service"}
+    monitors = list(yaml.safe_load_all(rules.MONITORS_FILE.read_text()))
+    assert {m["metadata"]["name"] for m in monitors} == set(rules.SCRAPED)
+    for monitor in monitors:
+        service = services[rules.SCRAPED[monitor["metadata"]["name"]]]
+        wanted = monitor["spec"]["selector"]["matchLabels"]
+        assert wanted.items() <= service["metadata"]["labels"].items(), monitor["metadata"]["name"]
+        ports = {p["name"] for p in service["spec"]["ports"]}
+        assert {e["port"] for e in monitor["spec"]["endpoints"]} <= ports
