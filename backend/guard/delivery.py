@@ -90,6 +90,7 @@ class DeliveryCollector(Collector):
 def families(delivery: Delivery) -> Iterator[Metric]:
     """Every metric family of `delivery` (pure)."""
     yield from _state(delivery.apps)
+    yield from _slots(delivery.apps)
     yield from _counts(delivery)
 
 
@@ -127,6 +128,21 @@ def _state(apps: tuple[App, ...]) -> Iterator[Metric]:
             for outcome in VERDICT_OUTCOMES:
                 verdict.add_metric([*ids, v.color, v.signal, outcome], 1 if v.outcome == outcome else 0)
     yield from (live, weight, step, steps, flight, started, guard, verdict)
+
+
+def _slots(apps: tuple[App, ...]) -> Iterator[Metric]:
+    labels = ["namespace", "app", "color"]
+    ready = GaugeMetricFamily("turnout_slot_pods_ready", "Ready pods per color", labels=labels)
+    desired = GaugeMetricFamily("turnout_slot_pods_desired", "Desired replicas per color", labels=labels)
+    restarts = GaugeMetricFamily("turnout_slot_container_restarts", "Container restarts of the color's "
+                                 "current pods (falls when pods are replaced)", labels=labels)
+    for app in apps:
+        for color in COLORS:
+            slot, ids = app.slot(color), [app.namespace, app.name, color]
+            ready.add_metric(ids, slot.ready)
+            desired.add_metric(ids, slot.desired)
+            restarts.add_metric(ids, sum(pod.restarts for pod in slot.pods))
+    yield from (ready, desired, restarts)
 
 
 def _counts(delivery: Delivery) -> Iterator[Metric]:

@@ -4,13 +4,13 @@
 file is current, and runs every panel's query against the lab's Prometheus.
 
 Rows: the app chosen in `$app`, both colors side by side (error rate, p95, request rate, and
-from the guard's export of the release records: traffic weight and the guard's verdicts), with
+from the guard's export of the release records: traffic weight, ready pods, restarts and the
+guard's verdicts), with
 the guard's rollbacks, watched-color changes, finished deploys and flag changes as annotations;
 the delivery figures across every app against the seed's targets (deploys a week, lead time,
 change failure rate, time to restore, rollback time, deploy duration); then the guard itself.
 The release records are exported by every guard replica alike, so the delivery queries take
-`max by` the record's labels before summing. Ready pods and restarts need kube-state-metrics,
-which this repository does not ship, so they have no panel.
+`max by` the record's labels before summing.
 
 Usage: python deploy/monitoring/dashboard.py [--check]
 """
@@ -61,6 +61,9 @@ APP_CHARTS = (
 RELEASE_CHARTS = (
     Chart("Traffic weight by color", f"max by (color) (turnout_traffic_weight_ratio{{{APP}}})",
           "percentunit"),
+    Chart("Ready pods by color", f"max by (color) (turnout_slot_pods_ready{{{APP}}})", "short"),
+    Chart("Container restarts by color (current pods)",
+          f"max by (color) (turnout_slot_container_restarts{{{APP}}})", "short"),
     Chart("Guard verdicts failing by signal",
           f"sum by (signal) (max by (color, signal) (turnout_guard_verdict{{{APP},outcome=\"fail\"}}))",
           "short", "{{signal}}"),
