@@ -14,12 +14,14 @@ from turnout.backend.errors import Conflict
 from turnout.backend.models import App, Color
 from turnout.backend.release.model import Flow, Release
 from turnout.backend.release.port import HISTORY_CAP, Rollout
+from turnout.backend.release.totals import Totals, fold
 
 if TYPE_CHECKING:
     from turnout.backend.demo.cluster import DemoCluster
 
 FLOW = "turnout-flow-{app}"
 HISTORY = "turnout-history-{app}"
+TOTALS = "turnout-totals-{app}"
 _SEEDED = ("", "turnout-history-seeded")
 
 
@@ -96,7 +98,27 @@ class MemoryPort:
         if any(r.id == release.id for r in past):
             return  # recorded already, by a run that stopped before clearing its flow
         kept = [*past, release][-HISTORY_CAP:]
+        totals_key = (release.namespace, TOTALS.format(app=release.app))
+        counted = self._totals(totals_key) or fold(release.namespace, release.app, past)
         self._write(key, msgspec.json.encode(kept), current[0] if current else None)
+        # The demo is one process: the second write cannot interleave with another recorder.
+        held = self.cluster.documents.get(totals_key)
+        self._write(totals_key, msgspec.json.encode(counted.add(release)), held[0] if held else None)
+
+    async def totals(self, namespace: str | None) -> tuple[Totals, ...]:
+        found = []
+        for (ns, name), (_, data) in sorted(self.cluster.documents.items()):
+            if not name.startswith("turnout-history-") or (ns, name) == _SEEDED \
+                    or namespace not in (None, ns):
+                continue
+            app = name.removeprefix("turnout-history-")
+            found.append(self._totals((ns, TOTALS.format(app=app)))
+                         or fold(ns, app, msgspec.json.decode(data, type=list[Release])))
+        return tuple(found)
+
+    def _totals(self, key: tuple[str, str]) -> Totals | None:
+        held = self.cluster.documents.get(key)
+        return msgspec.json.decode(held[1], type=Totals) if held else None
 
     async def rollout(self, app: App, color: Color) -> Rollout:
         # The demo replaces every pod when the image changes, so all pods are updated ones.

@@ -6,7 +6,9 @@ address requires a bearer token (from the environment or a Secret file, never
 the command line, never logged). Each client address has a token-bucket rate
 limit (429 with `Retry-After`), bodies are capped (a larger one is refused
 unread with 400 INVALID_CONTEXT), and `/healthz` and Prometheus `/metrics`
-(requests, latency, evaluations by reason) are open for probes and scrapers.
+(requests, latency, evaluations by reason, and the flag store's state as the
+reader sees it: ready, stale since when, or reset; each flag's version and
+whether it is on) are open for probes and scrapers.
 """
 
 from __future__ import annotations
@@ -16,17 +18,19 @@ import hmac
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from turnout.backend.errors import ConfigError
 from turnout.backend.flags import ofrep
 from turnout.backend.flags.listen import require_token_off_loopback
-from turnout.backend.flags.reader import FlagReader
+from turnout.backend.flags.reader import FlagReader, ReaderState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _JSON = "application/json"
@@ -84,6 +88,37 @@ class Metrics:
                                    ("reason",), registry=self.registry)
 
 
+class StoreState(Collector):
+    """The reader's view of its store, read at each scrape: the state (`error` is a reset store:
+    the old snapshot is served and writes are refused until the flags are restored), since when
+    it is not ready, and per flag its version (the store adds one per write, so `changes()` over
+    it counts flag changes whatever process made them) and whether it is on."""
+
+    def __init__(self, reader: FlagReader) -> None:
+        self.reader = reader
+
+    def collect(self) -> Iterator[Metric]:
+        store = self.reader.store.url
+        state = GaugeMetricFamily("turnout_flag_store_state", "1 for the flag store's state as served "
+                                  "(ready, stale, error: reset, not_ready)", labels=["store", "state"])
+        for each in ReaderState:
+            state.add_metric([store, each.value.lower()], 1 if self.reader.state == each else 0)
+        yield state
+        if self.reader.stale_since is not None:
+            since = GaugeMetricFamily("turnout_flag_store_unready_since_timestamp_seconds",
+                                      "Unix time since which the snapshot served is not fresh",
+                                      labels=["store"])
+            since.add_metric([store], self.reader.stale_since.timestamp())
+            yield since
+        version = GaugeMetricFamily("turnout_flag_version", "Each flag's version: one more per write",
+                                    labels=["store", "flag"])
+        on = GaugeMetricFamily("turnout_flag_on", "1 while the flag is on", labels=["store", "flag"])
+        for key, flag in sorted(self.reader.evaluator.flagset.flags.items()):
+            version.add_metric([store, key], flag.version)
+            on.add_metric([store, key], 1 if flag.on else 0)
+        yield from (version, on)
+
+
 class OfrepApp:
     """The aiohttp application: routes, auth, limits and metrics around `ofrep`."""
 
@@ -92,6 +127,7 @@ class OfrepApp:
         self.reader = reader
         self.options = options
         self.metrics = Metrics()
+        self.metrics.registry.register(StoreState(reader))
         self.limiter = RateLimiter(options.rate, options.burst)
         self.app = web.Application(client_max_size=options.max_body,
                                    middlewares=[self._guard])

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from turnout.backend.errors import InvalidInput, TurnoutError
+from turnout.backend.guard.delivery import DeliveryCollector
 from turnout.backend.guard.endpoints import Endpoints, parse_listen
 from turnout.backend.guard.engine import DISARMED, Evaluation, Guard
 from turnout.backend.guard.leader import LeaderElector, check_timings, identity, lease_namespace
 from turnout.backend.guard.ports import LeaseStore
 from turnout.backend.guard.telemetry import Telemetry
 from turnout.backend.sanitize import inert
+from turnout.backend.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +61,11 @@ class GuardDaemon:
     async def run(self, stop: asyncio.Event, listen: str = "") -> None:
         """Serve the endpoints (when `listen` is set) and guard until `stop`."""
         endpoints = Endpoints(self.live, self.ready, self.telemetry.exposition)
+        records = None
         if listen:
             port = await endpoints.start(*parse_listen(listen))
             self.say(f"turnout: guard endpoints on port {port}: /healthz /readyz /metrics")
+            records = asyncio.create_task(self._export_records(stop))
         try:
             if self.elector is None:
                 self.telemetry.leading(True)
@@ -71,7 +75,19 @@ class GuardDaemon:
                          f"{inert(self.elector.namespace)}/{inert(self.elector.name)}")
                 await self.elector.run(stop, self._lead)
         finally:
+            if records is not None:
+                await cancel_and_wait(records)
             await endpoints.close()
+
+    async def _export_records(self, stop: asyncio.Event) -> None:
+        """Every replica, leader or not, exports the release records each interval (`delivery.py`)."""
+        collector = DeliveryCollector()
+        self.telemetry.registry.register(collector)
+        service = self.guard.service
+        while not stop.is_set():
+            await collector.refresh(service, self.names, self.namespace)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.guard.settings.interval)
 
     async def _lead(self, lost: asyncio.Event) -> None:
         """The guard's loop; `lost` ends it (the Lease lost, or the process stopping)."""

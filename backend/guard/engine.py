@@ -9,9 +9,8 @@ roll back is sent once per episode, not every interval.
 Isolation: each app is evaluated on its own, with its measurements bounded by
 `guard.evaluation_timeout`; whatever goes wrong with one app (its configuration, a
 measurement, the guard's own code) is that app's `error` decision, alerted once,
-and never stops or delays the others. A metrics outage holds (`unknown`) unless the
-app's outage policy is `fail`. After a re-arm, the windowed error rate cannot trip
-until its window holds only data measured since.
+and never stops or delays the others. What a metrics outage and a re-arm mean is the
+guard's policy (`policy.py`).
 """
 
 from __future__ import annotations
@@ -32,8 +31,9 @@ from turnout.backend.config import GuardSettings
 from turnout.backend.errors import TurnoutError
 from turnout.backend.guard import incident as reports
 from turnout.backend.guard.alerts import Alerts, Page, incident_key
-from turnout.backend.guard.episodes import Episodes, outage_page
+from turnout.backend.guard.episodes import Episodes
 from turnout.backend.guard.measure import CANNOT_EVALUATE, Measurer, Streaks
+from turnout.backend.guard.policy import Outage, Rearms
 from turnout.backend.guard.ports import GuardReportStore, GuardStateStore
 from turnout.backend.guard.telemetry import Telemetry
 from turnout.backend.models import App, Color, GuardReport, Verdict, other
@@ -118,6 +118,8 @@ class Guard:
         self.measure = Measurer(self.service.cluster, self.service.metrics, self.settings)
         self.alerts = Alerts(self.notifier, self.settings)
         self.episodes = Episodes()
+        self.rearms = Rearms()
+        self.outage = Outage(self.alerts, self.settings)
         self.guarding = 0
         """How many apps `run` evaluates now."""
 
@@ -127,7 +129,7 @@ class Guard:
         await self._store().set_guard_state(app, ARMED)
         self._forget(app)
         if app.guard == TRIPPED:
-            self.episodes.rearmed(app, self.service.clock())
+            self.rearms.rearmed(app, self.service.clock())
         return app
 
     async def disarm(self, name: str, namespace: str | None = None) -> App:
@@ -189,7 +191,7 @@ class Guard:
 
     async def _evaluate(self, app: App) -> Evaluation:
         color, now = watched_color(app), self.service.clock()
-        self.episodes.seen_state(app, now)
+        self.rearms.seen_state(app, now)
         streaks = self._streaks(app, color)
         try:
             measured = await asyncio.wait_for(self.measure.verdicts(app, color, streaks, now),
@@ -197,9 +199,10 @@ class Guard:
         except TimeoutError:
             return await self._failed(app, f"{CANNOT_EVALUATE}measurements took longer than "
                                            f"{self.settings.evaluation_timeout:g} s")
-        verdicts = self.episodes.fresh_only(app, measured, now, self.measure.max_age)
+        verdicts = self.rearms.fresh_only(app, measured, now, self.measure.max_age)
         self._track_bad(app, color, verdicts)
-        await self._outage(app, streaks, verdicts)
+        if self.measure.metrics is not None:
+            await self.outage.observe(app, streaks, verdicts)
         failed = tuple(v for v in verdicts if v.outcome == "fail")
         key = (app.namespace, app.name)
         if not failed:
@@ -247,21 +250,6 @@ class Guard:
                                     threshold=None, source="turnout guard", at=now,
                                     detail=inert(problem, single_line=True)[:300]),)
         return _evaluation(app, color, mine, ERROR, since=since)
-
-    async def _outage(self, app: App, streaks: Streaks, verdicts: tuple[Verdict, ...]) -> None:
-        """One notification per metrics outage (when it has lasted `prometheus_errors` reads),
-        and its follow-up when the source answers again."""
-        if self.measure.metrics is None:
-            return
-        if streaks.unreachable_since is None:
-            if (over := self.episodes.outage_over()) is not None:
-                await self.alerts.resolve(over, "the metrics source answers again; evaluation resumed")
-            return
-        if streaks.prometheus_errors >= self.settings.prometheus_errors and self.episodes.outage is None:
-            rate = next((v for v in verdicts if v.signal == "error-rate"), None)
-            self.episodes.outage = page = outage_page(app, streaks.unreachable_since, rate,
-                                                      self.measure.outage_policy(app), self.alerts)
-            await self.alerts.send(page)
 
     async def _resolve(self, app: App, color: Color) -> None:
         """The app is healthy: close every page its episodes opened, with a follow-up."""

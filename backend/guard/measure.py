@@ -18,6 +18,7 @@ import msgspec
 from turnout.backend import signals
 from turnout.backend.config import GuardSettings
 from turnout.backend.errors import InvalidInput, TurnoutError, Unavailable
+from turnout.backend.guard.policy import held, outage_policy
 from turnout.backend.guard.ports import PROXY_SCHEME, HealthProbe, PodLogs, SampledMetrics, ServiceProxy
 from turnout.backend.guard.smoke import load_smoke_tests, run_smoke
 from turnout.backend.metrics.promql import duration_seconds
@@ -76,10 +77,6 @@ class Measurer:
             found.append(await _isolated("smoke", color, at, self.smoke(app, color, at)))
         return found
 
-    def outage_policy(self, app: App) -> str:
-        """`hold` or `fail`: what a sustained metrics outage means for `app`."""
-        return self.settings.app_outage.get(app.name, self.settings.outage)
-
     async def _health(self, app: App, color: Color, streaks: Streaks, at: datetime) -> Verdict:
         url = app.endpoints.get(color)
         source = f"{url}/health" if url else f"cluster health of {app.name}/{color}"
@@ -132,12 +129,8 @@ class Measurer:
             streaks.unreachable_since = streaks.unreachable_since or at
             verdict = signals.unreachable("error-rate", color, at, source, streaks.prometheus_errors,
                                           self.settings.prometheus_errors)
-            if verdict.outcome == "fail" and self.outage_policy(app) != "fail":
-                # Hold: an outage of the monitoring is not evidence against the app.
-                verdict = msgspec.structs.replace(
-                    verdict, outcome="error",
-                    detail=f"{verdict.detail}: holding since {streaks.unreachable_since:%H:%M:%S} "
-                           "(outage policy hold)")
+            if verdict.outcome == "fail" and outage_policy(self.settings, app) != "fail":
+                verdict = held(verdict, streaks.unreachable_since)
             return verdict
 
     async def _logs(self, logs: PodLogs, app: App, color: Color, at: datetime) -> Verdict:

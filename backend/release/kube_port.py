@@ -2,7 +2,8 @@
 
 `turnout-flow-APP` holds the flow in flight (written before and after every
 stage, conditional on its resourceVersion); `turnout-history-APP` holds the
-capped release history. Both are labelled `app.kubernetes.io/managed-by:
+capped release history and, in the same write, the app's release totals
+(`totals.py`: what the exported counters count). Both are labelled `app.kubernetes.io/managed-by:
 turnout-release` so the app discovery, which lists Turnout's own journals on
 every read, does not carry the history along.
 """
@@ -23,11 +24,13 @@ from turnout.backend.kube.lock import me
 from turnout.backend.models import App, Color
 from turnout.backend.release.model import Flow, Release
 from turnout.backend.release.port import HISTORY_CAP, Rollout
+from turnout.backend.release.totals import Totals, fold
 
 CONFIGMAPS = "/api/v1/namespaces/{ns}/configmaps"
 MANAGED_BY = "turnout-release"
 RECORD_LABEL = "turnout.dev/record"
 KEY = {"flow": "flow", "history": "history"}
+TOTALS_KEY = "totals"
 
 
 class _Condition(msgspec.Struct, frozen=True):
@@ -83,7 +86,8 @@ class KubePort:
             return None
         return found
 
-    def _body(self, namespace: str, kind: str, app: str, data: bytes, rv: str) -> dict[str, Any]:
+    def _body(self, namespace: str, kind: str, app: str, data: bytes, rv: str,
+              extra: dict[str, str]) -> dict[str, Any]:
         meta: dict[str, Any] = {
             "name": f"turnout-{kind}-{app}", "namespace": namespace,
             "labels": {"app.kubernetes.io/managed-by": MANAGED_BY, RECORD_LABEL: kind,
@@ -91,10 +95,11 @@ class KubePort:
         if rv:
             meta["resourceVersion"] = rv  # a PUT with it is refused (409) if the record moved
         return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
-                "data": {KEY[kind]: data.decode()}}
+                "data": {KEY[kind]: data.decode(), **extra}}
 
-    async def _put(self, namespace: str, kind: str, app: str, data: bytes, rv: str) -> str:
-        body = self._body(namespace, kind, app, data, rv)
+    async def _put(self, namespace: str, kind: str, app: str, data: bytes, rv: str,
+                   extra: dict[str, str] | None = None) -> str:
+        body = self._body(namespace, kind, app, data, rv, extra or {})
         if rv:
             reply = await self.http.write("PUT", self._path(namespace, kind, app), body,
                                           content_type="application/json")
@@ -137,13 +142,7 @@ class KubePort:
             found = await self._read(namespace, "history", app)
             maps = [found] if found else []
         else:
-            where = f"/namespaces/{namespace}" if namespace else ""
-            body = await self.http.get(f"/api/v1{where}/configmaps",
-                                       {"labelSelector": f"{RECORD_LABEL}=history"})
-            listed: wire.KubeList[wire.ConfigMap] = decode(body, wire.KubeList[wire.ConfigMap],
-                                                           "list release histories")
-            maps = [m for m in listed.items
-                    if app in (None, m.metadata.name.removeprefix("turnout-history-"))]
+            maps = [m for m in await self._histories(namespace) if app in (None, _app_of(m))]
         releases = [r for m in maps for r in _releases(m)]
         return tuple(sorted(releases, key=lambda r: r.finished_at))
 
@@ -155,13 +154,27 @@ class KubePort:
             if any(r.id == release.id for r in past):
                 return  # recorded already, by a run that stopped before clearing its flow
             kept = [*past, release][-HISTORY_CAP:]
+            totals = _totals(found) if found else None
+            counted = (totals or fold(release.namespace, release.app, past)).add(release)
             try:
                 await self._put(release.namespace, "history", release.app,
-                                 msgspec.json.encode(kept), found.metadata.resource_version if found else "")
+                                msgspec.json.encode(kept), found.metadata.resource_version if found else "",
+                                {TOTALS_KEY: msgspec.json.encode(counted).decode()})
                 return
             except Conflict:
                 if attempt == 4:
                     raise
+
+    async def totals(self, namespace: str | None) -> tuple[Totals, ...]:
+        maps = await self._histories(namespace)
+        return tuple(_totals(m) or fold(m.metadata.namespace, _app_of(m), _releases(m)) for m in maps)
+
+    async def _histories(self, namespace: str | None) -> list[wire.ConfigMap]:
+        where = f"/namespaces/{namespace}" if namespace else ""
+        body = await self.http.get(f"/api/v1{where}/configmaps", {"labelSelector": f"{RECORD_LABEL}=history"})
+        listed: wire.KubeList[wire.ConfigMap] = decode(body, wire.KubeList[wire.ConfigMap],
+                                                       "list release histories")
+        return listed.items
 
     async def rollout(self, app: App, color: Color) -> Rollout:
         conv = self.cluster.conventions
@@ -207,3 +220,16 @@ def _releases(config_map: wire.ConfigMap) -> list[Release]:
         return msgspec.json.decode(config_map.data.get("history", "[]"), type=list[Release])
     except (msgspec.DecodeError, msgspec.ValidationError):
         return []  # an unreadable history never blocks a deploy; it restarts empty
+
+
+def _app_of(config_map: wire.ConfigMap) -> str:
+    return config_map.metadata.name.removeprefix("turnout-history-")
+
+
+def _totals(config_map: wire.ConfigMap) -> Totals | None:
+    """The totals kept with the history; None when absent (an older history) or unreadable."""
+    raw = config_map.data.get(TOTALS_KEY, "")
+    try:
+        return msgspec.json.decode(raw, type=Totals) if raw else None
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None

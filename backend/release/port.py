@@ -13,6 +13,7 @@ import msgspec
 
 from turnout.backend.models import App, Color
 from turnout.backend.release.model import Flow, Release
+from turnout.backend.release.totals import Totals
 
 HISTORY_CAP = 50
 """Releases kept per app; the oldest are dropped first."""
@@ -56,7 +57,12 @@ class ReleasePort(Protocol):
         ...
 
     async def record(self, release: Release) -> None:
-        """Append a finished release to its app's history, dropping beyond `HISTORY_CAP`."""
+        """Append a finished release to its app's history, dropping beyond `HISTORY_CAP`, and
+        count it in the app's totals, in one write."""
+        ...
+
+    async def totals(self, namespace: str | None) -> tuple[Totals, ...]:
+        """Every app's release totals (of a namespace, or all), one per recorded history."""
         ...
 
     async def rollout(self, app: App, color: Color) -> Rollout:

@@ -3,11 +3,14 @@
 `make monitoring` writes it beside the alert rules; tests/ops renders it, checks the committed
 file is current, and runs every panel's query against the lab's Prometheus.
 
-Rows: the app chosen in `$app`, both colors side by side (error rate, p95, request rate), with
-the guard's rollbacks and watched-color changes as annotations; then the guard itself.
-Ready pods and restarts need kube-state-metrics, and the delivery figures (deploy frequency,
-lead time, change failure rate, restore time) need an exporter of the release history: neither
-exists here yet, so neither has a panel.
+Rows: the app chosen in `$app`, both colors side by side (error rate, p95, request rate, and
+from the guard's export of the release records: traffic weight, ready pods, restarts and the
+guard's verdicts), with
+the guard's rollbacks, watched-color changes, finished deploys and flag changes as annotations;
+the delivery figures across every app against the seed's targets (deploys a week, lead time,
+change failure rate, time to restore, rollback time, deploy duration); then the guard itself.
+The release records are exported by every guard replica alike, so the delivery queries take
+`max by` the record's labels before summing.
 
 Usage: python deploy/monitoring/dashboard.py [--check]
 """
@@ -23,7 +26,7 @@ from pathlib import Path
 from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.builders import prometheus, stat, timeseries
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models.dashboard import DataSourceRef
+from grafana_foundation_sdk.models.dashboard import DataSourceRef, Threshold, ThresholdsMode
 
 HERE = Path(__file__).resolve().parent
 DASHBOARD_FILE = HERE / "turnout-dashboard.json"
@@ -45,6 +48,8 @@ class Chart:
     kind: str = "timeseries"
     per_app: bool = True
     """Whether the query reads the app's own series (the lab has them) or the guard's."""
+    target: float | None = None
+    """The seed's target: the stat turns red beyond it."""
 
 
 APP_CHARTS = (
@@ -52,6 +57,50 @@ APP_CHARTS = (
     Chart("p95 latency by color", "1000 * histogram_quantile(0.95, sum by (color, le) "
           f"(rate(http_request_duration_seconds_bucket{{{APP}}}[$__rate_interval])))", "ms"),
     Chart("Requests per second by color", _REQUESTS, "reqps"),
+)
+RELEASE_CHARTS = (
+    Chart("Traffic weight by color", f"max by (color) (turnout_traffic_weight_ratio{{{APP}}})",
+          "percentunit"),
+    Chart("Ready pods by color", f"max by (color) (turnout_slot_pods_ready{{{APP}}})", "short"),
+    Chart("Container restarts by color (current pods)",
+          f"max by (color) (turnout_slot_container_restarts{{{APP}}})", "short"),
+    Chart("Guard verdicts failing by signal",
+          f"sum by (signal) (max by (color, signal) (turnout_guard_verdict{{{APP},outcome=\"fail\"}}))",
+          "short", "{{signal}}"),
+)
+
+
+def _recorded(metric: str, window: str, extra: str = "") -> str:
+    """`metric`'s increase over `window`, one value per app however many replicas export it."""
+    return f"max by (namespace, app{extra}) (increase({metric}[{window}]))"
+
+
+def _quantile(q: float, histogram: str) -> str:
+    return f"histogram_quantile({q}, sum by (le) ({_recorded(histogram + '_bucket', '30d', ', le')}))"
+
+
+_DEPLOYS = "turnout_deploys_total{{outcome=~\"{}\"}}"
+DELIVERY_ROW = ("Delivery, every app (targets: 5-10 deploys a week, under 5 % failed, 2 min rollback, "
+                "10 min deploy)")
+DELIVERY_CHARTS = (
+    Chart("Deploys promoted in the last 7 days",
+          f"sum({_recorded(_DEPLOYS.format('promoted'), '7d', ', outcome')})", "short", "deploys", "stat",
+          False),
+    Chart("Change failure rate, 30 days",
+          f"sum({_recorded(_DEPLOYS.format('rolled-back|aborted'), '30d', ', outcome')}) / "
+          f"sum({_recorded(_DEPLOYS.format('promoted|rolled-back|aborted'), '30d', ', outcome')})",
+          "percentunit", "CFR", "stat", False, 0.05),
+    Chart("Lead time (median), 30 days", _quantile(0.5, "turnout_deploy_lead_time_seconds"), "s",
+          "median", "stat", False),
+    Chart("Time to restore (median), 30 days", _quantile(0.5, "turnout_deploy_restore_seconds"), "s",
+          "median", "stat", False),
+    Chart("Rollback time (p95), 30 days", _quantile(0.95, "turnout_deploy_rollback_seconds"), "s",
+          "p95", "stat", False, 120),
+    Chart("Deploy duration (p95), 30 days", _quantile(0.95, "turnout_deploy_duration_seconds"), "s",
+          "p95", "stat", False, 600),
+    Chart("Deploys by outcome, per day",
+          f"sum by (outcome) ({_recorded('turnout_deploys_total', '1d', ', outcome')})", "short",
+          "{{outcome}}", per_app=False),
 )
 GUARD_CHARTS = (
     Chart("Replicas leading", "sum(turnout_guard_leader)", "short", "leaders", "stat", False),
@@ -75,13 +124,20 @@ ANNOTATIONS = (
                          f"(turnout_guard_rollbacks_total{{{APP}}} unless turnout_guard_rollbacks_total"
                          f"{{{APP}}} offset 2m)"),
     ("Watched color changed", "blue", f"changes(turnout_guard_watched_color{{{APP}}}[2m]) > 0"),
+    ("Deploys finished", "purple", f"sum by (outcome) (max by (namespace, outcome) "
+                                   f"(changes(turnout_deploys_total{{{APP}}}[2m]))) > 0"),
+    ("Flag changes", "orange", "sum by (store, flag) (changes(turnout_flag_version[2m])) > 0"),
 )
 
 
 def _panel(chart: Chart) -> timeseries.Panel | stat.Panel:
     panel = timeseries.Panel() if chart.kind == "timeseries" else stat.Panel()
     query = prometheus.Dataquery().expr(chart.expr).legend_format(chart.legend).range()
-    return panel.title(chart.title).datasource(PROM).unit(chart.unit).with_target(query).height(8).span(8)
+    panel = panel.title(chart.title).datasource(PROM).unit(chart.unit).with_target(query).height(8).span(8)
+    if chart.target is not None:
+        steps = [Threshold(value=None, color="green"), Threshold(value=chart.target, color="red")]
+        panel = panel.thresholds(db.ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps(steps))
+    return panel
 
 
 def build() -> db.Dashboard:
@@ -93,7 +149,10 @@ def build() -> db.Dashboard:
         board = board.annotation(db.AnnotationQuery().name(name).datasource(PROM).expr(expr)
                                  .icon_color(color).enable(True))
     board = board.with_row(db.Row("$app: both colors"))
-    for chart in APP_CHARTS:
+    for chart in (*APP_CHARTS, *RELEASE_CHARTS):
+        board = board.with_panel(_panel(chart))
+    board = board.with_row(db.Row(DELIVERY_ROW))
+    for chart in DELIVERY_CHARTS:
         board = board.with_panel(_panel(chart))
     board = board.with_row(db.Row("The guard"))
     for chart in GUARD_CHARTS:

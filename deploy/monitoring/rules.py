@@ -1,14 +1,18 @@
 """Turnout's Prometheus alert rules, from this one source.
 
-`make monitoring` writes `turnout-rules.yml` (a plain rules file for `rule_files:`) and
-`turnout-prometheusrule.yaml` (the same group as a Prometheus Operator PrometheusRule);
+`make monitoring` writes `turnout-rules.yml` (a plain rules file for `rule_files:`),
+`turnout-prometheusrule.yaml` (the same group as a Prometheus Operator PrometheusRule) and
+`turnout-servicemonitors.yaml` (the Operator's scrape of the guard's and the OFREP server's
+`/metrics`, whose series the rules read);
 tests/ops checks both are current and runs `promtool check rules` and `promtool test rules`
 (`turnout-rules.test.yml`) on them.
 
-The metric names are the guard's (backend/guard/telemetry.py) and the app's own request
-metrics (`http_requests_total`, `http_request_duration_seconds_bucket`, labelled `app` and
-`color`, as backend/metrics/promql.py reads them). The SLO alerts look at the color the guard
-watches (`turnout_guard_watched_color == 1`): the live color, or the canary mid-rollout.
+The metric names are the guard's (backend/guard/telemetry.py, and the release records it
+exports: backend/guard/delivery.py), the OFREP server's (backend/flags/ofrep_server.py) and
+the app's own request metrics (`http_requests_total`, `http_request_duration_seconds_bucket`,
+labelled `app` and `color`, as backend/metrics/promql.py reads them). The SLO alerts look at
+the color the guard watches (`turnout_guard_watched_color == 1`): the live color, or the
+canary mid-rollout.
 
 Usage: python deploy/monitoring/rules.py [--runbook-base URL] [--check]
 """
@@ -25,6 +29,9 @@ import yaml
 HERE = Path(__file__).resolve().parent
 RULES_FILE = HERE / "turnout-rules.yml"
 OPERATOR_FILE = HERE / "turnout-prometheusrule.yaml"
+MONITORS_FILE = HERE / "turnout-servicemonitors.yaml"
+SCRAPED = {"turnout-guard": "turnout-guard-metrics", "turnout-ofrep": "turnout-ofrep"}
+"""The pods' `app.kubernetes.io/name` → the Service (deploy/guard.yaml, deploy/flags.yaml) to scrape."""
 GROUP = "turnout"
 RUNBOOK_BASE = "docs/runbooks/"
 """Relative to the repository by default; pass --runbook-base with where your docs are served."""
@@ -32,6 +39,9 @@ RUNBOOK_BASE = "docs/runbooks/"
 # The color the guard evaluates, one series per app and color; `max by` because every
 # guard replica exports it and the app's own series carry no namespace label in every setup.
 WATCHED = "max by (app, color) (turnout_guard_watched_color) == 1"
+# Every guard replica exports the same release records: `max by` the record's own labels first,
+# so two replicas never count a deploy twice.
+DEPLOYS_30D = 'max by (namespace, app, outcome) (increase(turnout_deploys_total{{outcome=~"{}"}}[30d]))'
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,59 @@ ALERTS: tuple[Alert, ...] = (
         summary="No guard replica holds the leader lease",
         description="Nobody watches the releases: no automatic rollback will happen.",
     ),
+    Alert(
+        name="TurnoutDeployRolledBack",
+        # Every app in the guard's scope exports each outcome from 0, so its first rollback is an
+        # increase too.
+        expr=('max by (namespace, app, outcome) '
+              '(increase(turnout_deploys_total{outcome=~"rolled-back|failed"}[15m])) > 0'),
+        severity="ticket",
+        summary="A deploy of {{ $labels.namespace }}/{{ $labels.app }} ended {{ $labels.outcome }}",
+        description="The release flow restored the previous color (rolled-back: a verdict failed; "
+                    "failed: Turnout could not carry the flow out).",
+    ),
+    Alert(
+        name="TurnoutChangeFailureRateHigh",
+        expr=(f'sum({DEPLOYS_30D.format("rolled-back|aborted")})\n'
+              f'  / sum({DEPLOYS_30D.format("promoted|rolled-back|aborted")})\n  > 0.05'),
+        for_="1h",
+        severity="ticket",
+        summary="Change failure rate above 5 % over 30 days",
+        description="{{ $value | humanizePercentage }} of the deploys of the last 30 days were rolled back "
+                    "or aborted (target: under 5 %).",
+    ),
+    Alert(
+        name="TurnoutDeployTooLong",
+        expr="time() - max by (namespace, app) (turnout_deploy_started_timestamp_seconds) > 600",
+        severity="ticket",
+        summary="The deploy of {{ $labels.namespace }}/{{ $labels.app }} has run over 10 minutes",
+        description="In flight for {{ $value | humanizeDuration }} (target: under 10 minutes).",
+    ),
+    Alert(
+        name="TurnoutCanaryStuck",
+        expr=("min by (namespace, app) (turnout_traffic_weight_ratio) > 0\n"
+              "unless on (namespace, app) max by (namespace, app) (turnout_deploy_in_progress) == 1"),
+        for_="1h",
+        severity="ticket",
+        summary="{{ $labels.namespace }}/{{ $labels.app }} has split traffic with no deploy in flight",
+        description="Both colors have had traffic for an hour and no deploy is carrying the canary on: "
+                    "it was left half-way.",
+    ),
+    Alert(
+        name="TurnoutFlagStoreStale",
+        expr='max by (store) (turnout_flag_store_state{state=~"stale|not_ready"}) == 1',
+        for_="5m",
+        summary="The flag store {{ $labels.store }} is unreachable: flags are served from an old snapshot",
+        description="Flag changes (kill switches included) do not reach the applications until it answers.",
+    ),
+    Alert(
+        name="TurnoutFlagStoreReset",
+        expr='max by (store) (turnout_flag_store_state{state="error"}) == 1',
+        for_="1m",
+        summary="The flag store {{ $labels.store }} was reset: its flags are gone",
+        description="Readers keep the last snapshot; every flag write is refused until the flags are "
+                    "restored or the empty store is accepted.",
+    ),
 )
 
 
@@ -129,6 +192,20 @@ def prometheus_rule(runbook_base: str = RUNBOOK_BASE) -> str:
         "spec": {"groups": [group(runbook_base)]},
     }
     return _dump(manifest)
+
+
+def service_monitors() -> str:
+    """One ServiceMonitor per Service of deploy/guard.yaml and deploy/flags.yaml (port `http`)."""
+    monitors = [{
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": {"name": name, "namespace": "turnout-system",
+                     "labels": {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "turnout"}},
+        "spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                 "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}]},
+    } for name in SCRAPED]
+    header = "# Generated by deploy/monitoring/rules.py (make monitoring); do not edit.\n"
+    return header + yaml.safe_dump_all(monitors, sort_keys=False)
 
 
 class _Dumper(yaml.SafeDumper):
@@ -152,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runbook-base", default=RUNBOOK_BASE)
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed files differ")
     args = parser.parse_args(argv)
-    wanted = {RULES_FILE: rules_file(args.runbook_base), OPERATOR_FILE: prometheus_rule(args.runbook_base)}
+    wanted = {RULES_FILE: rules_file(args.runbook_base), OPERATOR_FILE: prometheus_rule(args.runbook_base),
+              MONITORS_FILE: service_monitors()}
     if args.check:
         stale = [p.name for p, text in wanted.items() if not p.exists() or p.read_text() != text]
         if stale:

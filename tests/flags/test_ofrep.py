@@ -211,3 +211,56 @@ async def test_a_store_never_loaded_answers_500_general_and_health_503() -> None
     finally:
         await reader.close()
         await store.close()
+
+
+def _gauge(text: str, name: str, **labels: str) -> float | None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return next((s.value for family in text_string_to_metric_families(text) for s in family.samples
+                 if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())), None)
+
+
+async def test_metrics_show_the_store_ready_and_each_flags_version_rising_with_a_write(
+        reader: FlagReader, store: MemoryStore) -> None:
+    async with running(reader) as url, httpx.AsyncClient(base_url=url) as http:
+        before = (await http.get("/metrics")).text
+        flag = await store.get("pricing-page")
+        await store.set_enabled("pricing-page", not flag.on, by="test", reason="metrics")
+        await reader.refresh()
+        after = (await http.get("/metrics")).text
+    assert _gauge(before, "turnout_flag_store_state", store="memory://", state="ready") == 1
+    assert _gauge(before, "turnout_flag_store_state", store="memory://", state="stale") == 0
+    assert _gauge(before, "turnout_flag_store_unready_since_timestamp_seconds") is None
+    assert _gauge(after, "turnout_flag_version", flag="pricing-page") == flag.version + 1
+    assert _gauge(after, "turnout_flag_on", flag="pricing-page") == (0 if flag.on else 1)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("restart", [False, True], ids=["stale", "reset"])
+async def test_metrics_show_a_stale_store_and_a_reset_one(redis_server: RedisServer, restart: bool) -> None:
+    writer = RedisStore(redis_server.url, WriteGate())
+    await writer.import_flagset(_flagset(), by="test", reason="seed")
+    await writer.close()
+    store = RedisStore(redis_server.url, WriteGate(read_only=True), timeout=0.5)
+    reader = FlagReader(store, retry_seconds=0.2, ttl=0.5)
+    await reader.start()
+    expected = ReaderState.ERROR if restart else ReaderState.STALE
+    try:
+        async with running(reader) as url, httpx.AsyncClient(base_url=url) as http:
+            redis_server.stop()
+            if restart:  # no persistence: the store comes back empty, i.e. reset
+                redis_server.start()
+
+            async def seen() -> bool:
+                return reader.state == expected
+
+            await eventually(seen)
+            text = (await http.get("/metrics")).text
+    finally:
+        await reader.close()
+        await store.close()
+    state = expected.value.lower()
+    assert _gauge(text, "turnout_flag_store_state", state=state) == 1
+    assert _gauge(text, "turnout_flag_store_state", state="ready") == 0
+    assert (_gauge(text, "turnout_flag_store_unready_since_timestamp_seconds") or 0) > 0
+    assert _gauge(text, "turnout_flag_version", flag="pricing-page") is not None  # the old snapshot

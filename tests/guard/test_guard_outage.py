@@ -15,7 +15,7 @@ from tests.guard.test_guard_isolation import sim, tick
 from turnout.backend.config import GuardSettings
 from turnout.backend.demo import build_demo_service
 from turnout.backend.guard import Guard
-from turnout.backend.guard.episodes import Episodes
+from turnout.backend.guard.policy import Rearms, outage_policy
 from turnout.backend.metrics.prometheus import PrometheusMetrics
 from turnout.backend.models import Verdict, Weights
 from turnout.backend.notify import Fanout, PagerDuty
@@ -84,7 +84,7 @@ async def test_the_per_app_policy_fail_rolls_back_after_k_unreachable_reads() ->
     assert decisions == ["unknown"] * 3 + ["rollback"]
     assert (await service.app("search")).traffic.weights == RESTORED
     other = Guard(service, GuardSettings(interval=0.01, outage="fail"))
-    assert other.measure.outage_policy(await service.app("checkout")) == "fail"
+    assert outage_policy(other.settings, await service.app("checkout")) == "fail"
     await service.metrics.close()
 
 
@@ -116,25 +116,25 @@ def test_a_re_arm_by_another_process_is_seen_as_the_state_changes() -> None:
 
     service = build_demo_service()
     assert isinstance(service.cluster, DemoCluster)
-    episodes = Episodes()
+    rearms = Rearms()
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     app = service.cluster._record(sim(service, "search"))
-    episodes.seen_state(msgspec.structs.replace(app, guard="tripped"), t0)
-    episodes.seen_state(msgspec.structs.replace(app, guard="armed"), t0)
+    rearms.seen_state(msgspec.structs.replace(app, guard="tripped"), t0)
+    rearms.seen_state(msgspec.structs.replace(app, guard="armed"), t0)
     fails = [_verdict("error-rate", "fail", t0), _verdict("health", "fail", t0)]
-    held = episodes.fresh_only(app, fails, t0 + timedelta(seconds=3), 10)
+    held = rearms.fresh_only(app, fails, t0 + timedelta(seconds=3), 10)
     assert [v.outcome for v in held] == ["inconclusive", "fail"]  # only the windowed signal waits
-    assert [v.outcome for v in episodes.fresh_only(app, fails, t0 + timedelta(seconds=10), 10)] == \
+    assert [v.outcome for v in rearms.fresh_only(app, fails, t0 + timedelta(seconds=10), 10)] == \
         ["fail", "fail"]
 
 
 def test_a_color_seen_clean_after_the_re_arm_trips_on_new_errors_at_once() -> None:
     service = build_demo_service()
     app = service.cluster._record(sim(service, "search"))  # type: ignore[attr-defined]
-    episodes = Episodes()
+    rearms = Rearms()
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    episodes.rearmed(app, t0)
+    rearms.rearmed(app, t0)
     clean = msgspec.structs.replace(_verdict("error-rate", "pass", t0), value=0.0)
-    assert episodes.fresh_only(app, [clean], t0 + timedelta(seconds=1), 10)[0].outcome == "pass"
-    fresh = episodes.fresh_only(app, [_verdict("error-rate", "fail", t0)], t0 + timedelta(seconds=3), 10)
+    assert rearms.fresh_only(app, [clean], t0 + timedelta(seconds=1), 10)[0].outcome == "pass"
+    fresh = rearms.fresh_only(app, [_verdict("error-rate", "fail", t0)], t0 + timedelta(seconds=3), 10)
     assert fresh[0].outcome == "fail"  # measured clean since the re-arm: these errors are new

@@ -1,6 +1,8 @@
 """The acceptance drill for the alert rules: a real guard guarding a lab app, scraped by a real
 Prometheus that loads deploy/monitoring/turnout-rules.yml. A failing canary is rolled back, the
-rollback counter rises in Prometheus, and TurnoutRollback fires there.
+rollback counter rises in Prometheus, and TurnoutRollback fires there. Releases recorded in the
+app's history reach Prometheus through the guard's export of the release records, fire
+TurnoutDeployRolledBack, and every release and delivery panel of the dashboard answers with them.
 
 The Prometheus is this test's own (the same binary as the lab's), because the shared lab's
 scrape list is fixed when the lab starts and holds the demo services only.
@@ -12,15 +14,21 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.guard.conftest import APP, Canary, canary, kube, lab, lab_namespace  # noqa: F401
+from tests.guard.conftest import APP, Canary, canary, kube, lab, lab_namespace, lab_service  # noqa: F401
 from tests.kube.conftest import REPO, get
+from tests.ops.test_dashboard import dashboard, promql
 from tests.ops.tools import tool
 from tests.support.processes import Processes, free_port, wait_for
+from turnout.backend.models import Verdict
+from turnout.backend.release.model import Release
+from turnout.backend.service import ReleaseService
 
 pytestmark = pytest.mark.lab
 RULES = REPO / "deploy" / "monitoring" / "turnout-rules.yml"
@@ -103,3 +111,46 @@ def test_a_fire_drill_raises_the_rollback_counter_and_fires_the_rollback_alert(
     assert (alert["labels"]["namespace"], alert["labels"]["app"]) == (ns, APP)
     assert alert["annotations"]["runbook_url"] == "docs/runbooks/TurnoutRollback.md"
     assert not firing(prometheus, "TurnoutGuardNoLeader")
+
+
+def _release(ns: str, outcome: str, finished: datetime) -> Release:
+    """A finished release of the drill's app with every time the delivery figures read."""
+    started = finished - timedelta(minutes=4)
+    failed = outcome != "promoted"
+    verdict = Verdict(signal="restarts", color="green", outcome="fail", value=5, threshold=3,
+                      source="pods", at=started)
+    return Release(id=f"drill-{outcome}", app=APP, namespace=ns, context="lab", version="2", image="img:2",
+                   previous_version="1", previous_image="img:1", strategy="canary", steps=(10, 100),
+                   by="drill", started_at=started, finished_at=finished, outcome=outcome,  # type: ignore[arg-type]
+                   from_color="blue", to_color="green", commit_time=started - timedelta(hours=2),
+                   exposed_at=started + timedelta(minutes=1),
+                   detected_at=started + timedelta(minutes=2) if failed else None,
+                   restored_at=started + timedelta(minutes=2, seconds=20) if failed else None,
+                   verdicts=(verdict,) if failed else ())
+
+
+async def test_recorded_releases_reach_prometheus_and_every_delivery_panel_answers(
+        canary: Canary, prometheus: str, lab_service: Callable[..., ReleaseService]) -> None:  # noqa: F811
+    ids = f'namespace="{canary.namespace}",app="{APP}"'
+    # Every outcome is exported at 0 before the app's first release: its first one is an increase.
+    wait_for(lambda: len(query(prometheus, f"turnout_deploys_total{{{ids}}} == 0")) == 4,
+             "every outcome scraped at 0")
+    assert not firing(prometheus, "TurnoutDeployRolledBack")
+    port = lab_service().release_records()
+    now = datetime.now(UTC)
+    for outcome in ("promoted", "rolled-back"):
+        await port.record(_release(canary.namespace, outcome, now))
+
+    wait_for(lambda: query(prometheus, f'turnout_deploys_total{{{ids},outcome="rolled-back"}} == 1'),
+             "the rolled-back deploy counted in Prometheus")
+    wait_for(lambda: query(prometheus, f'turnout_guard_verdict{{{ids}}}'), "the guard's verdicts exported")
+    wait_for(lambda: firing(prometheus, "TurnoutDeployRolledBack"), "TurnoutDeployRolledBack firing")
+    [alert] = firing(prometheus, "TurnoutDeployRolledBack")
+    assert (alert["labels"]["app"], alert["labels"]["outcome"]) == (APP, "rolled-back")
+    assert query(prometheus, f'turnout_deploy_rollbacks_total{{{ids},trigger="restarts"}} == 1')
+    for chart in (*dashboard.RELEASE_CHARTS, *dashboard.DELIVERY_CHARTS):
+        result = promql(prometheus, chart.expr, APP)
+        assert result, f"{chart.title}: no series"
+        assert all(series["value"][1] != "NaN" for series in result), (chart.title, result)
+    [cfr] = promql(prometheus, dashboard.DELIVERY_CHARTS[1].expr, APP)
+    assert float(cfr["value"][1]) == 0.5  # one of the two deploys failed
