@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
+from turnout.backend.checklist import Manifests
 from turnout.backend.models import (
     App,
     AuditEntry,
@@ -115,4 +116,13 @@ class WriteAccess(Protocol):
 
     async def write_blocker(self, app: App) -> str:
         """Why a traffic change on `app` would be refused now (a lock, RBAC), or empty."""
+        ...
+
+
+@runtime_checkable
+class ManifestSource(Protocol):
+    """A cluster that can hand over an app's objects whole, for the app checklist."""
+
+    async def manifests(self, app: App) -> Manifests:
+        """What `checklist.audit` reads about `app` (kinds it may not read marked unreadable)."""
         ...

@@ -35,12 +35,14 @@ from turnout.backend.models import (
 from turnout.backend.ports import (
     AuditEvents,
     ClusterPort,
+    ManifestSource,
     MetricsPort,
 )
 from turnout.backend.unfinished import refuse_unfinished
 from turnout.backend.views import ClusterViews
 
 if TYPE_CHECKING:
+    from turnout.backend.checklist import Checklist
     from turnout.backend.config import GuardSettings
     from turnout.backend.guard.engine import Guard
     from turnout.backend.notify import Fanout
@@ -145,6 +147,17 @@ class ReleaseService(ClusterViews, Coordination):
         if self.metrics is None:
             return ()
         return await self.metrics.series(app, color, signal, minutes)
+
+    async def check(self, name: str, namespace: str | None = None) -> Checklist:
+        """The app audited against the production shape (`checklist.py`): every item
+        pass, warn or fail with its object and field. Read-only."""
+        from turnout.backend.checklist import audit
+
+        app = await self.cluster.get_app(name, namespace)
+        if not isinstance(self.cluster, ManifestSource):
+            raise InvalidInput(f"context {self.context} cannot hand over {app.name}'s objects "
+                               "for a checklist")
+        return audit(await self.cluster.manifests(app), self.context)
 
     # --- traffic verbs -------------------------------------------------------
 

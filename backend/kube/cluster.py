@@ -16,6 +16,7 @@ from typing import Any
 
 import msgspec
 
+from turnout.backend.checklist import Manifests
 from turnout.backend.config import Conventions
 from turnout.backend.errors import Conflict, InvalidInput, NotFound, TurnoutError
 from turnout.backend.kube import wire
@@ -34,6 +35,7 @@ from turnout.backend.kube.informer import Informer
 from turnout.backend.kube.inspect import KubeInspection
 from turnout.backend.kube.journal import Entry, Journal
 from turnout.backend.kube.lock import acquire, check_unlocked, holder_of, release
+from turnout.backend.kube.manifests import read_manifests
 from turnout.backend.kube.pause import test_pause
 from turnout.backend.kube.record import Recorder
 from turnout.backend.kube.resources import list_objects
@@ -309,6 +311,10 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         """Release the app's lock; return who held it."""
         app = await self.get_app(name, namespace)
         return await release(self.http, app.namespace, app.name, self.clock(), force=force)
+
+    async def manifests(self, app: App) -> Manifests:
+        """The app's objects whole, for the checklist (`kube/manifests.py`)."""
+        return await read_manifests(self.http, app, self.conventions)
 
     async def identity(self) -> str:
         """Who the API server says we are (SelfSubjectReview)."""
