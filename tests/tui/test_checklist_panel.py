@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from tests.tui.conftest import eventually
 from tests.unit.test_cli import turnout
-from turnout.backend.checklist import Checklist, CheckItem, lines
+from turnout.backend.checklist import CheckItem, Checklist, lines
 from turnout.tui.app import TurnoutApp
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.widgets.live_text import LiveText
