@@ -22,6 +22,7 @@ from turnout.backend.models import (
     Slot,
     Traffic,
 )
+from turnout.backend.scaling import ScalePlan
 
 
 class ClusterPort(Protocol):
@@ -125,4 +126,13 @@ class ManifestSource(Protocol):
 
     async def manifests(self, app: App) -> Manifests:
         """What `checklist.audit` reads about `app` (kinds it may not read marked unreadable)."""
+        ...
+
+
+@runtime_checkable
+class Autoscaled(Protocol):
+    """A cluster where an HPA may govern a color: scales are planned through its bounds."""
+
+    async def scale_plan(self, app: App, color: Color, replicas: int) -> ScalePlan:
+        """What scaling `color` to `replicas` will do, the HPA governing it considered."""
         ...

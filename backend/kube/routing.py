@@ -30,6 +30,7 @@ PATHS = {
     "ingress": "/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses/{name}",
     "route": "/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/httproutes/{name}",
     "deployment": "/apis/apps/v1/namespaces/{ns}/deployments/{name}",
+    "hpa": "/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers/{name}",
 }
 
 
