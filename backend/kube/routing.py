@@ -77,8 +77,7 @@ class Write:
 
 def color_of(labels: Mapping[str, str] | None, conv: Conventions) -> Color | None:
     """The color a label set or selector names, if any."""
-    value = (labels or {}).get(conv.color_label)
-    return value if value in COLORS else None
+    return conv.color((labels or {}).get(conv.color_label))
 
 
 def canary_ingress(app: str, objs: TrafficObjects) -> wire.Ingress | None:
@@ -128,7 +127,7 @@ def _conditional(obj: wire.Service | wire.Ingress | wire.HTTPRoute,
 
 
 def _service_write(svc: wire.Service, color: Color, conv: Conventions) -> Write:
-    patch = _conditional(svc, {"spec": {"selector": {conv.color_label: color}}})
+    patch = _conditional(svc, {"spec": {"selector": {conv.color_label: conv.value(color)}}})
     return Write("service", svc.metadata.namespace, svc.metadata.name, patch)
 
 
