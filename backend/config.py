@@ -44,6 +44,18 @@ class Conventions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     """The color label's value for the blue color (e.g. `stable`)."""
     green: str = "green"
     """The color label's value for the green color (e.g. `canary`)."""
+    live_service: str = "{app}"
+    """The live Service's name, `{app}` standing for the app's name."""
+    preview_service: str = "{app}-preview"
+    """The preview Service's name (and the NGINX canary Ingress' backend)."""
+
+    def live_name(self, app: str) -> str:
+        """The name of `app`'s live Service."""
+        return self.live_service.replace("{app}", app)
+
+    def preview_name(self, app: str) -> str:
+        """The name of `app`'s preview Service."""
+        return self.preview_service.replace("{app}", app)
 
     def value(self, color: str) -> str:
         """The label value that names `color` (blue or green) in these conventions."""

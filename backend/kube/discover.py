@@ -174,7 +174,7 @@ def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
         slots = {c: slot_record(c, deployments.get((ns, name, c)),
                                 sorted(pods.get((ns, name, c), ()), key=lambda p: p.name))
                  for c in COLORS}
-        live = by_ns[ns].services.get(name)
+        live = by_ns[ns].services.get(conv.live_name(name))
         notes = live.metadata.annotations if live else {}
         apps.append(App(name=name, namespace=ns, context=context, blue=slots["blue"],
                         green=slots["green"], traffic=routing.traffic,

@@ -80,11 +80,11 @@ def color_of(labels: Mapping[str, str] | None, conv: Conventions) -> Color | Non
     return conv.color((labels or {}).get(conv.color_label))
 
 
-def canary_ingress(app: str, objs: TrafficObjects) -> wire.Ingress | None:
+def canary_ingress(app: str, objs: TrafficObjects, conv: Conventions) -> wire.Ingress | None:
     """The NGINX canary Ingress sending to the app's preview Service."""
     for ingress in objs.ingresses:
         if ingress.metadata.annotations.get(CANARY) == "true" and (
-                f"{app}-preview" in ingress.backends()):
+                conv.preview_name(app) in ingress.backends()):
             return ingress
     return None
 
@@ -133,7 +133,7 @@ def _service_write(svc: wire.Service, color: Color, conv: Conventions) -> Write:
 
 def _router_write(app: str, objs: TrafficObjects, target: Traffic,
                   conv: Conventions) -> Write | None:
-    ingress, route = canary_ingress(app, objs), weighted_route(app, objs, conv)
+    ingress, route = canary_ingress(app, objs, conv), weighted_route(app, objs, conv)
     canary = target.weights.of(other(target.live))
     if ingress is not None:
         if _canary_weight(ingress) == canary and CANARY_WEIGHT in ingress.metadata.annotations:
@@ -170,12 +170,12 @@ def traffic_writes(app: str, objs: TrafficObjects, target: Traffic,
     the same call converges from any half-applied state (resume after a crash).
     """
     writes: list[Write] = []
-    live = objs.services[app]
+    live = objs.services[conv.live_name(app)]
     if color_of(live.spec.selector, conv) != target.live:
         writes.append(_service_write(live, target.live, conv))
     router = _router_write(app, objs, target, conv)
     writes += [router] if router else []
-    preview = objs.services.get(f"{app}-preview")
+    preview = objs.services.get(conv.preview_name(app))
     if preview is not None and color_of(preview.spec.selector, conv) != other(target.live):
         writes.append(_service_write(preview, other(target.live), conv))
     return writes

@@ -1,5 +1,5 @@
 """Apps Turnout did not create, against the lab: a namespace's own conventions (labels,
-color values) find a podinfo-style pair beside the lab's apps, drive it, and `set-image`
+color values, the live Service's name) find a podinfo-style pair beside the lab's apps, drive it, and `set-image`
 adds no label to its template."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tests.lab.conftest import Lab
 pytestmark = pytest.mark.lab
 
 
-def pair(app: str, label: str, values: dict[str, str]) -> list[dict[str, Any]]:
+def pair(app: str, label: str, values: dict[str, str], live: str = "") -> list[dict[str, Any]]:
     """Deployments `app-<value>` labelled `app=APP, <label>=<value>` and a live Service
     selecting the first value, as a chart of its own would make them."""
     objects: list[dict[str, Any]] = []
@@ -30,7 +30,7 @@ def pair(app: str, label: str, values: dict[str, str]) -> list[dict[str, Any]]:
                      "template": {"metadata": {"labels": labels}, "spec": {"containers": [
                          {"name": app, "image": f"ghcr.io/stefanprodan/{app}:6.5.{len(value)}"}]}}}})
     first = next(iter(values.values()))
-    objects.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": app},
+    objects.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": live or app},
                     "spec": {"selector": {"app": app, label: first},
                              "ports": [{"port": 80, "targetPort": 9898}]}})
     return objects
@@ -77,15 +77,17 @@ def test_a_podinfo_pair_is_found_beside_the_lab_apps_and_set_image_adds_no_label
     assert plain.code == 0 and json.loads(plain.out)["items"] == []
 
 
-def test_stable_and_canary_values_name_the_colors_and_writes_use_them(
+def test_stable_and_canary_values_and_a_live_service_name_are_followed_by_writes(
         lab: Lab, lab_namespace: str, tmp_path: Path) -> None:
     ns = lab_namespace
-    create(lab, ns, pair("api", "track", {"blue": "stable", "green": "canary"}))
+    create(lab, ns, pair("api", "track", {"blue": "stable", "green": "canary"}, live="api-live"))
     env = configured(tmp_path, ns, {"app_label": "app", "color_label": "track",
-                                    "blue": "stable", "green": "canary"})
+                                    "blue": "stable", "green": "canary",
+                                    "live_service": "{app}-live"})
     run = turnout(lab, "-n", ns, "status", "api", "-o", "json", env=env)
     assert run.code == 0, run.err
     assert json.loads(run.out)["live"] == "blue"
     switched = turnout(lab, "-n", ns, "switch", "api", "--to", "green", "--yes", env=env)
     assert switched.code == 0, switched.err
-    assert get(lab, ns, "service/api")["spec"]["selector"] == {"app": "api", "track": "canary"}
+    assert get(lab, ns, "service/api-live")["spec"]["selector"] == {
+        "app": "api", "track": "canary"}

@@ -62,3 +62,10 @@ def test_set_image_adds_no_label_a_template_does_not_carry() -> None:
     owned = image_patch(_deployment({"app.kubernetes.io/version": "1"}), "reg/x:2")
     assert owned["metadata"]["labels"] == {"app.kubernetes.io/version": "2"}
     assert owned["spec"]["template"]["metadata"]["labels"] == {"app.kubernetes.io/version": "2"}
+
+
+def test_service_names_follow_the_templates() -> None:
+    conv = Conventions(live_service="{app}-live", preview_service="{app}-next")
+    assert (conv.live_name("api"), conv.preview_name("api")) == ("api-live", "api-next")
+    assert (Conventions().live_name("shop"), Conventions().preview_name("shop")) == (
+        "shop", "shop-preview")
