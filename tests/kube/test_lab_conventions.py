@@ -1,6 +1,6 @@
 """Apps Turnout did not create, against the lab: a namespace's own conventions (labels,
-color values, the live Service's name) find a podinfo-style pair beside the lab's apps, drive it, and `set-image`
-adds no label to its template."""
+color values, the live Service's name) find a podinfo-style pair beside the lab's apps,
+drive it, and `set-image` adds no label to its template."""
 
 from __future__ import annotations
 
