@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from turnout.backend.config import Config, resolve_gate
+from turnout.backend.config import Config, conventions_by_namespace, resolve_gate
 from turnout.backend.errors import ConfigError
 from turnout.backend.flags.console import FlagConsole
 from turnout.backend.gate import WriteGate
@@ -122,7 +122,8 @@ def _kube(config: Config, options: Options, kubeconfigs: list[Path],
     gate = _gate(config, options, target.context)
     timeout = options.request_timeout or config.request_timeout
     cluster = KubeCluster(KubeHttp(target, gate, timeout), target.context, config.conventions,
-                          namespace=options.namespace)
+                          namespace=options.namespace,
+                          by_namespace=conventions_by_namespace(config))
     return ReleaseService(cluster, _metrics(config), read_only=gate.read_only,
                           flags=_flags(config, options, gate), scope=options.namespace,
                           releases=KubePort(cluster), pace=asyncio.sleep, guard=config.guard,

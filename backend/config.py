@@ -40,6 +40,32 @@ class Conventions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     """Label holding `blue` or `green` on Deployments, pods and the live Service selector."""
     plan_annotation: str = "turnout.dev/canary-plan"
     """Annotation on the live Service with the canary plan, e.g. `10,50,100`."""
+    blue: str = "blue"
+    """The color label's value for the blue color (e.g. `stable`)."""
+    green: str = "green"
+    """The color label's value for the green color (e.g. `canary`)."""
+    live_service: str = "{app}"
+    """The live Service's name, `{app}` standing for the app's name."""
+    preview_service: str = "{app}-preview"
+    """The preview Service's name (and the NGINX canary Ingress' backend)."""
+
+    def live_name(self, app: str) -> str:
+        """The name of `app`'s live Service."""
+        return self.live_service.replace("{app}", app)
+
+    def preview_name(self, app: str) -> str:
+        """The name of `app`'s preview Service."""
+        return self.preview_service.replace("{app}", app)
+
+    def value(self, color: str) -> str:
+        """The label value that names `color` (blue or green) in these conventions."""
+        return self.green if color == "green" else self.blue
+
+    def color(self, value: str | None) -> Literal["blue", "green"] | None:
+        """The color a label value names, if any."""
+        if value is None:
+            return None
+        return "blue" if value == self.blue else "green" if value == self.green else None
 
 
 class GuardSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -115,6 +141,9 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     """Per-context settings, by kube context name."""
     conventions: Conventions = Conventions()
     """How apps are recognised in the cluster."""
+    namespace_conventions: dict[str, dict[str, str]] = {}
+    """Per namespace, the conventions that differ from `conventions` there (apps Turnout did
+    not create: e.g. {"podinfo": {"app_label": "app", "color_label": "version"}})."""
     keymap: dict[str, str] = {}
     """TUI key bindings by binding id, e.g. {"rollback": "ctrl+r"}."""
     guard: GuardSettings = GuardSettings()
@@ -155,9 +184,18 @@ def load_config(path: Path | None = None) -> Config:
         except InvalidInput as err:
             raise ConfigError(f"config {path}: request_timeout: {err}") from None
     try:
-        return msgspec.convert(raw, Config, strict=False)
+        config = msgspec.convert(raw, Config, strict=False)
+        conventions_by_namespace(config)
     except msgspec.ValidationError as err:
         raise ConfigError(f"config {path}: {err}") from None
+    return config
+
+
+def conventions_by_namespace(config: Config) -> dict[str, Conventions]:
+    """Each namespace's conventions: the global ones with that namespace's fields over them."""
+    base = msgspec.to_builtins(config.conventions)
+    return {ns: msgspec.convert({**base, **fields}, Conventions)
+            for ns, fields in config.namespace_conventions.items()}
 
 
 def env_flag(name: str) -> bool | None:

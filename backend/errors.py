@@ -87,6 +87,13 @@ class Cancelled(TurnoutError):
     exit_code = 10
 
 
+class CheckFailed(TurnoutError):
+    """`turnout check`: at least one item of the app's checklist fails (the list was printed)."""
+
+    title = "Checklist fails"
+    exit_code = 40
+
+
 EXIT_CODES: dict[str, int] = {
     cls.__name__: cls.exit_code
     for cls in (
@@ -100,6 +107,7 @@ EXIT_CODES: dict[str, int] = {
         Unavailable,
         Locked,
         Cancelled,
+        CheckFailed,
     )
 }
 """Documented exit codes by error class (README: "Exit codes")."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
+from turnout.backend.checklist import Manifests
 from turnout.backend.models import (
     App,
     AuditEntry,
@@ -21,6 +22,7 @@ from turnout.backend.models import (
     Slot,
     Traffic,
 )
+from turnout.backend.scaling import ScalePlan
 
 
 class ClusterPort(Protocol):
@@ -115,4 +117,22 @@ class WriteAccess(Protocol):
 
     async def write_blocker(self, app: App) -> str:
         """Why a traffic change on `app` would be refused now (a lock, RBAC), or empty."""
+        ...
+
+
+@runtime_checkable
+class ManifestSource(Protocol):
+    """A cluster that can hand over an app's objects whole, for the app checklist."""
+
+    async def manifests(self, app: App) -> Manifests:
+        """What `checklist.audit` reads about `app` (kinds it may not read marked unreadable)."""
+        ...
+
+
+@runtime_checkable
+class Autoscaled(Protocol):
+    """A cluster where an HPA may govern a color: scales are planned through its bounds."""
+
+    async def scale_plan(self, app: App, color: Color, replicas: int) -> ScalePlan:
+        """What scaling `color` to `replicas` will do, the HPA governing it considered."""
         ...

@@ -34,13 +34,16 @@ from turnout.backend.models import (
 )
 from turnout.backend.ports import (
     AuditEvents,
+    Autoscaled,
     ClusterPort,
+    ManifestSource,
     MetricsPort,
 )
 from turnout.backend.unfinished import refuse_unfinished
 from turnout.backend.views import ClusterViews
 
 if TYPE_CHECKING:
+    from turnout.backend.checklist import Checklist
     from turnout.backend.config import GuardSettings
     from turnout.backend.guard.engine import Guard
     from turnout.backend.notify import Fanout
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
     from turnout.backend.release.port import ReleasePort
     from turnout.backend.release.stages import Say, Sleep
     from turnout.backend.release.steer import Verb as SteerVerb
+    from turnout.backend.scaling import ScalePlan
 
     Steering = tuple[SteerVerb, Flow, str]
 
@@ -145,6 +149,17 @@ class ReleaseService(ClusterViews, Coordination):
         if self.metrics is None:
             return ()
         return await self.metrics.series(app, color, signal, minutes)
+
+    async def check(self, name: str, namespace: str | None = None) -> Checklist:
+        """The app audited against the production shape (`checklist.py`): every item
+        pass, warn or fail with its object and field. Read-only."""
+        from turnout.backend.checklist import audit
+
+        app = await self.cluster.get_app(name, namespace)
+        if not isinstance(self.cluster, ManifestSource):
+            raise InvalidInput(f"context {self.context} cannot hand over {app.name}'s objects "
+                               "for a checklist")
+        return audit(await self.cluster.manifests(app), self.context)
 
     # --- traffic verbs -------------------------------------------------------
 
@@ -363,10 +378,25 @@ class ReleaseService(ClusterViews, Coordination):
             raise InvalidInput(f"replicas {replicas}: expected 0..1000")
         app = await self.cluster.get_app(name, namespace)
         slot = app.slot(checked)
-        await self.cluster.scale(app, checked, replicas, dry_run=dry_run)
-        await self._audit(app, f"scale-{checked}", {"replicas": slot.desired}, {"replicas": replicas},
-                    reason, dry_run)
+        after = await self.cluster.scale(app, checked, replicas, dry_run=dry_run)
+        # Under an HPA the color may end elsewhere than asked (its minimum): audit what was set.
+        await self._audit(app, f"scale-{checked}", {"replicas": slot.desired},
+                          {"replicas": after.desired if not dry_run else replicas}, reason, dry_run)
         return await self.app(name, app.namespace)
+
+    async def plan_scale(self, name: str, color: str, replicas: int, *,
+                         namespace: str | None = None) -> ScalePlan:
+        """What `scale` will do: the replicas the color ends at and, where an HPA governs it,
+        the HPA's bounds before and after (`ScalePlan.line` is the confirmation)."""
+        from turnout.backend.scaling import plan
+
+        checked = plans.check_color(color)
+        if not 0 <= replicas <= 1000:
+            raise InvalidInput(f"replicas {replicas}: expected 0..1000")
+        app = await self.cluster.get_app(name, namespace)
+        if isinstance(self.cluster, Autoscaled):
+            return await self.cluster.scale_plan(app, checked, replicas)
+        return plan(app.name, app.namespace, checked, replicas, app.slot(checked).desired)
 
     async def set_image(self, name: str, color: str, image: str, *, namespace: str | None = None,
                         dry_run: bool = False, reason: str = "") -> App:

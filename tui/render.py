@@ -12,6 +12,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from turnout.backend.checklist import Checklist, lines
 from turnout.backend.flags.model import Flag
 from turnout.backend.guard.incident import Incident
 from turnout.backend.models import App, AuditEntry, ClusterEvent, Color, Outcome, Pod, Slot, Traffic
@@ -234,3 +235,24 @@ def recovery_clock(incident: Incident | None, now: datetime, palette: Palette) -
         f"+{incident.seconds_to_detect:.1f}s · ",
         (f"traffic restored +{restored:.1f}s" if restored is not None else inert(incident.action),
          style))
+
+
+CHECK_STYLES = {"pass": "health-ok", "warn": "health-warn", "fail": "health-bad"}
+
+
+def checklist_text(checklist: Checklist, palette: Palette) -> Text:
+    """The app's checklist: its worst status and counts, then every item that does not pass
+    (the object, the field, what was expected and found), then the passing items' names."""
+    counts = {s: sum(i.status == s for i in checklist.items) for s in CHECK_STYLES}
+    out = Text("checklist ", style="bold")
+    out.append(f"{checklist.status}", style=f"bold {palette.get(CHECK_STYLES[checklist.status], '')}"
+               .strip())
+    out.append(f"  {counts['fail']} fail · {counts['warn']} warn · {counts['pass']} pass")
+    for item, line in zip(checklist.items, lines(checklist), strict=True):
+        if item.status != "pass":
+            out.append("\n")
+            out.append(line, style=palette.get(CHECK_STYLES[item.status], ""))
+    passed = sorted({i.item for i in checklist.items if i.status == "pass"})
+    if passed:
+        out.append("\n✓ pass: " + ", ".join(passed), style=palette.get("health-ok", ""))
+    return out

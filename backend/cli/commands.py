@@ -193,14 +193,20 @@ async def panic(args: argparse.Namespace, ctx: CliContext) -> int:
 async def _slot_verb(ctx: CliContext, method: str, name: str, color: str, value: int | str) -> int:
     """Confirm the change of one color (where, what before and after), then make it."""
     async with ctx.session() as service:
-        app = await service.app(name, ctx.namespace)
-        slot = app.slot(plans.check_color(color))
-        what, before = ("replicas", slot.desired) if method == "scale" else ("image", slot.image)
-        ctx.confirm(f"{method.replace('_', '-')} {app.namespace}/{app.name} {color} in context "
-                    f"{service.context}: {what} {before} -> {value}")
+        if method == "scale":  # the backend's line: under an HPA, what happens to its bounds
+            scaling = await service.plan_scale(name, color, int(value), namespace=ctx.namespace)
+            line = scaling.line(service.context)
+        else:
+            app = await service.app(name, ctx.namespace)
+            line = (f"set-image {app.namespace}/{app.name} {color} in context {service.context}"
+                    f": image {app.slot(plans.check_color(color)).image} -> {value}")
+            scaling = None
+        ctx.confirm(inert(line, single_line=True))
         changed = await getattr(service, method)(name, color, value, namespace=ctx.namespace,
                                                  dry_run=bool(ctx.opt("dry_run")),
                                                  reason=ctx.opt("reason", ""))
+    if scaling is not None and scaling.hpa:
+        ctx.err.write(f"turnout: {inert(line, single_line=True)}\n")
     write_apps([changed], ctx.output, ctx.out, single=True)
     return 0
 

@@ -138,9 +138,10 @@ def _with_app(cmd: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def _register_plugins(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                       common: argparse.ArgumentParser, writes: argparse.ArgumentParser) -> None:
     """Command groups that live beside their backend package (flags, guard, release flow)."""
-    from turnout.backend.cli import flags_cmd, guard_cmd, kube_cmd, release_cmd
+    from turnout.backend.cli import check_cmd, flags_cmd, guard_cmd, kube_cmd, release_cmd
 
     flags_cmd.register(sub, [common], writes)
     kube_cmd.register(sub, parents=[common])
     guard_cmd.register(sub, parents=[common])
+    check_cmd.register(sub, parents=[common])
     release_cmd.register(sub, parents=[common])  # last: it wraps abort, promote and resume

@@ -11,10 +11,23 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 
+from turnout.backend.checklist import Manifests
+from turnout.backend.config import Conventions
+from turnout.backend.demo.manifests import app_objects, manifests
 from turnout.backend.demo.world import DemoWorld, SimApp, SimSlot
 from turnout.backend.errors import Conflict, InvalidInput, NotFound, Unavailable
 from turnout.backend.gate import WriteGate
-from turnout.backend.models import App, ClusterEvent, Color, GuardReport, Pod, PodDetail, Slot, Traffic
+from turnout.backend.models import (
+    COLORS,
+    App,
+    ClusterEvent,
+    Color,
+    GuardReport,
+    Pod,
+    PodDetail,
+    Slot,
+    Traffic,
+)
 
 
 class DemoCluster:
@@ -206,6 +219,17 @@ class DemoCluster:
         if not any(p.name == pod.name for s in sim.slots.values() for p in s.pods):
             raise NotFound(f"pod {app.namespace}/{pod.name} is gone")
         return self.world.pod_detail(sim, pod.name, log_lines)
+
+    async def manifests(self, app: App) -> Manifests:
+        """The simulated app's objects in the production shape; `checkout` has no
+        PodDisruptionBudget, so the demo shows what a failing checklist looks like."""
+        self._reachable()
+        sim = self._find(app.name, app.namespace)
+        versions = {c: sim.slots[c].version for c in COLORS}
+        objects = app_objects(sim.name, versions, Conventions(), live=sim.live)
+        if sim.name == "checkout":
+            objects = [o for o in objects if o["kind"] != "PodDisruptionBudget"]
+        return manifests(sim.name, sim.namespace, sim.live, objects)
 
     async def close(self) -> None:
         if self._keep is not None:

@@ -19,7 +19,8 @@ REVIEW = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 GROUPS = {"service": ("", "services"), "ingress": ("networking.k8s.io", "ingresses"),
           "route": ("gateway.networking.k8s.io", "httproutes"),
           "deployment": ("apps", "deployments"), "configmap": ("", "configmaps"),
-          "lease": ("coordination.k8s.io", "leases"), "event": ("", "events")}
+          "lease": ("coordination.k8s.io", "leases"), "event": ("", "events"),
+          "hpa": ("autoscaling", "horizontalpodautoscalers")}
 """Write kinds to (API group, resource)."""
 
 

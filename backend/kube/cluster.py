@@ -10,19 +10,23 @@ silent retry.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 
+from turnout.backend.checklist import Manifests
 from turnout.backend.config import Conventions
 from turnout.backend.errors import Conflict, InvalidInput, NotFound, TurnoutError
 from turnout.backend.kube import wire
 from turnout.backend.kube.access import require
+from turnout.backend.kube.autoscale import Governor, governor
 from turnout.backend.kube.diff import differences, traffic_differences
 from turnout.backend.kube.discover import (
     Objects,
+    by_namespace,
     discover,
     slot_record,
 )
@@ -34,19 +38,23 @@ from turnout.backend.kube.informer import Informer
 from turnout.backend.kube.inspect import KubeInspection
 from turnout.backend.kube.journal import Entry, Journal
 from turnout.backend.kube.lock import acquire, check_unlocked, holder_of, release
+from turnout.backend.kube.manifests import read_manifests
 from turnout.backend.kube.pause import test_pause
 from turnout.backend.kube.record import Recorder
 from turnout.backend.kube.resources import list_objects
-from turnout.backend.kube.routing import Write, routing_objects, traffic_writes
+from turnout.backend.kube.routing import Write, color_of, routing_objects, traffic_writes
 from turnout.backend.models import (
     App,
     Color,
     Slot,
     Traffic,
 )
+from turnout.backend.scaling import ScalePlan, hpa_patch, restore_plan
+from turnout.backend.scaling import plan as plan_scale
 from turnout.backend.unfinished import refuse_unfinished
 
 STRATEGIC = "application/strategic-merge-patch+json"
+log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -57,13 +65,16 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
     """Blue/green apps in one kube context, read by the conventions."""
 
     def __init__(self, http: KubeHttp, context: str, conventions: Conventions, *,
-                 namespace: str | None = None, clock: Callable[[], datetime] = _now) -> None:
+                 namespace: str | None = None, clock: Callable[[], datetime] = _now,
+                 by_namespace: Mapping[str, Conventions] | None = None) -> None:
         self.http = http
         self.conventions = conventions
+        """The conventions of every namespace without its own (`by_namespace`)."""
+        self.by_namespace = dict(by_namespace or {})
         self.scope = namespace
         """Namespace the watch cache covers; None for every namespace."""
         self.clock = clock
-        self.informer = Informer(http, conventions, namespace)
+        self.informer = Informer(http, conventions, namespace, by_namespace=self.by_namespace)
         self.recorder = Recorder(http)
         self._context = context
         self._access: dict[tuple[str, str], tuple[float, str]] = {}
@@ -72,17 +83,30 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
     def context(self) -> str:
         return self._context
 
+    def conv(self, namespace: str) -> Conventions:
+        """How apps are recognised in `namespace` (its own conventions, else the global ones)."""
+        return self.by_namespace.get(namespace, self.conventions)
+
     # --- reads ---------------------------------------------------------------
 
     async def _objects(self, namespace: str | None, app: str = "") -> Objects:
         if self.informer.serves(namespace):
             return self.informer.objects(namespace)
-        selector = f"{self.conventions.app_label}={app}" if app else ""
+        # An app label filters the list only where one label names apps everywhere asked.
+        labels = {self.conv(namespace).app_label} if namespace else {
+            self.conventions.app_label, *(c.app_label for c in self.by_namespace.values())}
+        selector = f"{labels.pop()}={app}" if app and len(labels) == 1 else ""
         return await list_objects(self.http, namespace, selector)
 
     def _discover(self, objects: Objects) -> tuple[App, ...]:
-        return discover(objects, self.conventions, self._context, self.clock(),
-                        self.informer.restart_history)
+        if not self.by_namespace:
+            return discover(objects, self.conventions, self._context, self.clock(),
+                            self.informer.restart_history)
+        found: list[App] = []
+        for ns, part in by_namespace(objects, set(self.by_namespace)):
+            found += discover(part, self.conv(ns) if ns else self.conventions, self._context,
+                              self.clock(), self.informer.restart_history)
+        return tuple(sorted(found, key=lambda a: (a.namespace, a.name)))
 
     async def list_apps(self, namespace: str | None) -> tuple[App, ...]:
         return self._discover(await self._objects(namespace))
@@ -108,7 +132,7 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
 
     async def _fresh(self, app: App) -> tuple[App, Objects]:
         """Re-read the app from the server and check it is still what the operator saw."""
-        selector = f"{self.conventions.app_label}={app.name}"
+        selector = f"{self.conv(app.namespace).app_label}={app.name}"
         objects = await list_objects(self.http, app.namespace, selector)
         fresh = next((a for a in self._discover(objects) if a.name == app.name), None)
         if fresh is None:
@@ -167,8 +191,8 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
 
     async def _routing_read(self, app: App) -> RoutingRead | None:
         objects = await list_objects(self.http, app.namespace,
-                                     f"{self.conventions.app_label}={app.name}")
-        return read_routing(app.name, routing_objects(objects), self.conventions)
+                                     f"{self.conv(app.namespace).app_label}={app.name}")
+        return read_routing(app.name, routing_objects(objects), self.conv(app.namespace))
 
     async def _conflict(self, app: App, write: Write, done: int, total: int) -> Conflict:
         try:
@@ -189,7 +213,10 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
                            plan=fresh.traffic.plan, revision=fresh.traffic.revision)
         if writes:
             await self._traffic_event(fresh.traffic, target, fresh)
-        return await self._produced(fresh, target)
+        produced = await self._produced(fresh, target)
+        if produced.live != fresh.traffic.live:
+            await self._give_back_bounds(fresh, produced.live)
+        return produced
 
     async def _produced(self, app: App, target: Traffic) -> Traffic:
         """The traffic now, read from the server; `Conflict` unless it is `target`."""
@@ -211,10 +238,11 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         """Write what differs from `target`, the routing objects guarded as a whole and the
         change journaled when more than one object changes."""
         routing = routing_objects(objects)
-        read = read_routing(app.name, routing, self.conventions)
-        writes = traffic_writes(app.name, routing, target, self.conventions)
+        conv = self.conv(app.namespace)
+        read = read_routing(app.name, routing, conv)
+        writes = traffic_writes(app.name, routing, target, conv)
         steps = [f"{w.kind}/{w.name}" for w in writes]
-        journal = Journal(self.http, app, self.conventions)
+        journal = Journal(self.http, app, conv)
         journaled = not dry_run and (len(writes) > 1 or resuming is not None)
         needs = {("patch", w.kind) for w in writes}
         needs |= {(v, "configmap") for v in ("create", "update", "delete")} if journaled else set()
@@ -249,11 +277,11 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
                      back: bool = False) -> Traffic | None:
         """Finish an interrupted operation (or with `back` undo it); None when there is none."""
         found = await self.get_app(name, namespace)
-        selector = f"{self.conventions.app_label}={name}"
+        selector = f"{self.conv(found.namespace).app_label}={name}"
         objects = await list_objects(self.http, found.namespace, selector)
         app = next(a for a in self._discover(objects) if a.name == name)
         check_unlocked(await holder_of(self.http, app.namespace, name, self.clock()), name)
-        entry = await Journal(self.http, app, self.conventions).read()
+        entry = await Journal(self.http, app, self.conv(app.namespace)).read()
         if entry is None:
             return None
         goal = (entry.before if back else entry.target).traffic(app.traffic)
@@ -266,7 +294,8 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
                           content_type: str = MERGE) -> Slot:
         fresh, objects = await self._fresh(app)
         deployment = next((d for d in objects.deployments
-                           if d.metadata.labels.get(self.conventions.color_label) == color), None)
+                           if color_of(d.metadata.labels, self.conv(app.namespace)) == color),
+                          None)
         if deployment is None:
             raise NotFound(f"{app.namespace}/{app.name} has no {color} Deployment")
         spec = spec_for(deployment)
@@ -286,8 +315,71 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         return record
 
     async def scale(self, app: App, color: Color, replicas: int, *, dry_run: bool) -> Slot:
-        return await self._slot_write(app, color, dry_run,
-                                      lambda _: {"spec": {"replicas": replicas}})
+        """Set the color's replicas; under an HPA, through its bounds (`backend/scaling.py`)."""
+        p = await self.scale_plan(app, color, replicas)
+        if not p.hpa:
+            return await self._slot_write(app, color, dry_run,
+                                          lambda _: {"spec": {"replicas": replicas}})
+        return await self._scale_governed(app, color, p, dry_run)
+
+    async def _governed(self, app: App, color: Color
+                        ) -> tuple[wire.Deployment | None, Governor | str | None]:
+        objects = await list_objects(self.http, app.namespace,
+                                     f"{self.conv(app.namespace).app_label}={app.name}")
+        conv = self.conv(app.namespace)
+        dep = next((d for d in objects.deployments
+                    if color_of(d.metadata.labels, conv) == color
+                    and d.metadata.labels.get(conv.app_label) == app.name), None)
+        return dep, (None if dep is None else
+                     await governor(self.http, app.namespace, dep.metadata.name))
+
+    async def scale_plan(self, app: App, color: Color, replicas: int) -> ScalePlan:
+        """What scaling `color` to `replicas` will do, the HPA governing it considered."""
+        dep, gov = await self._governed(app, color)
+        before = dep.spec.replicas if dep else app.slot(color).desired
+        if not isinstance(gov, Governor):
+            return plan_scale(app.name, app.namespace, color, replicas, before, note=gov or "")
+        return plan_scale(app.name, app.namespace, color, replicas, before, hpa=gov.name,
+                          bounds=gov.bounds, saved=gov.saved)
+
+    async def _scale_governed(self, app: App, color: Color, p: ScalePlan, dry_run: bool) -> Slot:
+        """The HPA's bounds and the Deployment's replicas, each written conditionally on what
+        was read; loosening first, so the HPA never pulls the count back in between."""
+        fresh, _ = await self._fresh(app)
+        dep, gov = await self._governed(fresh, color)
+        if dep is None or not isinstance(gov, Governor) or (gov.bounds, gov.saved) != (
+                p.bounds, p.own if p.pinned else None):
+            raise Conflict(f"{app.namespace}/{app.name} {color}: its HPA changed since the plan "
+                           "was read. Nothing was written; re-read and retry")
+        writes = [Write("hpa", app.namespace, gov.name, hpa_patch(p, gov.resource_version))
+                  ] if p.moves_hpa else []
+        if dep.spec.replicas != p.replicas:
+            scale = Write("deployment", app.namespace, dep.metadata.name, {
+                "metadata": {"resourceVersion": dep.metadata.resource_version},
+                "spec": {"replicas": p.replicas}})
+            writes = [scale, *writes] if p.replicas > p.before else [*writes, scale]
+        if writes and not dry_run:
+            await require(self.http, app.namespace, {("patch", w.kind) for w in writes})
+        await self._apply(app, writes, dry_run)
+        if not dry_run and writes:
+            await self.recorder.event(app, "TurnoutSlot", p.line(self._context), self.clock())
+        after, _ = await self._governed(fresh, color)
+        return slot_record(color, after, fresh.slot(color).pods)
+
+    async def _give_back_bounds(self, app: App, color: Color) -> None:
+        """A color made live gets its HPA's own bounds back, if Turnout had moved them."""
+        try:
+            dep, gov = await self._governed(app, color)
+            if not isinstance(gov, Governor) or gov.saved is None or dep is None:
+                return
+            p = restore_plan(app.name, app.namespace, color, dep.spec.replicas, gov.name,
+                             gov.bounds, gov.saved)
+            await self.http.write("PATCH", Write("hpa", app.namespace, gov.name, {}).path,
+                                  hpa_patch(p, gov.resource_version), content_type=MERGE)
+            await self.recorder.event(app, "TurnoutSlot", p.line(self._context), self.clock())
+        except TurnoutError as err:  # the traffic change stands; the HPA stays as it was
+            log.warning("%s/%s: %s made live, but its HPA keeps Turnout's bounds: %s",
+                        app.namespace, app.name, color, err)
 
     async def set_image(self, app: App, color: Color, image: str, *, dry_run: bool) -> Slot:
         return await self._slot_write(app, color, dry_run, lambda d: image_patch(d, image),
@@ -298,7 +390,7 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
     async def lock(self, name: str, namespace: str | None, *, force: bool = False) -> str:
         """Take or renew the app's release lock; return a previous holder taken over."""
         app = await self.get_app(name, namespace)
-        previous = await acquire(self.http, app.namespace, app.name, self.conventions,
+        previous = await acquire(self.http, app.namespace, app.name, self.conv(app.namespace),
                                  self.clock(), force=force)
         if previous:
             await self.recorder.event(app, "TurnoutLockTakenOver",
@@ -310,6 +402,10 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         app = await self.get_app(name, namespace)
         return await release(self.http, app.namespace, app.name, self.clock(), force=force)
 
+    async def manifests(self, app: App) -> Manifests:
+        """The app's objects whole, for the checklist (`kube/manifests.py`)."""
+        return await read_manifests(self.http, app, self.conv(app.namespace))
+
     async def identity(self) -> str:
         """Who the API server says we are (SelfSubjectReview)."""
         return await self.recorder.identity()
@@ -319,14 +415,23 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         await self.http.close()
 
 
+VERSION_LABEL = "app.kubernetes.io/version"
+
+
 def image_patch(deployment: wire.Deployment, image: str) -> dict[str, Any]:
-    """A strategic merge patch setting the first container's image and the version label."""
+    """A strategic merge patch setting the first container's image, and the version label
+    where the Deployment and its template already carry one: a label added to a template
+    Turnout does not own would start a rollout its owner (Helm, Argo CD) did not ask for."""
     containers = deployment.spec.template.spec.containers
     if not containers:
         raise NotFound(f"deployment {deployment.metadata.name} has no container")
     version = image.rpartition(":")[2] if ":" in image.rpartition("/")[2] else image
-    labels = {"app.kubernetes.io/version": version}
-    return {"metadata": {"labels": labels},
-            "spec": {"template": {"metadata": {"labels": labels},
-                                  "spec": {"containers": [{"name": containers[0].name,
-                                                           "image": image}]}}}}
+    labels = {VERSION_LABEL: version}
+    template: dict[str, Any] = {"spec": {"containers": [{"name": containers[0].name,
+                                                         "image": image}]}}
+    if VERSION_LABEL in deployment.spec.template.metadata.labels:
+        template["metadata"] = {"labels": labels}
+    patch: dict[str, Any] = {"spec": {"template": template}}
+    if VERSION_LABEL in deployment.metadata.labels:
+        patch["metadata"] = {"labels": labels}
+    return patch

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 import msgspec
@@ -66,6 +66,16 @@ class Objects:
     journals: Sequence[wire.ConfigMap] = ()
     events: Sequence[wire.Event] = ()
     """Only from the watch cache: one-shot reads list no events."""
+
+
+def by_namespace(objects: Objects, own: set[str]) -> list[tuple[str, Objects]]:
+    """`objects` split into each namespace of `own` (which has conventions of its own) and the
+    rest (under ""), so each part is discovered by its namespace's conventions."""
+    def part(keep: Callable[[str], bool]) -> Objects:
+        return Objects(**{f.name: tuple(o for o in getattr(objects, f.name)
+                                        if keep(o.metadata.namespace))
+                          for f in fields(Objects)})
+    return [("", part(lambda n: n not in own)), *((ns, part(ns.__eq__)) for ns in sorted(own))]
 
 
 def version_of(deployment: wire.Deployment) -> str:
@@ -164,7 +174,7 @@ def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
         slots = {c: slot_record(c, deployments.get((ns, name, c)),
                                 sorted(pods.get((ns, name, c), ()), key=lambda p: p.name))
                  for c in COLORS}
-        live = by_ns[ns].services.get(name)
+        live = by_ns[ns].services.get(conv.live_name(name))
         notes = live.metadata.annotations if live else {}
         apps.append(App(name=name, namespace=ns, context=context, blue=slots["blue"],
                         green=slots["green"], traffic=routing.traffic,

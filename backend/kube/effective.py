@@ -78,12 +78,13 @@ def _nginx(app: str, ingress: wire.Ingress, objs: TrafficObjects, live: Color,
     if not 0 <= weight <= 100:
         acc.conflicts.append(f"{name}: canary-weight {weight} is outside 0..100")
         weight = min(max(weight, 0), 100)
-    preview = _selects(objs.services.get(f"{app}-preview"), conv)
-    acc.says.append(f"{name} sends {weight}% to service/{app}-preview")
+    preview_name = conv.preview_name(app)
+    preview = _selects(objs.services.get(preview_name), conv)
+    acc.says.append(f"{name} sends {weight}% to service/{preview_name}")
     acc.share[live] += 100 - weight
     if preview is None:
         if weight:
-            acc.conflicts.append(f"{name} sends {weight}% to service/{app}-preview, which "
+            acc.conflicts.append(f"{name} sends {weight}% to service/{preview_name}, which "
                                  "selects no color")
         return
     acc.share[preview] += weight
@@ -123,9 +124,9 @@ def _plan(service: wire.Service, conv: Conventions) -> tuple[int, ...]:
 
 
 def _revisions(app: str, objs: TrafficObjects, ingress: wire.Ingress | None,
-               route: wire.HTTPRoute | None) -> dict[str, str]:
+               route: wire.HTTPRoute | None, conv: Conventions) -> dict[str, str]:
     found: dict[str, str] = {}
-    names = [app, f"{app}-preview"]
+    names = [conv.live_name(app), conv.preview_name(app)]
     if route is not None:
         found[f"route/{route.metadata.name}"] = route.metadata.resource_version
         names += [str(ref.get("name", "")) for ref in route_refs(route)]
@@ -140,20 +141,22 @@ def _revisions(app: str, objs: TrafficObjects, ingress: wire.Ingress | None,
 
 def read_routing(app: str, objs: TrafficObjects, conv: Conventions) -> RoutingRead | None:
     """The app's routing read from every object, or None without a live Service of a color."""
-    service = objs.services.get(app)
+    live_name, preview_name = conv.live_name(app), conv.preview_name(app)
+    service = objs.services.get(live_name)
     live = _selects(service, conv)
     if service is None or live is None:
         return None
     acc = _Shares()
-    acc.says.append(_describe(f"service/{app}", live))
-    preview_service = objs.services.get(f"{app}-preview")
+    acc.says.append(_describe(f"service/{live_name}", live))
+    preview_service = objs.services.get(preview_name)
     if preview_service is not None:
         preview = _selects(preview_service, conv)
-        acc.says.append(_describe(f"service/{app}-preview", preview))
+        acc.says.append(_describe(f"service/{preview_name}", preview))
         if preview == live:
-            acc.conflicts.append(f"service/{app} and service/{app}-preview both select {live}")
+            acc.conflicts.append(f"service/{live_name} and service/{preview_name} both select "
+                                 f"{live}")
     router: RouterKind = "service"
-    ingress, route = canary_ingress(app, objs), weighted_route(app, objs, conv)
+    ingress, route = canary_ingress(app, objs, conv), weighted_route(app, objs, conv)
     if ingress is not None:
         router = "nginx"
         _nginx(app, ingress, objs, live, conv, acc)
@@ -162,7 +165,7 @@ def read_routing(app: str, objs: TrafficObjects, conv: Conventions) -> RoutingRe
         _gateway(route, objs, conv, acc)
     else:
         acc.share[live] = 100
-    revisions = _revisions(app, objs, ingress, route)
+    revisions = _revisions(app, objs, ingress, route, conv)
     traffic = Traffic(live=live, weights=acc.weights(live), router=router,
                       plan=_plan(service, conv),
                       revision=",".join(f"{k}={v}" for k, v in revisions.items()))

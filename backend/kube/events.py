@@ -27,7 +27,7 @@ def _names(objects: Objects, app: App, conv: Conventions) -> tuple[set[str], tup
         return meta.namespace == app.namespace and meta.labels.get(conv.app_label) == app.name
 
     deployments = tuple(d.metadata.name for d in objects.deployments if labelled(d.metadata))
-    names = {*deployments, app.name, f"{app.name}-preview"}
+    names = {*deployments, conv.live_name(app.name), conv.preview_name(app.name)}
     names |= {p.metadata.name for p in objects.pods if labelled(p.metadata)}
     others: list[wire.Service | wire.Ingress | wire.HTTPRoute] = [
         *objects.services, *objects.ingresses, *objects.routes]

@@ -26,6 +26,7 @@ class KubeGuardRecords:
 
     http: KubeHttp
     conventions: Conventions
+    by_namespace: dict[str, Conventions]
     recorder: Recorder
 
     clock: Callable[[], datetime]
@@ -41,7 +42,8 @@ class KubeGuardRecords:
     async def set_guard_state(self, app: App, state: str) -> None:
         """Record the guard's state on the live Service, for every operator to see."""
         body = {"metadata": {"annotations": {GUARD_ANNOTATION: state}}}
-        await self.http.write("PATCH", f"/api/v1/namespaces/{app.namespace}/services/{app.name}",
+        live = self.by_namespace.get(app.namespace, self.conventions).live_name(app.name)
+        await self.http.write("PATCH", f"/api/v1/namespaces/{app.namespace}/services/{live}",
                               body, content_type=MERGE)
 
     async def publish_guard_report(self, app: App, report: GuardReport) -> None:

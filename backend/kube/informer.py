@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,9 +52,11 @@ class Informer:
     """An in-memory cache of the resources Turnout reads, kept current by watches."""
 
     def __init__(self, http: KubeHttp, conventions: Conventions, namespace: str | None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), *,
+                 by_namespace: Mapping[str, Conventions] | None = None) -> None:
         self.http = http
         self.conventions = conventions
+        self.by_namespace = by_namespace or {}
         self.namespace = namespace
         self.clock = clock
         self.stores: dict[str, dict[tuple[str, str], Any]] = {r.field: {} for r in WATCHED}
@@ -105,7 +107,7 @@ class Informer:
 
     def _emit(self, namespace: str, item: Any) -> None:
         subject = self._subject(namespace, item) if isinstance(item, wire.Event) else item
-        key = (namespace, app_of(subject, self.conventions))
+        key = (namespace, app_of(subject, self.by_namespace.get(namespace, self.conventions)))
         for queue in self._subscribers:
             queue.put_nowait(key)
 

@@ -38,6 +38,7 @@ class KubeInspection:
 
     http: KubeHttp
     conventions: Conventions
+    by_namespace: dict[str, Conventions]
     informer: Informer
     _access: dict[tuple[str, str], tuple[float, str]]
 
@@ -52,7 +53,8 @@ class KubeInspection:
         events = objects.events
         if not self.informer.serves(app.namespace) or not self.informer.synced["events"]:
             events, _ = await list_items(self.http, EVENTS, app.namespace)
-        return app_events(events, objects, app, self.conventions, limit)
+        return app_events(events, objects, app,
+                          self.by_namespace.get(app.namespace, self.conventions), limit)
 
     async def write_blocker(self, app: App) -> str:
         """Someone else's lock, or what RBAC refuses for this app's traffic objects (asked once a

@@ -30,6 +30,7 @@ PATHS = {
     "ingress": "/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses/{name}",
     "route": "/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/httproutes/{name}",
     "deployment": "/apis/apps/v1/namespaces/{ns}/deployments/{name}",
+    "hpa": "/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers/{name}",
 }
 
 
@@ -76,15 +77,14 @@ class Write:
 
 def color_of(labels: Mapping[str, str] | None, conv: Conventions) -> Color | None:
     """The color a label set or selector names, if any."""
-    value = (labels or {}).get(conv.color_label)
-    return value if value in COLORS else None
+    return conv.color((labels or {}).get(conv.color_label))
 
 
-def canary_ingress(app: str, objs: TrafficObjects) -> wire.Ingress | None:
+def canary_ingress(app: str, objs: TrafficObjects, conv: Conventions) -> wire.Ingress | None:
     """The NGINX canary Ingress sending to the app's preview Service."""
     for ingress in objs.ingresses:
         if ingress.metadata.annotations.get(CANARY) == "true" and (
-                f"{app}-preview" in ingress.backends()):
+                conv.preview_name(app) in ingress.backends()):
             return ingress
     return None
 
@@ -127,13 +127,13 @@ def _conditional(obj: wire.Service | wire.Ingress | wire.HTTPRoute,
 
 
 def _service_write(svc: wire.Service, color: Color, conv: Conventions) -> Write:
-    patch = _conditional(svc, {"spec": {"selector": {conv.color_label: color}}})
+    patch = _conditional(svc, {"spec": {"selector": {conv.color_label: conv.value(color)}}})
     return Write("service", svc.metadata.namespace, svc.metadata.name, patch)
 
 
 def _router_write(app: str, objs: TrafficObjects, target: Traffic,
                   conv: Conventions) -> Write | None:
-    ingress, route = canary_ingress(app, objs), weighted_route(app, objs, conv)
+    ingress, route = canary_ingress(app, objs, conv), weighted_route(app, objs, conv)
     canary = target.weights.of(other(target.live))
     if ingress is not None:
         if _canary_weight(ingress) == canary and CANARY_WEIGHT in ingress.metadata.annotations:
@@ -170,12 +170,12 @@ def traffic_writes(app: str, objs: TrafficObjects, target: Traffic,
     the same call converges from any half-applied state (resume after a crash).
     """
     writes: list[Write] = []
-    live = objs.services[app]
+    live = objs.services[conv.live_name(app)]
     if color_of(live.spec.selector, conv) != target.live:
         writes.append(_service_write(live, target.live, conv))
     router = _router_write(app, objs, target, conv)
     writes += [router] if router else []
-    preview = objs.services.get(f"{app}-preview")
+    preview = objs.services.get(conv.preview_name(app))
     if preview is not None and color_of(preview.spec.selector, conv) != other(target.live):
         writes.append(_service_write(preview, other(target.live), conv))
     return writes

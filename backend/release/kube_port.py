@@ -91,7 +91,7 @@ class KubePort:
         meta: dict[str, Any] = {
             "name": f"turnout-{kind}-{app}", "namespace": namespace,
             "labels": {"app.kubernetes.io/managed-by": MANAGED_BY, RECORD_LABEL: kind,
-                       self.cluster.conventions.app_label: app}}
+                       self.cluster.conv(namespace).app_label: app}}
         if rv:
             meta["resourceVersion"] = rv  # a PUT with it is refused (409) if the record moved
         return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta,
@@ -177,8 +177,8 @@ class KubePort:
         return listed.items
 
     async def rollout(self, app: App, color: Color) -> Rollout:
-        conv = self.cluster.conventions
-        selector = f"{conv.app_label}={app.name},{conv.color_label}={color}"
+        conv = self.cluster.conv(app.namespace)
+        selector = f"{conv.app_label}={app.name},{conv.color_label}={conv.value(color)}"
         body = await self.http.get(f"/apis/apps/v1/namespaces/{app.namespace}/deployments",
                                    {"labelSelector": selector})
         listed: wire.KubeList[_Deployment] = decode(body, wire.KubeList[_Deployment], "deployments")

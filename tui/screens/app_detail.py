@@ -18,6 +18,7 @@ from turnout.backend.models import COLORS, App, AuditEntry, ClusterEvent
 from turnout.tui.backend import service_of
 from turnout.tui.render import (
     activity_text,
+    checklist_text,
     color_text,
     drift_text,
     events_text,
@@ -41,6 +42,8 @@ CHART_REFRESH_SECONDS = 5.0
 """Charts span 15 minutes: redrawing them more often than this shows nothing new."""
 EVENTS_REFRESH_SECONDS = 2.0
 """The event tail is read from the watch cache, but matching it walks every pod of the app."""
+CHECKLIST_REFRESH_SECONDS = 30.0
+"""The checklist reads every object of the app whole: not on every watch event."""
 COMPACT_HEIGHT = 34
 """Below this many rows the charts give their space to the pod tables."""
 
@@ -52,6 +55,7 @@ class AppScreen(GuardedScreen):
         Binding("escape", "app.pop_screen", "Back", id="app.back"),
         Binding("c", "toggle_charts", "Charts", id="app.charts"),
         Binding("enter", "open_pod", "Pod", id="app.pod"),
+        Binding("k", "toggle_checklist", "Checklist", id="app.checklist", show=False),
     ]
 
     def __init__(self, name: str, namespace: str) -> None:
@@ -63,6 +67,7 @@ class AppScreen(GuardedScreen):
         self._charted = float("-inf")
         self._events: tuple[ClusterEvent, ...] = ()
         self._events_read = float("-inf")
+        self._checked = float("-inf")
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -74,6 +79,7 @@ class AppScreen(GuardedScreen):
             yield ChartPanel("errors % (last 15 min)", scale=100, id="chart-errors")
             yield ChartPanel("p95 latency ms", id="chart-latency")
         yield LiveText(id="verdicts")
+        yield LiveText(id="checklist")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -91,6 +97,26 @@ class AppScreen(GuardedScreen):
 
     def action_toggle_charts(self) -> None:
         self.toggle_class("-charts-hidden" if not self.has_class("-compact") else "-compact")
+
+    def action_toggle_checklist(self) -> None:
+        """Show (and read) or hide the app's checklist (`turnout check`)."""
+        self.toggle_class("-checklist")
+        if self.has_class("-checklist"):
+            self._checked = time.monotonic()
+            self.load_checklist()
+
+    @work(exclusive=True, group="checklist", exit_on_error=False)
+    async def load_checklist(self) -> None:
+        """Read the checklist; a failure is shown in the panel, marked as an error."""
+        panel = self.query_one("#checklist", LiveText)
+        try:
+            checklist = await service_of(self).check(self.app_name, self.app_namespace)
+        except TurnoutError as err:
+            panel.add_class("-error")
+            panel.show(Text.assemble(("checklist unavailable: ", "bold"), safe(str(err))))
+            return
+        panel.remove_class("-error")
+        panel.show(checklist_text(checklist, self.app.palette))
 
     @property
     def selected(self) -> App | None:
@@ -117,6 +143,10 @@ class AppScreen(GuardedScreen):
             self._events_read = time.monotonic()
             self.load_events(app)
             self.load_blocker(app)
+        if self.has_class("-checklist") and (
+                time.monotonic() - self._checked >= CHECKLIST_REFRESH_SECONDS):
+            self._checked = time.monotonic()
+            self.load_checklist()
         charts_shown = not self.has_class("-compact") and not self.has_class("-charts-hidden")
         if charts_shown and time.monotonic() - self._charted >= CHART_REFRESH_SECONDS:
             self._charted = time.monotonic()

@@ -1,0 +1,87 @@
+"""HPA-aware scaling against the lab: Turnout acts through an HPA's bounds, never against it.
+
+The lab has no metrics-server; kube-controller-manager's HPA controller still runs and
+enforces each HPA's bounds, so bounds are what decide a governed color's replicas here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.kube.conftest import get, kubectl, seed_app, turnout
+from tests.lab.conftest import Lab
+from tests.release.test_lab_release import deploy, replicas, settled_shop
+from turnout.backend.demo.manifests import autoscaler
+from turnout.backend.scaling import BOUNDS_ANNOTATION
+
+pytestmark = pytest.mark.lab
+
+
+def with_hpas(lab: Lab, ns: str) -> None:
+    items = [autoscaler("shop", c, minimum=2, maximum=10) for c in ("blue", "green")]
+    kubectl(lab, "-n", ns, "apply", "-f", "-",
+            stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+
+
+def hpa(lab: Lab, ns: str, color: str) -> tuple[int, int, str | None]:
+    found: dict[str, Any] = get(lab, ns, f"hpa/shop-{color}")
+    notes = found["metadata"].get("annotations") or {}
+    return (found["spec"]["minReplicas"], found["spec"]["maxReplicas"],
+            notes.get(BOUNDS_ANNOTATION))
+
+
+def test_scale_under_an_hpa_moves_its_bounds_says_so_and_gives_them_back(
+        lab: Lab, lab_namespace: str) -> None:
+    ns = lab_namespace
+    seed_app(lab, ns, "shop", "nginx")
+    with_hpas(lab, ns)
+    refused = turnout(lab, "-n", ns, "scale", "shop", "green", "4")
+    assert refused.code == 2
+    assert "through horizontalpodautoscaler/shop-green: bounds 2..10 -> 4..10" in refused.err
+    assert hpa(lab, ns, "green") == (2, 10, None)  # nothing changed without --yes
+
+    up = turnout(lab, "-n", ns, "scale", "shop", "green", "4", "--yes")
+    assert up.code == 0, up.err
+    assert "bounds 2..10 -> 4..10" in up.err
+    assert hpa(lab, ns, "green") == (4, 10, "2,10")
+    assert replicas(lab, ns, "green") == 4
+
+    down = turnout(lab, "-n", ns, "scale", "shop", "green", "1", "--yes")
+    assert down.code == 0, down.err
+    assert "held at the HPA's minimum 2 (asked 1)" in down.err
+    assert "gets its own bounds 2..10 back" in down.err
+    assert hpa(lab, ns, "green") == (2, 10, None)
+    assert replicas(lab, ns, "green") == 2
+    assert hpa(lab, ns, "blue") == (2, 10, None)  # the other color's HPA was never touched
+
+
+def test_made_live_the_color_gets_its_hpa_bounds_back(lab: Lab, lab_namespace: str) -> None:
+    ns = lab_namespace
+    settled_shop(lab, ns)
+    with_hpas(lab, ns)
+    assert turnout(lab, "-n", ns, "scale", "shop", "green", "5", "--yes").code == 0
+    assert hpa(lab, ns, "green") == (5, 10, "2,10")
+    switched = turnout(lab, "-n", ns, "switch", "shop", "--to", "green", "--yes")
+    assert switched.code == 0, switched.err
+    assert hpa(lab, ns, "green") == (2, 10, None)
+    assert replicas(lab, ns, "green") == 5  # the HPA decides from here on
+
+
+def test_a_deploy_leaves_the_old_color_at_the_hpa_minimum_and_the_hpas_as_they_were(
+        lab: Lab, lab_namespace: str) -> None:
+    ns = lab_namespace
+    settled_shop(lab, ns)
+    with_hpas(lab, ns)
+    before = {c: get(lab, ns, f"hpa/shop-{c}")["spec"] for c in ("blue", "green")}
+    run = turnout(lab, *deploy(lab, ns, "registry.local/shop:1.6.0", "--analysis", "1s",
+                               "--monitor", "1s")[3:])
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["outcome"] == "promoted"
+    assert replicas(lab, ns, "blue") == 2  # asked 1: the HPA's minimum holds it at 2
+    assert replicas(lab, ns, "green") == 3
+    for color in ("blue", "green"):
+        assert get(lab, ns, f"hpa/shop-{color}")["spec"] == before[color]
+        assert hpa(lab, ns, color)[2] is None
