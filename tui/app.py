@@ -42,6 +42,7 @@ from turnout.tui.screens.flags import FlagsScreen
 from turnout.tui.screens.help import HelpScreen
 from turnout.tui.screens.history import HistoryScreen
 from turnout.tui.screens.overview import OverviewScreen
+from turnout.tui.screens.rollback import RollbackScreen
 from turnout.tui.screens.weight import WeightScreen
 
 ANNOUNCED = frozenset({"rollback", "no safe target", "would roll back", "rollback failed"})
@@ -243,14 +244,21 @@ class TurnoutApp(TextualApp[int]):
     @work(group="action", exit_on_error=False)
     async def confirm_and_run(self, action: ReleaseAction, target: App) -> None:
         """Preview the change, ask, then perform it; nothing is written if cancelled."""
-        percent = None
+        percent, version = None, ""
         if action.asks_percent:
             percent = await self.push_screen_wait(WeightScreen(target))
             if percent is None:
                 return
         try:
+            if action.asks_version:
+                versions = await self.service.rollback_versions(target.name, target.namespace)
+                chosen = await self.push_screen_wait(RollbackScreen(target, versions))
+                if chosen is None:
+                    return
+                version = chosen
             preview = await self.service.preview(action.verb, target.name,
-                                                 namespace=target.namespace, percent=percent)
+                                                 namespace=target.namespace, percent=percent,
+                                                 to_version=version)
         except TurnoutError as err:
             self.notify(str(err), title=err.title, severity="error")
             return
@@ -261,12 +269,13 @@ class TurnoutApp(TextualApp[int]):
         if not await self.push_screen_wait(ConfirmScreen(request)):
             self.notify("Cancelled: nothing was changed.", title=action.label)
             return
-        await self._perform(action, target, percent)
+        await self._perform(action, target, percent, version)
 
-    async def _perform(self, action: ReleaseAction, target: App, percent: int | None) -> None:
+    async def _perform(self, action: ReleaseAction, target: App, percent: int | None,
+                       version: str = "") -> None:
         try:
             result = await self.service.apply(action.verb, target.name, namespace=target.namespace,
-                                              percent=percent)
+                                              percent=percent, to_version=version)
         except TurnoutError as err:
             self.post_message(ActionFinished(str(err), ok=False, title=err.title))
             return

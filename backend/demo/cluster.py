@@ -10,11 +10,15 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from turnout.backend.demo.world import DemoWorld, SimApp, SimSlot
 from turnout.backend.errors import Conflict, InvalidInput, NotFound, Unavailable
 from turnout.backend.gate import WriteGate
 from turnout.backend.models import App, ClusterEvent, Color, GuardReport, Pod, PodDetail, Slot, Traffic
+
+if TYPE_CHECKING:
+    from turnout.backend.guard.recording import IncidentRecord
 
 
 class DemoCluster:
@@ -183,6 +187,18 @@ class DemoCluster:
     async def record_incident(self, app: App, summary: str) -> None:
         """Keep the incident beside the app, as the cluster keeps an Event."""
         self._find(app.name, app.namespace).incidents.append(summary)
+
+    async def save_incident(self, app: App, record: IncidentRecord) -> IncidentRecord:
+        """Keep the incident's record and recording beside the app (`IncidentStore`)."""
+        from turnout.backend.demo import incidents
+
+        return incidents.save(self, record)
+
+    async def incident_records(self, namespace: str | None) -> tuple[IncidentRecord, ...]:
+        """The incident records kept in this world, oldest first."""
+        from turnout.backend.demo import incidents
+
+        return incidents.records(self, namespace)
 
     async def health(self, app: App, color: Color) -> bool:
         """Demo health check: a failing color answers 503."""
