@@ -11,8 +11,8 @@ cluster (`IncidentStore`: a ConfigMap on Kubernetes, memory on the demo).
 The bound: at most `MAX_FRAMES` frames. A recording that would grow past it is downsampled —
 every other frame dropped, its interval doubled — so it always spans the whole incident;
 `marks` (detected, action, restored) are kept exactly. Verdict details are cut to `TEXT_CAP`
-characters and their sources left to the report, so a frame is at most about 1.3 kB of JSON
-and a recording stays around 500 kB, within a ConfigMap's 1 MiB (a unit test holds it to that).
+characters and their sources left to the report, so a frame is at most about 1.7 kB of JSON
+and a recording under 700 kB, within a ConfigMap's 1 MiB (a unit test holds it to that).
 """
 
 from __future__ import annotations

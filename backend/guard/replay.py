@@ -108,7 +108,8 @@ def timeline(record: IncidentRecord) -> Iterator[tuple[datetime, str, str]]:
     for c in crossings(record):
         verb = "crossed above" if c.above else "came back under"
         rows.append((c.at, 0, "cross", f"{c.color} {c.signal} {verb} its threshold: "
-                     f"{_num(c.value)} {'>' if c.above else '<='} {_num(c.threshold)}"))
+                     f"{_value(c.signal, c.value)} {'>' if c.above else '<='} "
+                     f"{_value(c.signal, c.threshold)}"))
     rows += [(m.at, 1, "mark", m.what) for m in record.recording.marks]
     rows += [(f.at, 2, "frame", frame_line(f)) for f in record.recording.frames]
     for at, _, kind, text in sorted(rows, key=lambda r: (r[0], r[1])):
@@ -122,13 +123,18 @@ def frame_line(frame: Frame) -> str:
         parts.append(f"{s.color} {s.version or '-'} ready {s.ready}/{s.desired} err "
                      f"{_pct(s.error_rate)} p95 {_ms(s.p95_ms)} rps {_num(s.rps)} "
                      f"restarts {s.restarts_5m}")
-    verdicts = " ".join(f"{v.signal}={v.outcome}({_num(v.value)})" for v in frame.verdicts)
+    verdicts = " ".join(f"{v.color}:{v.signal}={v.outcome}({_value(v.signal, v.value)})"
+                        for v in frame.verdicts)
     parts.append(f"{verdicts or 'no verdicts'} -> {frame.decision or '-'}")
     return " | ".join(parts)
 
 
+def _value(signal: str, value: float | None) -> str:
+    return _pct(value) if signal == "error-rate" else _num(value)
+
+
 def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"
+    return "-" if value is None else f"{value:.2%}"
 
 
 def _ms(value: float | None) -> str:
