@@ -37,7 +37,9 @@ class Tape:
         """Record one evaluation (armed apps only: the others cannot have an incident)."""
         if app.guard != "armed" and not self.recorder.recording(app):
             return
-        frame = frame_of(app, verdicts, decision, self.service.clock(), await self._golden(app))
+        # The frame is at the measurement's time (the verdicts'), not after the action it led to.
+        at = max((v.at for v in verdicts), default=self.service.clock())
+        frame = frame_of(app, verdicts, decision, at, await self._golden(app))
         await self._store(app, self.recorder.observe(app, frame))
 
     async def opened(self, app: App, incident: Incident) -> None:
