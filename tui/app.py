@@ -41,6 +41,7 @@ from turnout.tui.screens.deploy import DeployScreen
 from turnout.tui.screens.flags import FlagsScreen
 from turnout.tui.screens.help import HelpScreen
 from turnout.tui.screens.history import HistoryScreen
+from turnout.tui.screens.incident import IncidentScreen
 from turnout.tui.screens.overview import OverviewScreen
 from turnout.tui.screens.rollback import RollbackScreen
 from turnout.tui.screens.weight import WeightScreen
@@ -92,6 +93,7 @@ class TurnoutApp(TextualApp[int]):
         Binding("f", "flags", "Flags", id="flags"),
         Binding("g", "arm_guard", "Arm guard", id="guard"),
         Binding("h", "history", "History", id="history"),
+        Binding("I", "incident", "Incident replay", id="incident"),
         Binding("D", "deploy", "Deploy", id="deploy"),
         Binding("exclamation_mark", "panic", "Panic", id="panic"),
     ]
@@ -222,7 +224,7 @@ class TurnoutApp(TextualApp[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what cannot be done here, rather than failing after a confirmation."""
-        if action == "history":
+        if action in ("history", "incident"):
             return isinstance(getattr(self.screen, "selected", None), App) or None
         if action in ("release", "fire_drill", "panic", "arm_guard", "deploy"):
             if isinstance(self.screen, FlagsScreen):
@@ -344,6 +346,23 @@ class TurnoutApp(TextualApp[int]):
         target: App | None = getattr(self.screen, "selected", None)
         if isinstance(target, App):
             self.push_screen(HistoryScreen(target.name, target.namespace))
+
+    @work(group="incident", exclusive=True, exit_on_error=False)
+    async def action_incident(self) -> None:
+        """Replay the app's newest incident recorded by the guard."""
+        target: App | None = getattr(self.screen, "selected", None)
+        if target is None:
+            return
+        try:
+            found = await self.service.incident_records(target.namespace, target.name)
+        except TurnoutError as err:
+            self.notify(str(err), title=err.title, severity="error")
+            return
+        if not found or not found[-1].recording.frames:
+            self.notify(f"No incident recording for {target.namespace}/{target.name}.",
+                        title="Incident replay")
+            return
+        self.push_screen(IncidentScreen(found[-1]))
 
     def action_flags(self) -> None:
         if not isinstance(self.screen, FlagsScreen):
