@@ -93,7 +93,7 @@ class TurnoutApp(TextualApp[int]):
         Binding("f", "flags", "Flags", id="flags"),
         Binding("g", "arm_guard", "Arm guard", id="guard"),
         Binding("h", "history", "History", id="history"),
-        Binding("I", "incident", "Incident replay", id="incident"),
+        Binding("I", "incident", "Incident replay", show=False, id="incident"),
         Binding("D", "deploy", "Deploy", id="deploy"),
         Binding("exclamation_mark", "panic", "Panic", id="panic"),
     ]
