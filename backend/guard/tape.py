@@ -37,14 +37,20 @@ class Tape:
         """Record one evaluation (armed apps only: the others cannot have an incident)."""
         if app.guard != "armed" and not self.recorder.recording(app):
             return
-        # The frame is at the measurement's time (the verdicts'), not after the action it led to.
-        at = max((v.at for v in verdicts), default=self.service.clock())
-        frame = frame_of(app, verdicts, decision, at, await self._golden(app))
-        await self._store(app, self.recorder.observe(app, frame))
+        try:
+            # At the measurement's time (the verdicts'), not after the action it led to.
+            at = max((v.at for v in verdicts), default=self.service.clock())
+            frame = frame_of(app, verdicts, decision, at, await self._golden(app))
+            await self._store(app, self.recorder.observe(app, frame))
+        except Exception:  # a recorder's bug must never stop the guard of the app
+            log.exception("recording %s/%s failed", app.namespace, app.name)
 
     async def opened(self, app: App, incident: Incident) -> None:
         """The guard reported an incident: record it from the frames seen before it."""
-        await self._store(app, self.recorder.opened(app, incident))
+        try:
+            await self._store(app, self.recorder.opened(app, incident))
+        except Exception:
+            log.exception("recording incident %s failed", incident.id)
 
     async def _golden(self, app: App) -> tuple[ColorMetrics, ...]:
         if self.service.metrics is None:
