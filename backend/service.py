@@ -20,7 +20,7 @@ import msgspec
 from turnout.backend import plans, signals
 from turnout.backend.audit import AuditLog, os_user
 from turnout.backend.coordination import Coordination
-from turnout.backend.errors import InvalidInput, TurnoutError
+from turnout.backend.errors import InvalidInput, NotFound, TurnoutError
 from turnout.backend.flags.console import FlagChange, FlagConsole
 from turnout.backend.flags.console import view as flag_view
 from turnout.backend.flags.model import Flag, Segment
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from turnout.backend.checklist import Checklist
     from turnout.backend.config import GuardSettings
     from turnout.backend.guard.engine import Guard
+    from turnout.backend.guard.recording import IncidentRecord
     from turnout.backend.notify import Fanout
     from turnout.backend.release.console import DeployConsole
     from turnout.backend.release.model import DeployRequest, Flow, Release, Steered
@@ -165,9 +166,15 @@ class ReleaseService(ClusterViews, Coordination):
 
     async def preview(self, action: str, name: str, *, namespace: str | None = None,
                       percent: int | None = None, to: str | None = None,
-                      to_version: str = "") -> ActionResult:
-        """What `action` would change, computed from the current state; nothing is written."""
+                      to_version: str = "", redeploy: DeployRequest | None = None) -> ActionResult:
+        """What `action` would change, computed from the current state; nothing is written.
+        A rollback to a version no color runs previews the deploy that brings it back
+        (`redeploy`: that deploy's options; the image comes from the history)."""
         app = await self.cluster.get_app(name, namespace)
+        if action == "rollback" and to_version:
+            request = await self.rollback_redeploy(app, to_version, redeploy)
+            if request is not None:
+                return await self._redeploy_preview(app, request)
         if action in ("abort", "promote", "promote-full", "resume"):
             steering = await self._steering(action, name, app.namespace)
             if steering is not None:
@@ -189,11 +196,20 @@ class ReleaseService(ClusterViews, Coordination):
 
     async def apply(self, action: str, name: str, *, namespace: str | None = None,
                     percent: int | None = None, to: str | None = None, to_version: str = "",
-                    reason: str = "", dry_run: bool = False,
-                    say: Say | None = None) -> ActionResult | Steered:
+                    redeploy: DeployRequest | None = None, reason: str = "",
+                    dry_run: bool = False, say: Say | None = None) -> ActionResult | Steered:
         """Perform the `action` that `preview` showed (same names, same parameters); abort and
-        promote steer the app's deploy in flight when it has one."""
+        promote steer the app's deploy in flight when it has one; a rollback to a version no
+        color runs deploys it from the history (the deploy's outcome and exit code)."""
         kw: dict[str, Any] = {"namespace": namespace, "reason": reason, "dry_run": dry_run}
+        if action == "rollback" and to_version:
+            from turnout.backend.release import rollback as rollback_to
+
+            app = await self.cluster.get_app(name, namespace)
+            request = await self.rollback_redeploy(app, to_version, redeploy)
+            if request is not None:
+                request = msgspec.structs.replace(request, reason=reason or request.reason)
+                return await rollback_to.redeploy(self.deploys(say), request, dry_run=dry_run)
         if action == "rollback":
             return await self.rollback(name, to_version=to_version, **kw)
         if action in ("abort", "promote", "promote-full"):
@@ -268,6 +284,9 @@ class ReleaseService(ClusterViews, Coordination):
             await self._cluster_verb("resume", "rollback of an interrupted operation")(
                 name, namespace, back=True)
             app = await self.cluster.get_app(name, namespace)
+        if to_version and await self.rollback_redeploy(app, to_version) is not None:
+            raise InvalidInput(f"no color of {app.name} runs {to_version}: apply('rollback') "
+                               "deploys it from the release history")
         planner = self._rollback_planner(app, to_version)
         target = planner(app.traffic)
         live_replicas = app.slot(app.traffic.live).desired
@@ -276,6 +295,35 @@ class ReleaseService(ClusterViews, Coordination):
             if not kw.get("dry_run"):
                 await self.wait_ready(name, target.live, namespace=namespace)
         return await self._traffic("rollback", name, planner, **kw)
+
+    async def rollback_redeploy(self, app: App, version: str,
+                                template: DeployRequest | None = None) -> DeployRequest | None:
+        """The deploy a rollback to `version` needs: None when a color runs it (the fast path,
+        a traffic switch); else its image from the release history, with `template`'s flow
+        options. `NotFound`, listing the known versions, for a version never recorded."""
+        from turnout.backend.release import rollback as rollback_to
+
+        if rollback_to.running(app, version):
+            return None
+        releases = await self.history(app.namespace, app.name)
+        image = rollback_to.image_of(app, releases, version)
+        return rollback_to.request_for(app, image, version, template)
+
+    async def rollback_versions(self, name: str, namespace: str | None = None) -> tuple[str, ...]:
+        """The versions `rollback --to` accepts for the app, newest first: the colors' own, then
+        the release history's (what the rollback dialog offers)."""
+        from turnout.backend.release import rollback as rollback_to
+
+        app = await self.cluster.get_app(name, namespace)
+        return tuple(rollback_to.known_versions(app, await self.history(app.namespace, app.name)))
+
+    async def _redeploy_preview(self, app: App, request: DeployRequest) -> ActionResult:
+        from turnout.backend.release import rollback as rollback_to
+
+        flow = await self.plan_deploy(request)
+        return ActionResult(action="rollback", app=app.name, namespace=app.namespace,
+                            before=app.traffic, after=plans.switched(app.traffic, flow.new),
+                            dry_run=True, message=rollback_to.confirmation(flow))
 
     @staticmethod
     def _rollback_planner(app: App, to_version: str) -> Callable[[Traffic], Traffic]:
@@ -477,6 +525,31 @@ class ReleaseService(ClusterViews, Coordination):
             notifier = self._notifier() if self._notifier is not None else Fanout()
             self._guard_engine = Guard(self, self._guard(), notifier)
         return self._guard_engine
+
+    async def incident_records(self, namespace: str | None = None,
+                               name: str | None = None) -> tuple[IncidentRecord, ...]:
+        """The incident records the guard kept in the cluster, oldest first (one app's with
+        `name`), each with its recording for `turnout incident replay`."""
+        from turnout.backend.guard.recording import IncidentStore
+
+        if not isinstance(self.cluster, IncidentStore):
+            raise InvalidInput(f"context {self.context} keeps no incident records")
+        found = await self.cluster.incident_records(namespace)
+        return tuple(r for r in found if name in (None, r.incident.app))
+
+    async def incident_record(self, incident_id: str,
+                              namespace: str | None = None) -> IncidentRecord:
+        """One incident record by its id (or the start of one); `NotFound` naming the newest."""
+        found = await self.incident_records(namespace)
+        exact = [r for r in found if r.id == incident_id]
+        matches = exact or [r for r in found if r.id.startswith(incident_id)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise InvalidInput(f"incident {incident_id!r} is ambiguous: "
+                               + ", ".join(r.id for r in matches[-5:]))
+        newest = ", ".join(r.id for r in found[-5:]) or "none recorded"
+        raise NotFound(f"no incident {incident_id!r} in context {self.context} (newest: {newest})")
 
     @property
     def fire_drills(self) -> bool:

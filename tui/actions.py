@@ -23,6 +23,8 @@ class ReleaseAction:
     """Whether the confirmation needs the app name typed."""
     asks_percent: bool = False
     """Whether the operator first enters a canary weight."""
+    asks_version: bool = False
+    """Whether the operator first picks the previous color or a version from the history."""
 
 
 RELEASE_ACTIONS: tuple[ReleaseAction, ...] = (
@@ -30,7 +32,7 @@ RELEASE_ACTIONS: tuple[ReleaseAction, ...] = (
     ReleaseAction("weight", "w", "Set weight", "weight", asks_percent=True),
     ReleaseAction("promote", "P", "Promote (full)", "promote-full", typed=True),
     ReleaseAction("abort", "a", "Abort", "abort"),
-    ReleaseAction("rollback", "b", "Rollback", "rollback", typed=True),
+    ReleaseAction("rollback", "b", "Rollback", "rollback", typed=True, asks_version=True),
 )
 
 

@@ -41,7 +41,9 @@ from turnout.tui.screens.deploy import DeployScreen
 from turnout.tui.screens.flags import FlagsScreen
 from turnout.tui.screens.help import HelpScreen
 from turnout.tui.screens.history import HistoryScreen
+from turnout.tui.screens.incident import IncidentScreen
 from turnout.tui.screens.overview import OverviewScreen
+from turnout.tui.screens.rollback import RollbackScreen
 from turnout.tui.screens.weight import WeightScreen
 
 ANNOUNCED = frozenset({"rollback", "no safe target", "would roll back", "rollback failed"})
@@ -91,6 +93,7 @@ class TurnoutApp(TextualApp[int]):
         Binding("f", "flags", "Flags", id="flags"),
         Binding("g", "arm_guard", "Arm guard", id="guard"),
         Binding("h", "history", "History", id="history"),
+        Binding("I", "incident", "Incident replay", show=False, id="incident"),
         Binding("D", "deploy", "Deploy", id="deploy"),
         Binding("exclamation_mark", "panic", "Panic", id="panic"),
     ]
@@ -221,7 +224,7 @@ class TurnoutApp(TextualApp[int]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what cannot be done here, rather than failing after a confirmation."""
-        if action == "history":
+        if action in ("history", "incident"):
             return isinstance(getattr(self.screen, "selected", None), App) or None
         if action in ("release", "fire_drill", "panic", "arm_guard", "deploy"):
             if isinstance(self.screen, FlagsScreen):
@@ -243,14 +246,21 @@ class TurnoutApp(TextualApp[int]):
     @work(group="action", exit_on_error=False)
     async def confirm_and_run(self, action: ReleaseAction, target: App) -> None:
         """Preview the change, ask, then perform it; nothing is written if cancelled."""
-        percent = None
+        percent, version = None, ""
         if action.asks_percent:
             percent = await self.push_screen_wait(WeightScreen(target))
             if percent is None:
                 return
         try:
+            if action.asks_version:
+                versions = await self.service.rollback_versions(target.name, target.namespace)
+                chosen = await self.push_screen_wait(RollbackScreen(target, versions))
+                if chosen is None:
+                    return
+                version = chosen
             preview = await self.service.preview(action.verb, target.name,
-                                                 namespace=target.namespace, percent=percent)
+                                                 namespace=target.namespace, percent=percent,
+                                                 to_version=version)
         except TurnoutError as err:
             self.notify(str(err), title=err.title, severity="error")
             return
@@ -261,12 +271,13 @@ class TurnoutApp(TextualApp[int]):
         if not await self.push_screen_wait(ConfirmScreen(request)):
             self.notify("Cancelled: nothing was changed.", title=action.label)
             return
-        await self._perform(action, target, percent)
+        await self._perform(action, target, percent, version)
 
-    async def _perform(self, action: ReleaseAction, target: App, percent: int | None) -> None:
+    async def _perform(self, action: ReleaseAction, target: App, percent: int | None,
+                       version: str = "") -> None:
         try:
             result = await self.service.apply(action.verb, target.name, namespace=target.namespace,
-                                              percent=percent)
+                                              percent=percent, to_version=version)
         except TurnoutError as err:
             self.post_message(ActionFinished(str(err), ok=False, title=err.title))
             return
@@ -335,6 +346,23 @@ class TurnoutApp(TextualApp[int]):
         target: App | None = getattr(self.screen, "selected", None)
         if isinstance(target, App):
             self.push_screen(HistoryScreen(target.name, target.namespace))
+
+    @work(group="incident", exclusive=True, exit_on_error=False)
+    async def action_incident(self) -> None:
+        """Replay the app's newest incident recorded by the guard."""
+        target: App | None = getattr(self.screen, "selected", None)
+        if target is None:
+            return
+        try:
+            found = await self.service.incident_records(target.namespace, target.name)
+        except TurnoutError as err:
+            self.notify(str(err), title=err.title, severity="error")
+            return
+        if not found or not found[-1].recording.frames:
+            self.notify(f"No incident recording for {target.namespace}/{target.name}.",
+                        title="Incident replay")
+            return
+        self.push_screen(IncidentScreen(found[-1]))
 
     def action_flags(self) -> None:
         if not isinstance(self.screen, FlagsScreen):

@@ -55,6 +55,8 @@ def refusal(app: TextualApp[object], screen: object, action: str) -> str:
     service = app.service  # type: ignore[attr-defined]
     if action == "history":
         return "History is about one app: put the cursor on it, or open it."
+    if action == "incident":
+        return "Incident replay is about one app: put the cursor on it, or open it."
     if action not in APP_ACTIONS:
         return ""
     target = getattr(screen, "selected", None)

@@ -92,7 +92,7 @@ async def watch(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
-async def _traffic_verb(ctx: CliContext, action: str, app: str, **params: Any) -> int:
+async def traffic_verb(ctx: CliContext, action: str, app: str, **params: Any) -> int:
     """Preview, confirm what the backend says will change, then perform it."""
     async with ctx.session() as service:
         preview = await service.preview(action, app, namespace=ctx.namespace, **params)
@@ -149,29 +149,25 @@ def _print_result(ctx: CliContext, result: ActionResult) -> None:
 
 
 async def switch(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, "switch", args.app, to=args.to)
+    return await traffic_verb(ctx, "switch", args.app, to=args.to)
 
 
 async def weight(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, "weight", args.app, percent=args.percent)
+    return await traffic_verb(ctx, "weight", args.app, percent=args.percent)
 
 
 async def step(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, "step", args.app)
+    return await traffic_verb(ctx, "step", args.app)
 
 
 async def promote(args: argparse.Namespace, ctx: CliContext) -> int:
     """Next step, or --full; with a deploy in flight, ends its pause."""
-    return await _traffic_verb(ctx, "promote-full" if args.full else "promote", args.app)
+    return await traffic_verb(ctx, "promote-full" if args.full else "promote", args.app)
 
 
 async def abort(args: argparse.Namespace, ctx: CliContext) -> int:
     """All traffic to the stable color; with a deploy in flight, stops it."""
-    return await _traffic_verb(ctx, "abort", args.app)
-
-
-async def rollback(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _traffic_verb(ctx, "rollback", args.app, to_version=args.to_version)
+    return await traffic_verb(ctx, "abort", args.app)
 
 
 async def panic(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -101,9 +101,6 @@ def build_parser() -> argparse.ArgumentParser:
     app_cmd("promote", commands.promote, "next step, or --full: make the canary live").add_argument(
         "--full", action="store_true")
     app_cmd("abort", commands.abort, "send all traffic back to the stable color")
-    app_cmd("rollback", commands.rollback, "restore the previous color").add_argument(
-        "--to", dest="to_version", default="", metavar="VERSION",
-        help="restore the color that runs this version")
     scale = app_cmd("scale", commands.scale, "set a color's replicas")
     scale.add_argument("color", choices=("blue", "green"))
     scale.add_argument("replicas", type=int)
@@ -138,10 +135,11 @@ def _with_app(cmd: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def _register_plugins(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                       common: argparse.ArgumentParser, writes: argparse.ArgumentParser) -> None:
     """Command groups that live beside their backend package (flags, guard, release flow)."""
-    from turnout.backend.cli import check_cmd, flags_cmd, guard_cmd, kube_cmd, release_cmd
+    from turnout.backend.cli import check_cmd, flags_cmd, guard_cmd, incident_cmd, kube_cmd, release_cmd
 
     flags_cmd.register(sub, [common], writes)
     kube_cmd.register(sub, parents=[common])
     guard_cmd.register(sub, parents=[common])
     check_cmd.register(sub, parents=[common])
+    incident_cmd.register(sub, parents=[common])
     release_cmd.register(sub, parents=[common])  # last: it wraps abort, promote and resume

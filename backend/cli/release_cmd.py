@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 
 from turnout.backend.cli import parser as cli_parser
-from turnout.backend.cli.commands import progress, write_release
+from turnout.backend.cli.commands import progress, traffic_verb, write_release
 from turnout.backend.cli.context import CliContext
 from turnout.backend.cli.output import write_data, write_table
 from turnout.backend.errors import InvalidInput
@@ -47,23 +47,23 @@ def deploy_request(args: argparse.Namespace, namespace: str | None) -> DeployReq
     """The request the options describe (durations parsed, --pause manual understood)."""
     manual = args.pause.strip().lower() == "manual"
     strategy: Strategy = args.strategy
-    steps = tuple(int(s) for s in args.steps.split(",") if s.strip()) if args.steps else ()
+    try:
+        steps = tuple(int(s) for s in args.steps.split(",") if s.strip()) if args.steps else ()
+    except ValueError:
+        raise InvalidInput(f"--steps {args.steps!r}: expected percents like 10,50,100") from None
     return DeployRequest(
-        app=args.app, image=args.image, namespace=namespace, strategy=strategy, steps=steps,
-        pause=0.0 if manual else parse_duration(args.pause), manual=manual,
+        app=args.app, image=getattr(args, "image", ""), namespace=namespace, strategy=strategy,
+        steps=steps, pause=0.0 if manual else parse_duration(args.pause), manual=manual,
         analysis=parse_duration(args.analysis),
         monitor=parse_duration(args.monitor) if args.monitor else None,
         deadline=parse_duration(args.progress_deadline), interval=parse_duration(args.interval),
-        scale_down_to=args.scale_down_to, commit_time=_commit_time(args.commit_time),
-        reason=args.reason)
+        scale_down_to=args.scale_down_to,
+        commit_time=_commit_time(getattr(args, "commit_time", None)), reason=args.reason)
 
 
 async def deploy(args: argparse.Namespace, ctx: CliContext) -> int:
     """Run the whole flow; the exit code says promoted (0), rolled back, aborted or failed."""
-    try:
-        request = deploy_request(args, ctx.namespace)
-    except ValueError:
-        raise InvalidInput(f"--steps {args.steps!r}: expected percents like 10,50,100") from None
+    request = deploy_request(args, ctx.namespace)
     async with ctx.session() as service:
         flow = await service.plan_deploy(request)
         if ctx.opt("dry_run"):
@@ -140,9 +140,32 @@ async def dora_cmd(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+async def rollback(args: argparse.Namespace, ctx: CliContext) -> int:
+    """The previous color, or --to VERSION: the color running it, else that version's image from
+    the history deployed through the flow (then the exit code is the deploy's)."""
+    redeploy = deploy_request(args, ctx.namespace) if args.to_version else None
+    return await traffic_verb(ctx, "rollback", args.app, to_version=args.to_version,
+                              redeploy=redeploy)
+
+
 def _deploy_parser(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("app", help="app name")
     cmd.add_argument("--image", required=True, help="image to deploy, e.g. registry/app:1.5.0")
+    _flow_options(cmd)
+    cmd.add_argument("--commit-time", metavar="TIME", help="commit time (ISO 8601 or unix "
+                     "seconds), for lead time")
+
+
+def _rollback_parser(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("app", help="app name")
+    cmd.add_argument("--to", dest="to_version", default="", metavar="VERSION",
+                     help="a version from the app's history: the color running it, else its "
+                     "image deployed into the idle color through the deploy flow")
+    _flow_options(cmd.add_argument_group(
+        "when --to redeploys a version (as deploy; ignored when a color runs it)"))
+
+
+def _flow_options(cmd: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     cmd.add_argument("--strategy", choices=("instant", "canary"), default="canary")
     cmd.add_argument("--steps", help="canary weights ending at 100 (default: the app's plan, "
                      "else 10,50,100)")
@@ -156,8 +179,6 @@ def _deploy_parser(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--interval", default="2s", metavar="DURATION", help="between measurements")
     cmd.add_argument("--scale-down-to", type=int, default=1, metavar="N",
                      help="replicas the old color keeps after promotion")
-    cmd.add_argument("--commit-time", metavar="TIME", help="commit time (ISO 8601 or unix "
-                     "seconds), for lead time")
 
 
 def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
@@ -169,6 +190,10 @@ def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
                                 "checks, canary or switch, monitor, scale down")
     _deploy_parser(cmd)
     cmd.set_defaults(func=deploy, write=True)
+    cmd = subparsers.add_parser("rollback", parents=writes, help="restore the previous color, "
+                                "or --to a version from the history")
+    _rollback_parser(cmd)
+    cmd.set_defaults(func=rollback, write=True)
     cmd = subparsers.add_parser("history", parents=common, help="an app's release history")
     cmd.add_argument("app", help="app name")
     cmd.add_argument("--limit", type=int, default=20, help="newest N releases (0: all)")

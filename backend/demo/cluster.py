@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from turnout.backend.checklist import Manifests
 from turnout.backend.config import Conventions
@@ -28,6 +29,9 @@ from turnout.backend.models import (
     Slot,
     Traffic,
 )
+
+if TYPE_CHECKING:
+    from turnout.backend.guard.recording import IncidentRecord
 
 
 class DemoCluster:
@@ -196,6 +200,18 @@ class DemoCluster:
     async def record_incident(self, app: App, summary: str) -> None:
         """Keep the incident beside the app, as the cluster keeps an Event."""
         self._find(app.name, app.namespace).incidents.append(summary)
+
+    async def save_incident(self, app: App, record: IncidentRecord) -> IncidentRecord:
+        """Keep the incident's record and recording beside the app (`IncidentStore`)."""
+        from turnout.backend.demo import incidents
+
+        return incidents.save(self, record)
+
+    async def incident_records(self, namespace: str | None) -> tuple[IncidentRecord, ...]:
+        """The incident records kept in this world, oldest first."""
+        from turnout.backend.demo import incidents
+
+        return incidents.records(self, namespace)
 
     async def health(self, app: App, color: Color) -> bool:
         """Demo health check: a failing color answers 503."""

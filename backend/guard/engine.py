@@ -35,6 +35,7 @@ from turnout.backend.guard.episodes import Episodes
 from turnout.backend.guard.measure import CANNOT_EVALUATE, Measurer, Streaks
 from turnout.backend.guard.policy import Outage, Rearms
 from turnout.backend.guard.ports import GuardReportStore, GuardStateStore
+from turnout.backend.guard.tape import Tape
 from turnout.backend.guard.telemetry import Telemetry
 from turnout.backend.models import App, Color, GuardReport, Verdict, other
 from turnout.backend.notify import Fanout
@@ -120,6 +121,8 @@ class Guard:
         self.episodes = Episodes()
         self.rearms = Rearms()
         self.outage = Outage(self.alerts, self.settings)
+        self.tape = Tape(self.service, lambda: self.may_act(), self.settings.evaluation_timeout)
+        """Records the series of armed apps and stores incident recordings (`tape.py`)."""
         self.guarding = 0
         """How many apps `run` evaluates now."""
 
@@ -162,6 +165,7 @@ class Guard:
             if (app.namespace, app.name) not in self.episodes.errors:  # once per episode
                 log.exception("guard on %s/%s failed", app.namespace, app.name)
             result = await self._failed(app, f"{CANNOT_EVALUATE}{type(err).__name__}: {err}")
+        await self.tape.evaluated(app, result.verdicts, result.decision)
         await self._publish(app, result)
         return result
 
@@ -375,6 +379,7 @@ class Guard:
                 await self.service.cluster.record_incident(app, summary[:1000])
             except TurnoutError as err:
                 log.warning("incident event not recorded: %s", err)
+        await self.tape.opened(app, incident)
         page = self.alerts.incident_page(incident, decision)
         self.episodes.opened[(app.namespace, app.name, incident.color)] = page
         await self.alerts.send(page)

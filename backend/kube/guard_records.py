@@ -1,10 +1,11 @@
 """What `KubeCluster` records beside an app for the guard and the audit trail: the guard's
-state and report, audit and incident Events."""
+state and report, audit and incident Events, incident records with their recordings."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -16,6 +17,9 @@ from turnout.backend.kube.discover import GUARD_ANNOTATION, GUARD_REPORT_KEY, gu
 from turnout.backend.kube.http import KubeHttp
 from turnout.backend.kube.record import Recorder
 from turnout.backend.models import App, AuditEntry, GuardReport
+
+if TYPE_CHECKING:
+    from turnout.backend.guard.recording import IncidentRecord
 
 MERGE = "application/merge-patch+json"
 """JSON merge patch: the body replaces only the fields it names."""
@@ -76,6 +80,18 @@ class KubeGuardRecords:
         message = (f"{entry.action}: {brief(entry.before)} -> {brief(entry.after)}; "
                    f"reason: {entry.reason or '(none given)'}; operation {entry.operation_id}")
         await self.recorder.event(app, "TurnoutAudit", message[:900], entry.at)
+
+    async def save_incident(self, app: App, record: IncidentRecord) -> IncidentRecord:
+        """The incident's report and recording in a ConfigMap beside the app (`incidents.py`)."""
+        from turnout.backend.kube import incidents
+
+        return await incidents.save(self.http, record, self.conventions.app_label)
+
+    async def incident_records(self, namespace: str | None) -> tuple[IncidentRecord, ...]:
+        """The incident records kept in the cluster (of a namespace), oldest first."""
+        from turnout.backend.kube import incidents
+
+        return await incidents.records(self.http, namespace)
 
     async def record_incident(self, app: App, summary: str) -> None:
         """An incident as a Kubernetes Event on the app."""

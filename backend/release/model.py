@@ -193,9 +193,10 @@ class Release(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Steered(msgspec.Struct, frozen=True, kw_only=True):
-    """What an operator's abort, promote or resume did to the app's deploy in flight."""
+    """What an operator's abort, promote or resume did to the app's deploy in flight, or the
+    deploy a rollback to a version from the history ran."""
 
-    verb: Literal["abort", "promote", "resume"]
+    verb: Literal["abort", "promote", "resume", "rollback"]
     app: str
     namespace: str
     flow: Flow

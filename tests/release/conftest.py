@@ -19,6 +19,26 @@ from turnout.backend.service import ReleaseService
 lab = kube_conftest.lab
 kube = kube_conftest.kube
 lab_namespace = kube_conftest.lab_namespace
+CANARY_WEIGHT = "nginx.ingress.kubernetes.io/canary-weight"
+
+
+def real_checkout(lab: kube_conftest.Lab, namespace: str) -> None:
+    """The lab's `checkout` in `namespace`, served by the lab's real demo services (Prometheus
+    scrapes them; faults are injected through their admin endpoint): blue live with all
+    traffic, both colors available, so a deploy's fault injection starts from a calm app."""
+    import json
+
+    from lablib.seed import DemoApp, app_objects
+
+    objects = [o for o in app_objects(DemoApp("checkout", namespace, "nginx"),
+                                      lab.env["demo_services"]["checkout"])
+               if o["kind"] != "Namespace"]
+    kube_conftest.kubectl(lab, "apply", "-f", "-", stdin=json.dumps(
+        {"apiVersion": "v1", "kind": "List", "items": objects}))
+    kube_conftest.kubectl(lab, "-n", namespace, "annotate", "--overwrite",
+                          "ingress/checkout-canary", f"{CANARY_WEIGHT}=0")
+    kube_conftest.kubectl(lab, "-n", namespace, "wait", "--for=condition=Available",
+                          "--timeout=60s", "deployment/checkout-blue", "deployment/checkout-green")
 
 
 @dataclass

@@ -19,6 +19,7 @@ import pytest
 
 from tests.kube.conftest import REPO, get, kubectl, seed_app, turnout
 from tests.lab.conftest import Lab
+from tests.release.conftest import real_checkout
 
 pytestmark = pytest.mark.lab
 WEIGHT = "nginx.ingress.kubernetes.io/canary-weight"
@@ -193,15 +194,8 @@ def fault(lab: Lab, color: str, error_rate: float) -> None:
 def test_errors_injected_into_the_canary_roll_it_back(lab: Lab, lab_namespace: str) -> None:
     """Prometheus scrapes the lab's checkout demo services; the guard's error-rate trigger
     judges the canary's ratio during the flow's analysis."""
-    from lablib.seed import DemoApp, app_objects
-
     ns = lab_namespace
-    objects = [o for o in app_objects(DemoApp("checkout", ns, "nginx"), lab.env["demo_services"]["checkout"])
-               if o["kind"] != "Namespace"]
-    kubectl(lab, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
-    kubectl(lab, "-n", ns, "annotate", "--overwrite", "ingress/checkout-canary", f"{WEIGHT}=0")
-    kubectl(lab, "-n", ns, "wait", "--for=condition=Available", "--timeout=60s",
-            "deployment/checkout-blue", "deployment/checkout-green")
+    real_checkout(lab, ns)
     fault(lab, "green", 0.0)
     command = deploy(lab, ns, "registry.local/checkout:1.6.0", "--analysis", "60s")
     command[command.index("shop")] = "checkout"

@@ -16,22 +16,15 @@ import yaml
 from tests.guard.receiver import Receiver
 from tests.kube.conftest import REPO, get, kubectl
 from tests.lab.conftest import Lab
+from tests.release.conftest import real_checkout
 
 pytestmark = pytest.mark.lab
-WEIGHT = "nginx.ingress.kubernetes.io/canary-weight"
 
 
 def test_a_deploy_rolled_back_by_a_smoke_test_pages_records_and_resolves(
         lab: Lab, lab_namespace: str, tmp_path: Path) -> None:
-    from lablib.seed import DemoApp, app_objects
-
     ns = lab_namespace
-    objects = [o for o in app_objects(DemoApp("checkout", ns, "nginx"), lab.env["demo_services"]["checkout"])
-               if o["kind"] != "Namespace"]
-    kubectl(lab, "apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
-    kubectl(lab, "-n", ns, "annotate", "--overwrite", "ingress/checkout-canary", f"{WEIGHT}=0")
-    kubectl(lab, "-n", ns, "wait", "--for=condition=Available", "--timeout=60s",
-            "deployment/checkout-blue", "deployment/checkout-green")
+    real_checkout(lab, ns)
     smoke = tmp_path / "smoke.yaml"  # the lab's green serves 1.5.0: this check fails only there
     smoke.write_text(yaml.safe_dump([{"name": "serves 1.4.2", "path": "/health",
                                       "contains": '"version": "1.4.2"'}]))

@@ -139,7 +139,8 @@ async def test_a_textual_theme_opens_every_screen(make_app: Callable[..., Turnou
         assert await eventually(pilot, lambda: "search/search" in str(
             app.screen.query_one("#traffic").render()))
         for keys, opened in ((("enter",), "PodScreen"), (("escape", "h"), "HistoryScreen"),
-                             (("escape", "b"), "ConfirmScreen"), (("escape", "w"), "WeightScreen"),
+                             (("escape", "b"), "RollbackScreen"), (("enter",), "ConfirmScreen"),
+                             (("escape", "w"), "WeightScreen"),
                              (("escape", "D"), "DeployScreen"), (("escape", "question_mark"), "HelpScreen"),
                              (("escape", "escape", "f"), "FlagsScreen"), (("space",), "ConfirmScreen")):
             for key in keys:

@@ -19,6 +19,7 @@ from turnout.backend.service import ReleaseService
 from turnout.tui.app import TurnoutApp
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmScreen
+from turnout.tui.screens.rollback import RollbackScreen
 
 pytestmark = pytest.mark.lab
 lab = lab_conftest.lab
@@ -54,7 +55,7 @@ async def _shown_blocker(lab: Lab, namespace: str, context: str) -> tuple[str, b
             shown = str(screen.query_one("#traffic").render())
             await pilot.press("b")
             await pilot.pause(0.3)
-            asked = isinstance(app.screen, ConfirmScreen)
+            asked = isinstance(app.screen, ConfirmScreen | RollbackScreen)
             for _ in range(200):
                 if app.screen.query(Toast):
                     break

@@ -16,6 +16,7 @@ from turnout.backend.service import ReleaseService
 from turnout.tui.app import TurnoutApp
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmScreen
+from turnout.tui.screens.rollback import RollbackScreen
 
 
 async def _open_search(app: TurnoutApp, pilot) -> None:  # type: ignore[no-untyped-def]
@@ -56,8 +57,9 @@ async def test_cancel_changes_nothing(make_app: Callable[..., TurnoutApp]) -> No
     async with app.run_test(size=(120, 40)) as pilot:
         await _open_search(app, pilot)
         await pilot.press("b")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        assert await eventually(pilot, lambda: isinstance(app.screen, RollbackScreen))
+        await pilot.press("enter")  # the previous color
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("enter")  # focus is on Cancel
         await app.workers.wait_for_complete()
     assert (await app.service.app("search")).traffic.weights == Weights(blue=90, green=10)
@@ -69,7 +71,9 @@ async def test_rollback_needs_the_app_name_typed(make_app: Callable[..., Turnout
     async with app.run_test(size=(120, 40)) as pilot:
         await _open_search(app, pilot)
         await pilot.press("b")
-        await pilot.pause()
+        assert await eventually(pilot, lambda: isinstance(app.screen, RollbackScreen))
+        await pilot.press("enter")  # the first choice: the previous color
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         confirm = app.screen.query_one("#confirm")
         assert confirm.disabled
         await pilot.click("#typed")
@@ -209,8 +213,7 @@ async def test_user_keymap_rebinds_an_action() -> None:
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("ctrl+r")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        assert await eventually(pilot, lambda: isinstance(app.screen, RollbackScreen))
 
 
 async def test_armed_demo_guard_rolls_back_a_fire_drill_and_shows_the_clock() -> None:

@@ -32,7 +32,8 @@ class TestAppDetail:
 
 class TestConfirm:
     def test_rollback_confirmation(self, snap_compare, make_app: Callable[..., TurnoutApp]) -> None:  # type: ignore[no-untyped-def]
-        assert snap_compare(make_app(), press=["down", "enter", "b"], terminal_size=(80, 24))
+        assert snap_compare(make_app(), press=["down", "enter", "b", "enter"],
+                            terminal_size=(80, 24))
 
     def test_read_only_banner(self, snap_compare, make_app: Callable[..., TurnoutApp]) -> None:  # type: ignore[no-untyped-def]
         assert snap_compare(make_app(read_only=True), terminal_size=(120, 40))

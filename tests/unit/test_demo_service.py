@@ -125,7 +125,7 @@ async def test_rollback_to_a_version_picks_its_color() -> None:
     service = build_demo_service()
     result = await service.rollback("search", to_version="2.8.0")
     assert (result.after.live, result.after.weights) == ("green", Weights(blue=0, green=100))
-    with pytest.raises(InvalidInput, match=r"9\.9"):
+    with pytest.raises(NotFound, match=r"9\.9"):  # issue 18: unknown versions exit 4
         await service.rollback("search", to_version="9.9")
 
 
