@@ -61,6 +61,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+STATUS_RETRIES = 5
+"""Times a Deployment write is made again after the controller's own status write moved its
+resourceVersion (the spec generation and what the operator saw unchanged)."""
+
 class KubeCluster(KubeInspection, KubeGuardRecords):
     """Blue/green apps in one kube context, read by the conventions."""
 
@@ -292,19 +296,36 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
     async def _slot_write(self, app: App, color: Color, dry_run: bool,
                           spec_for: Callable[[wire.Deployment], dict[str, Any]],
                           content_type: str = MERGE) -> Slot:
-        fresh, objects = await self._fresh(app)
-        deployment = next((d for d in objects.deployments
-                           if color_of(d.metadata.labels, self.conv(app.namespace)) == color),
-                          None)
-        if deployment is None:
-            raise NotFound(f"{app.namespace}/{app.name} has no {color} Deployment")
-        spec = spec_for(deployment)
-        meta = {"resourceVersion": deployment.metadata.resource_version, **spec.pop("metadata", {})}
-        write = Write("deployment", app.namespace, deployment.metadata.name,
-                      {"metadata": meta, **spec})
-        if not dry_run:
-            await require(self.http, app.namespace, {("patch", "deployment")})
-        body = (await self._apply(app, [write], dry_run, content_type))[0]
+        generation: int | None = None
+        for attempt in range(STATUS_RETRIES + 1):
+            fresh, objects = await self._fresh(app)
+            deployment = next((d for d in objects.deployments
+                               if color_of(d.metadata.labels, self.conv(app.namespace)) == color),
+                              None)
+            if deployment is None:
+                raise NotFound(f"{app.namespace}/{app.name} has no {color} Deployment")
+            if generation is not None and deployment.metadata.generation != generation:
+                raise Conflict(f"{app.namespace}/{app.name} changed by someone else: the spec of "
+                               f"deployment/{deployment.metadata.name} was changed while writing. "
+                               "Nothing was written; re-read and retry")
+            generation = deployment.metadata.generation
+            spec = spec_for(deployment)
+            meta = {"resourceVersion": deployment.metadata.resource_version,
+                    **spec.pop("metadata", {})}
+            write = Write("deployment", app.namespace, deployment.metadata.name,
+                          {"metadata": meta, **spec})
+            if not dry_run:
+                await require(self.http, app.namespace, {("patch", "deployment")})
+            try:
+                body = (await self._apply(app, [write], dry_run, content_type))[0]
+                break
+            except Conflict:
+                # The Deployment controller rewrites status (and so the resourceVersion) as
+                # pods come and go. A refusal whose re-read shows the same spec generation and
+                # nothing the operator saw changed (`_fresh`) was such a status write: the
+                # write is made again on the new resourceVersion, as kubectl retries on conflict.
+                if attempt == STATUS_RETRIES:
+                    raise
         updated = decode(body, wire.Deployment, f"patch {write.path}")
         record = slot_record(color, updated, fresh.slot(color).pods)
         if not dry_run:
