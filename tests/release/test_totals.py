@@ -53,7 +53,8 @@ async def test_a_promoted_and_a_rolled_back_deploy_are_counted_and_exported(demo
     assert value(found, "turnout_traffic_weight_ratio", **ids, color=good.to_color) == 1.0
     assert value(found, "turnout_deploy_in_progress", **ids) == 0
     live = await demo.service.cluster.get_app("checkout", "shop")
-    assert value(found, "turnout_slot_pods_ready", **ids, color=good.to_color) == live.slot(good.to_color).ready
+    ready = live.slot(good.to_color).ready
+    assert value(found, "turnout_slot_pods_ready", **ids, color=good.to_color) == ready
     assert value(found, "turnout_delivery_read_errors_total") == 0
 
 
