@@ -12,7 +12,6 @@ from typing import Literal
 
 import msgspec
 import platformdirs
-import yaml
 
 from turnout.backend.errors import ConfigError, InvalidInput
 from turnout.backend.gate import WriteGate
@@ -169,6 +168,8 @@ def load_config(path: Path | None = None) -> Config:
     path = path or config_path()
     raw: dict[str, object] = {}
     if path.exists():
+        import yaml  # here, not at import: most sessions have no config file to parse
+
         try:
             loaded = yaml.safe_load(path.read_text()) or {}
         except (OSError, yaml.YAMLError) as err:

@@ -7,47 +7,42 @@ import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
-from textual.actions import ActionParseResult
 from textual.app import App as TextualApp
 from textual.binding import Binding
-from textual.dom import DOMNode
+from textual.css.query import NoMatches
 from textual.filter import Monochrome, NoColor
-from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.theme import Theme
-from textual.worker import Worker, WorkerState
 
 from turnout.backend.config import Config
 from turnout.backend.errors import TurnoutError
-from turnout.backend.guard.engine import Evaluation
 from turnout.backend.models import ActionResult, App
 from turnout.backend.release import DeployRequest, release_line
 from turnout.backend.release.model import Steered
-from turnout.backend.sanitize import inert
 from turnout.backend.service import ReleaseService
 from turnout.themes import THEMES, domain_defaults
 from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction, describe
+from turnout.tui.answering_app import AnsweringApp
 from turnout.tui.commands import AppsProvider
-from turnout.tui.keys import help_text, refusal
+from turnout.tui.keys import help_text
 from turnout.tui.messages import ActionFinished, AppsRefreshed, RefreshFailed
 from turnout.tui.preferences import load_theme, save_theme
 from turnout.tui.render import Palette, rich_palette, safe
-from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
-from turnout.tui.screens.deploy import DeployScreen
 from turnout.tui.screens.flags import FlagsScreen
-from turnout.tui.screens.help import HelpScreen
-from turnout.tui.screens.history import HistoryScreen
-from turnout.tui.screens.incident import IncidentScreen
 from turnout.tui.screens.overview import OverviewScreen
-from turnout.tui.screens.rollback import RollbackScreen
-from turnout.tui.screens.weight import WeightScreen
+
+if TYPE_CHECKING:
+    from turnout.backend.guard.engine import Evaluation
 
 ANNOUNCED = frozenset({"rollback", "no safe target", "would roll back", "rollback failed"})
 """Guard decisions worth a toast; repeats come back as `already alerted` and stay quiet."""
+FIRST_READ_WAIT = 0.25
+"""Seconds the first screen waits for the first read of the apps before showing without them."""
 RECONNECT_MIN = 0.5
 RECONNECT_MAX = 10.0
 """Seconds between attempts to re-open the change stream, doubling up to this."""
@@ -73,7 +68,7 @@ def outcome_ok(outcome: ActionResult | Steered) -> bool:
     return isinstance(outcome, ActionResult) or outcome.exit_code == 0
 
 
-class TurnoutApp(TextualApp[int]):
+class TurnoutApp(AnsweringApp):
     """One screen for releases: built on a `ReleaseService` that is passed in."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
@@ -133,28 +128,6 @@ class TurnoutApp(TextualApp[int]):
         chosen = config.theme if config.theme != Config().theme else load_theme() or config.theme
         return chosen if chosen in self.available_themes else "turnout-dark"
 
-    def notify(self, message: str | Text, *, title: str = "",
-               severity: SeverityLevel = "information", timeout: float | None = None,
-               markup: bool = False) -> None:
-        """Every toast, from any screen or worker, shows its text as text.
-
-        Messages carry outside text (an error from the cluster, a lock holder, an image), so
-        markup is never parsed, whatever the caller asked, and escape sequences are dropped.
-        """
-        plain = message.plain if isinstance(message, Text) else message
-        super().notify(inert(plain), title=inert(title, single_line=True), severity=severity,
-                       timeout=timeout, markup=False)
-
-    @on(Worker.StateChanged)
-    def _worker_failed(self, event: Worker.StateChanged) -> None:
-        """A worker that raised something unexpected says so: a key must never fail silently
-        (workers run with exit_on_error=False so the console survives them)."""
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            self.notify(f"{event.worker.name or 'background task'} failed: "
-                        f"{type(error).__name__}: {error}", title="Unexpected error",
-                        severity="error")
-
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """The domain variables (`$slot-blue`, `$health-bad`…) for themes that lack them, so
         any of Textual's own themes can be chosen from the palette."""
@@ -165,19 +138,40 @@ class TurnoutApp(TextualApp[int]):
 
     def open_app(self, target: App) -> None:
         """Show one app's detail screen."""
+        from turnout.tui.screens.app_detail import AppScreen
+
         self.push_screen(AppScreen(target.name, target.namespace))
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        self.push_screen(OverviewScreen())
-        self.refresh_apps()
+        read = await self._first_read()
+        await self.push_screen(OverviewScreen())
+        if not read:
+            self.refresh_apps()
         if self.live:
-            self.watch_changes()
-            if self.service.guard_here:
-                self.run_guard()
-            self.set_interval(self.config.refresh_seconds, self.refresh_apps)
+            # After the first frame: the change stream and the guard's first evaluation
+            # import and measure what the overview does not need to draw.
+            self.screen.call_after_refresh(self._go_live)
+
+    def _go_live(self) -> None:
+        """Follow the cluster from now on (and guard it, where the assembly says so)."""
+        self.watch_changes()
+        if self.service.guard_here:
+            self.run_guard()
+        self.set_interval(self.config.refresh_seconds, self.refresh_apps)
 
     # --- live data: workers read, messages carry facts, handlers own state ----
+
+    async def _first_read(self) -> bool:
+        """Give the first read a moment before the first screen, so its first frame shows the
+        apps (laid out once) rather than an empty table; whether they came. A slow or failing
+        cluster is left to `refresh_apps`, which says so."""
+        try:
+            apps = await asyncio.wait_for(self.service.apps(), FIRST_READ_WAIT)
+        except (TimeoutError, TurnoutError):
+            return False
+        self._apps_refreshed(AppsRefreshed(apps, self.service.clock()))
+        return True
 
     @work(exclusive=True, group="refresh", exit_on_error=False)
     async def refresh_apps(self) -> None:
@@ -225,17 +219,25 @@ class TurnoutApp(TextualApp[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what cannot be done here, rather than failing after a confirmation."""
         if action in ("history", "incident"):
-            return isinstance(getattr(self.screen, "selected", None), App) or None
+            return isinstance(self._under_cursor(), App) or None
         if action in ("release", "fire_drill", "panic", "arm_guard", "deploy"):
             if isinstance(self.screen, FlagsScreen):
                 return False  # app actions do not apply to a flag under the cursor
-            if self.service.read_only or not isinstance(getattr(self.screen, "selected", None), App):
+            if self.service.read_only or not isinstance(self._under_cursor(), App):
                 return None
             if getattr(self.screen, "blocked", ""):
                 return None  # locked by someone else, or RBAC: the app screen says which
             if action == "fire_drill" and not self.service.fire_drills:
                 return None
         return True
+
+    def _under_cursor(self) -> object:
+        """What the current screen has under its cursor; None while it is still composing (a
+        footer of another screen may ask then)."""
+        try:
+            return getattr(self.screen, "selected", None)
+        except NoMatches:
+            return None
 
     def action_release(self, action_id: str) -> None:
         action = next(a for a in RELEASE_ACTIONS if a.id == action_id)
@@ -246,6 +248,9 @@ class TurnoutApp(TextualApp[int]):
     @work(group="action", exit_on_error=False)
     async def confirm_and_run(self, action: ReleaseAction, target: App) -> None:
         """Preview the change, ask, then perform it; nothing is written if cancelled."""
+        from turnout.tui.screens.rollback import RollbackScreen
+        from turnout.tui.screens.weight import WeightScreen
+
         percent, version = None, ""
         if action.asks_percent:
             percent = await self.push_screen_wait(WeightScreen(target))
@@ -286,6 +291,8 @@ class TurnoutApp(TextualApp[int]):
 
     @on(ActionFinished)
     def _action_finished(self, message: ActionFinished) -> None:
+        from turnout.tui.screens.app_detail import AppScreen
+
         self.notify(message.summary, title=message.title,
                     severity="information" if message.ok else "error")
         if isinstance(self.screen, AppScreen):
@@ -316,6 +323,8 @@ class TurnoutApp(TextualApp[int]):
         target: App | None = getattr(self.screen, "selected", None)
         if target is None:
             return
+        from turnout.tui.screens.deploy import DeployScreen
+
         image = await self.push_screen_wait(DeployScreen(target))
         if image is None:
             return
@@ -345,6 +354,8 @@ class TurnoutApp(TextualApp[int]):
     def action_history(self) -> None:
         target: App | None = getattr(self.screen, "selected", None)
         if isinstance(target, App):
+            from turnout.tui.screens.history import HistoryScreen
+
             self.push_screen(HistoryScreen(target.name, target.namespace))
 
     @work(group="incident", exclusive=True, exit_on_error=False)
@@ -362,6 +373,8 @@ class TurnoutApp(TextualApp[int]):
             self.notify(f"No incident recording for {target.namespace}/{target.name}.",
                         title="Incident replay")
             return
+        from turnout.tui.screens.incident import IncidentScreen
+
         self.push_screen(IncidentScreen(found[-1]))
 
     def action_flags(self) -> None:
@@ -437,28 +450,7 @@ class TurnoutApp(TextualApp[int]):
             if self.theme in names else names[0]
 
     def action_help(self) -> None:
+        from turnout.tui.screens.help import HelpScreen
+
         bindings = [(active.binding, active.enabled) for active in self.screen.active_bindings.values()]
         self.push_screen(HelpScreen(help_text(self, bindings)))
-
-    def action_help_quit(self) -> None:
-        """ctrl+c: say how to quit (Textual's own toast for it is markup)."""
-        self.notify("Press q to quit Turnout.", title="Quit?")
-
-    async def run_action(self, action: str | ActionParseResult, default_namespace: DOMNode | None = None,
-                         namespaces: Mapping[str, DOMNode] | None = None) -> bool:
-        """Run `action`; a key greyed out by `check_action` says why instead of doing nothing."""
-        if await super().run_action(action, default_namespace, namespaces):
-            return True
-        if isinstance(action, str):
-            target, name, params = self._parse_action(
-                action, self if default_namespace is None else default_namespace, namespaces)
-            why_refused = getattr(target, "why_refused", None)
-            if callable(why_refused) and not target.check_action(name, params):
-                reason = why_refused(name)
-                if reason:
-                    self.notify(reason, title="Not available", severity="warning")
-        return False
-
-    def why_refused(self, action: str) -> str:
-        """Why an app action is greyed out on the current screen, for the operator."""
-        return refusal(self, self.screen, action)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
 from turnout.backend.checklist import Checklist, lines
 from turnout.backend.flags.model import Flag
-from turnout.backend.guard.incident import Incident
 from turnout.backend.models import App, AuditEntry, ClusterEvent, Color, Outcome, Pod, Slot, Traffic
 from turnout.backend.sanitize import inert
 from turnout.backend.timefmt import age
+
+if TYPE_CHECKING:  # the guard (and its metrics client) is not needed for the first frame
+    from turnout.backend.guard.incident import Incident
 
 Palette = Mapping[str, str]
 """Theme variable -> a Rich style string (see `rich_palette`)."""

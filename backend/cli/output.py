@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 import msgspec
-import yaml
 
 from turnout.backend.models import COLORS, ActionResult, App
 from turnout.backend.sanitize import inert
@@ -82,6 +81,8 @@ def _write_drift(app: App, out: TextIO) -> None:
 def write_data(data: Any, fmt: str, out: TextIO) -> None:
     """JSON or YAML of plain data."""
     if fmt == "yaml":
+        import yaml  # here, not at import: only -o yaml needs it
+
         yaml.safe_dump(data, out, sort_keys=False)
     else:
         json.dump(data, out, indent=2)

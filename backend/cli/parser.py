@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 from turnout.backend.cli import commands
@@ -15,10 +14,27 @@ FRONT_ENDS: tuple[object, ...] = (commands.demo, commands.serve)
 
 def installed_version() -> str:
     """The installed distribution's version (pyproject.toml's, as the wheel recorded it)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("turnout")
     except PackageNotFoundError:  # run from a source tree that was never installed
         return "unknown"
+
+
+class VersionAction(argparse.Action):
+    """`--version`: the version is looked up only when asked for (reading the installed
+    distributions' metadata costs every other command startup time)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=default,
+                         help=help or "show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> NoReturn:
+        sys.stdout.write(f"turnout {installed_version()}\n")
+        parser.exit()
 
 
 class Parser(argparse.ArgumentParser):
@@ -69,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="turnout", parents=[common],
         description="Blue/green and canary releases with feature flags, from the terminal.",
         epilog="With no command, opens the TUI on the configured cluster. Try: turnout demo")
-    parser.add_argument("--version", action="version", version=f"turnout {installed_version()}")
+    parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, func: commands.Command, help_: str, *,

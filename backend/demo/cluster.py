@@ -133,6 +133,10 @@ class DemoCluster:
     def _changed(self, key: tuple[str, str]) -> None:
         """A write changed `key`'s app: tell the watchers, and keep the world."""
         self._publish(key)
+        self.kept()
+
+    def kept(self) -> None:
+        """Keep the demo where the next run finds it (the CLI's demo), after a change."""
         if self._keep is not None:
             self._keep()
 
@@ -248,8 +252,7 @@ class DemoCluster:
         return manifests(sim.name, sim.namespace, sim.live, objects)
 
     async def close(self) -> None:
-        if self._keep is not None:
-            self._keep()
+        self.kept()
         if self._clock is not None:
             self._clock.cancel()
             with contextlib.suppress(asyncio.CancelledError):

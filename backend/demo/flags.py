@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from turnout.backend.flags.local import MemoryStore
+from collections.abc import Callable
+
+from turnout.backend.flags.local import Document, MemoryStore
 from turnout.backend.flags.model import Condition, Flag, FlagSet, Meta, Plan, Rule, Segment
 from turnout.backend.gate import WriteGate
 
@@ -31,6 +33,30 @@ FLAGS = (
 )
 
 
+class KeptFlagStore(MemoryStore):
+    """The demo's flags as an earlier run left them, kept again after each write."""
+
+    def __init__(self, gate: WriteGate, document: Document | None, keep: Callable[[], None]) -> None:
+        super().__init__(gate, seeded())
+        if document is not None:
+            self._document = document
+        self._keep = keep
+
+    @property
+    def document(self) -> Document:
+        """Everything the store holds, to keep."""
+        return self._load()
+
+    def _save(self, document: Document) -> None:
+        super()._save(document)
+        self._keep()
+
+
+def seeded() -> FlagSet:
+    """The demo flags and segments as every demo starts."""
+    return FlagSet(flags={f.key: f for f in FLAGS}, segments=dict(SEGMENTS))
+
+
 def demo_flag_store(gate: WriteGate) -> MemoryStore:
     """A fresh store holding the demo flags and segments."""
-    return MemoryStore(gate, FlagSet(flags={f.key: f for f in FLAGS}, segments=dict(SEGMENTS)))
+    return MemoryStore(gate, seeded())

@@ -53,9 +53,11 @@ class MemoryPort:
                            f"read, now {actual})")
         if data is None:
             self.cluster.documents.pop(key, None)
+            self.cluster.kept()
             return 0
         revision = (actual or 0) + 1
         self.cluster.documents[key] = (revision, data)
+        self.cluster.kept()
         return revision
 
     async def load_flow(self, namespace: str, app: str) -> Flow | None:

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import msgspec
-import yaml
 
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags.model import Flag, FlagSet, Segment
@@ -47,6 +46,8 @@ def load_json(data: bytes | str, what: str) -> Any:
 
 def load_yaml(data: bytes | str, what: str) -> Any:
     """Parse YAML (safe loader); `what` names the source in errors."""
+    import yaml  # here, not at import: the console's first frame reads no YAML
+
     try:
         return yaml.safe_load(data)
     except yaml.YAMLError as exc:

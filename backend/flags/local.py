@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import yaml
 
 from turnout.backend.errors import Unavailable
 from turnout.backend.flags.base import StoreBase
@@ -154,11 +153,12 @@ class FileStore(LocalStore):
         self.gate.check(f"write {self.path}")
         data: dict[str, Any] = stored(document.flagset)
         data["history"] = stored(document.history)
-        text = (
-            yaml.safe_dump(data, sort_keys=False)
-            if self._yaml
-            else msgspec.json.format(msgspec.json.encode(data), indent=2).decode()
-        )
+        if self._yaml:
+            import yaml  # here, not at import: the demo's flags and JSON stores never need it
+
+            text = yaml.safe_dump(data, sort_keys=False)
+        else:
+            text = msgspec.json.format(msgspec.json.encode(data), indent=2).decode()
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
         try:
             # mkstemp makes the file 0600: keep the mode the operator gave the store.

@@ -61,33 +61,54 @@ def _read_until(fd: int, marker: bytes, seconds: float, seen: bytes = b"") -> by
     return out
 
 
+class Terminal:
+    """The TUI in a pseudo-terminal: keys in, every byte it writes kept in `written`."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+                                     close_fds=True)
+        os.close(slave)
+        self.written = b""
+
+    def keys(self, data: bytes, until: bytes = b"", seconds: float = 45.0) -> None:
+        """Type `data`, then read until `until` is shown (or, without it, a moment): it must
+        be, and the TUI must still run."""
+        if data:
+            os.write(self.master, data)
+        if until:
+            self.written += _read_until(self.master, until, seconds, self.written)
+            assert until in self.written, f"{until!r} never shown"
+        else:
+            self.pause(1.0)
+        assert self.proc.poll() is None, f"the TUI exited after {data!r}: markup was executed"
+
+    def pause(self, seconds: float) -> None:
+        """Read for `seconds` (a lone ESC is told from alt+key by a pause)."""
+        self.written += _read_for(self.master, seconds)
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait(10)
+        os.close(self.master)
+
+
 def test_escape_sequences_and_markup_stay_inert_on_a_real_terminal() -> None:
-    master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "140", "LINES": "40"}
-    proc = subprocess.Popen([sys.executable, "-c", HOSTILE_APP], stdin=slave, stdout=slave,
-                            stderr=slave, env=env, close_fds=True)
-    os.close(slave)
+    term = Terminal([sys.executable, "-c", HOSTILE_APP], env)
     try:
-        written = _read_until(master, b"search", 30.0)
-        written += _read_for(master, 1.0)
-        os.write(master, b"\x1b[B")  # the cursor from payments down to search
-        written += _read_for(master, 1.0)
-        os.write(master, b"\r")  # open it
-        written += _read_until(master, b"BackOff", 30.0, written)
-        os.write(master, b"\t")  # to the green pods, the hostile one first
-        written += _read_for(master, 1.0)
-        os.write(master, b"\r")  # describe it, with the hostile annotation
-        written += _read_until(master, b"hostile-note", 30.0, written)
-        os.write(master, b"\x1b")  # back to the app
-        written += _read_for(master, 1.5)
-        os.write(master, b"f")  # the flags screen, with the hostile description
-        written += _read_until(master, b"evil-flag", 30.0, written)
-        written += _read_for(master, 1.0)
-        assert proc.poll() is None, "the app exited: markup was executed as an action"
+        term.keys(b"", b"search", 30.0)
+        term.keys(b"\x1b[B")  # the cursor from payments down to search
+        term.keys(b"\r", b"BackOff", 30.0)  # open it
+        term.keys(b"\t")  # to the green pods, the hostile one first
+        term.keys(b"\r", b"hostile-note", 30.0)  # describe it, with the hostile annotation
+        term.keys(b"\x1b")  # back to the app
+        term.pause(0.5)
+        term.keys(b"f", b"evil-flag", 30.0)  # the flags screen, with the hostile description
+        term.keys(b"")
     finally:
-        proc.kill()
-        proc.wait(10)
-        os.close(master)
+        term.close()
+    written = term.written
     assert b"evil" in written, "the hostile pod never reached the screen: the test proves nothing"
     assert b"PWNED-TITLE" not in written and b"FLAG-TITLE" not in written
     assert b"hostile-note=ann" in written, "the hostile annotation never reached the screen"
@@ -107,7 +128,8 @@ def _hostile(tag: str) -> str:
     return f"{tag.lower()} [/] [@click=app.quit]x[/] \x1b]0;{tag}-TITLE\x07\x1b[2J"
 
 
-TITLES = [b"LEASE-TITLE", b"IMAGE-TITLE", b"ANNO-TITLE", b"EVENT-TITLE", b"LOG-TITLE", b"FLAG-TITLE"]
+TITLES = [b"LEASE-TITLE", b"IMAGE-TITLE", b"ANNO-TITLE", b"EVENT-TITLE", b"LOG-TITLE", b"FLAG-TITLE",
+          b"LDNAME-TITLE"]
 
 
 def _arrange_hostile_cluster(lab, namespace: str, logs_dir) -> None:  # type: ignore[no-untyped-def]
@@ -172,6 +194,28 @@ async def _hostile_flag(redis_url: str) -> None:
         await store.close()
 
 
+def _launchdarkly_flags_screen(tui: list[str], env: dict[str, str]) -> bytes:
+    """The flags screen over LaunchDarkly (the local stand-in), one flag named with hostile
+    text and no description, so its name is what the screen shows."""
+    from tests.flags.ld_standin import StandIn
+
+    standin = StandIn("ld-test-token")
+    template = next(iter(standin.flags.values()))
+    hostile = {**template, "key": "evil-ld", "name": "LDNAME " + _hostile("LDNAME"), "description": ""}
+    standin.flags = {"evil-ld": hostile, **standin.flags}  # first: under the cursor
+    standin.start()
+    term = Terminal(tui, {**env, "TURNOUT_FLAGS_URL": "launchdarkly://shop/production",
+                          "LD_API_KEY": "ld-test-token", "LD_BASE_URL": standin.base_url})
+    try:
+        term.keys(b"", b"shop", 60.0)
+        term.keys(b"f", b"evil-ld")
+        term.keys(b"", b"LDNAME")  # the name, as the flag's description
+    finally:
+        term.close()
+        standin.stop()
+    return term.written
+
+
 lab = lab_conftest.lab
 kube = lab_conftest.kube
 lab_namespace = lab_conftest.lab_namespace
@@ -180,55 +224,40 @@ lab_namespace = lab_conftest.lab_namespace
 @pytest.mark.lab
 async def test_every_outside_source_stays_inert_on_a_real_terminal_against_the_lab(
         lab, lab_namespace: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """Lease holder, image, annotation, Event, log line, flag description and an error's text,
+    """Lease holder, image, annotation, Event, log line, flag description, LaunchDarkly flag
+    name and an error's text,
     each hostile, driven through the screens that show them: the TUI neither crashes nor
     obeys them, and shows them as text."""
     _arrange_hostile_cluster(lab, lab_namespace, tmp_path)
     flags_url = f"{lab.env['redis_url']}?prefix=turnout-test:{lab_namespace}"
     await _hostile_flag(flags_url)
-    master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "140", "LINES": "45",
            "TURNOUT_FLAGS_URL": flags_url}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from turnout.backend.cli import main; sys.exit(main())",
-         "--kubeconfig", lab.kubeconfig, "--context", "lab", "-n", lab_namespace],
-        stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
-    os.close(slave)
-    written = b""
-
-    def keys(data: bytes, until: bytes, seconds: float = 45.0) -> None:
-        nonlocal written
-        os.write(master, data)
-        written += _read_until(master, until, seconds, written)
-        assert until in written, f"{until!r} never shown"
-        assert proc.poll() is None, f"the TUI exited after {data!r}"
-
+    tui = [sys.executable, "-c", "import sys; from turnout.backend.cli import main; sys.exit(main())",
+           "--kubeconfig", lab.kubeconfig, "--context", "lab", "-n", lab_namespace]
+    term = Terminal(tui, env)
     try:
-        written += _read_until(master, b"shop", 60.0)
-        keys(b"", b"shop")
-        keys(b"\r", b"HostileReason")  # the app: image in the idle color, the Event tail
-        keys(b"", b"shop:1.5.0-image [/]", 10.0)
-        keys(b"a", b"Abort")  # a confirmation, then someone takes the lock underneath it
+        term.keys(b"", b"shop", 60.0)
+        term.keys(b"\r", b"HostileReason")  # the app: image in the idle color, the Event tail
+        term.keys(b"", b"shop:1.5.0-image [/]", 10.0)
+        term.keys(b"a", b"Abort")  # a confirmation, then someone takes the lock underneath it
         _hostile_lease(lab, lab_namespace)
-        keys(b"\t\r", b"mallory")  # the write is refused: the error names the holder
-        keys(b"", b"actions unavailable")  # the app screen learns of the lock
-        keys(b"a", b"Not available")  # greyed out now: the refusal names the holder again
-        keys(b"\t", b"")  # to the green pods
-        keys(b"\r", b"hostile-note")  # a pod described: annotation, events, log tail
-        keys(b"", b"LOGLINE")
-        keys(b"\x1b", b"")
-        written += _read_for(master, 1.5)  # a lone ESC is told from alt+key by a pause
-        keys(b"f", b"FLAGDESC")  # the flags screen
-        keys(b" ", b"Turn ON")  # the toggle confirmation titled with the flag's key
-        keys(b"\x1b", b"")
-        written += _read_for(master, 1.0)
-        assert proc.poll() is None, "the app exited: markup was executed as an action"
+        term.keys(b"\t\r", b"mallory")  # the write is refused: the error names the holder
+        term.keys(b"", b"actions unavailable")  # the app screen learns of the lock
+        term.keys(b"a", b"Not available")  # greyed out now: the refusal names the holder again
+        term.keys(b"\t")  # to the green pods
+        term.keys(b"\r", b"hostile-note")  # a pod described: annotation, events, log tail
+        term.keys(b"", b"LOGLINE")
+        term.keys(b"\x1b")
+        term.pause(0.5)
+        term.keys(b"f", b"FLAGDESC")  # the flags screen
+        term.keys(b" ", b"Turn ON")  # the toggle confirmation titled with the flag's key
+        term.keys(b"\x1b")
     finally:
-        proc.kill()
-        proc.wait(10)
-        os.close(master)
+        term.close()
+    written = term.written + _launchdarkly_flags_screen(tui, env)
     for title in TITLES:
         assert title not in written, f"{title!r}: an escape sequence reached the terminal"
     assert b"[@click=app.quit]x[/]" in written, "the markup text should be shown literally"
-    for source in (b"lease", b"image", b"anno", b"event", b"log", b"flag"):
+    for source in (b"lease", b"image", b"anno", b"event", b"log", b"flag", b"ldname"):
         assert source + b" [/] [@click=app.quit]" in written, f"{source!r} was not shown as text"

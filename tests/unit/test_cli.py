@@ -78,6 +78,35 @@ def test_the_demo_remembers_between_commands_until_reset() -> None:
     assert seeded["weights"] == {"blue": 90, "green": 10}
 
 
+def test_the_demo_remembers_its_flags_until_reset() -> None:
+    assert turnout("--demo", "flags", "off", "new-checkout", "--yes").returncode == 0
+    flag = json.loads(turnout("--demo", "flags", "get", "new-checkout", "-o", "json").stdout)
+    assert flag["on"] is False
+    history = turnout("--demo", "flags", "history", "new-checkout")
+    assert history.returncode == 0 and " off" in history.stdout
+    assert turnout("demo", "--reset").returncode == 0
+    seeded = json.loads(turnout("--demo", "flags", "get", "new-checkout", "-o", "json").stdout)
+    assert seeded["on"] is True
+
+
+def test_the_demo_remembers_its_releases_until_reset() -> None:
+    def releases() -> list[str]:
+        done = turnout("--demo", "history", "checkout", "-o", "json")
+        assert done.returncode == 0, done.stderr
+        return [r["image"] for r in json.loads(done.stdout)["releases"]]
+
+    image = "registry.demo/checkout:9.9.9"
+    assert image not in releases()
+    deploy = turnout("--demo", "deploy", "checkout", "--image", image, "--strategy", "instant",
+                     "--analysis", "2s", "--yes")
+    assert deploy.returncode == 0, deploy.stderr
+    assert image in releases()
+    live = json.loads(turnout("--demo", "status", "checkout", "-o", "json").stdout)
+    assert live["colors"][live["live"]]["image"] == image
+    assert turnout("demo", "--reset").returncode == 0
+    assert image not in releases()
+
+
 def test_a_usage_error_is_one_line_and_a_hint() -> None:
     done = turnout("weight", "search")
     assert done.returncode == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -13,7 +14,6 @@ from textual.events import Resize
 from textual.widgets import DataTable, Footer
 
 from turnout.backend.errors import TurnoutError
-from turnout.backend.guard import incident as incidents
 from turnout.backend.models import COLORS, App, AuditEntry, ClusterEvent
 from turnout.tui.backend import service_of
 from turnout.tui.render import (
@@ -46,6 +46,10 @@ CHECKLIST_REFRESH_SECONDS = 30.0
 """The checklist reads every object of the app whole: not on every watch event."""
 COMPACT_HEIGHT = 34
 """Below this many rows the charts give their space to the pod tables."""
+
+if TYPE_CHECKING:  # the guard is not needed to draw an app
+    from turnout.backend.guard import incident as incidents
+
 
 
 class AppScreen(GuardedScreen):

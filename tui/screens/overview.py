@@ -7,6 +7,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
+from textual.lazy import Lazy
 from textual.widgets import DataTable, Footer, Input, Static
 
 from turnout.backend.models import App
@@ -68,7 +69,9 @@ class OverviewScreen(GuardedScreen):
         self._set_columns(table, self.app.size.width)
         yield table
         yield Static(id="blocked", classes="-hidden")
-        yield Footer()
+        # After the first frame: composing the footer's keys restyles each of them twice, the
+        # costliest part of drawing the first screen, and the apps matter first.
+        yield Lazy(Footer())
 
     def on_mount(self) -> None:
         self.watch(self.app, "apps", self._show, init=True)

@@ -1,0 +1,43 @@
+"""`turnout demo` draws its first screen before loading what that screen does not need: the
+Kubernetes client, HTTP, charts, metrics and the guard (README: `make bench` times it; here
+only what is imported is checked, never how long it takes)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = ("kubernetes", "httpx", "plotext", "prometheus_api_client", "prometheus_client", "redis",
+         "yaml", "aiohttp", "turnout.backend.kube", "turnout.backend.guard.engine",
+         "turnout.tui.screens.app_detail")
+
+# `turnout demo` as the command line runs it (headless driver, no terminal needed): the
+# modules loaded when the overview first holds the apps' rows are recorded, then it quits.
+PROBE = """
+import sys
+from turnout.tui.screens.overview import OverviewScreen
+
+shown = OverviewScreen._show
+def first_rows(self, apps):
+    shown(self, apps)
+    if apps and not hasattr(OverviewScreen, "loaded"):
+        OverviewScreen.loaded = sorted(m for m in sys.modules if m.startswith(HEAVY))
+        self.app.exit()
+OverviewScreen._show = first_rows
+HEAVY = tuple(sys.argv[1:])
+sys.argv = ["turnout", "demo"]
+from turnout.backend.cli import main
+main()
+print("loaded before the first frame:", getattr(OverviewScreen, "loaded", "never drew the apps"))
+"""
+
+
+def test_the_demo_first_frame_loads_no_heavy_module(tmp_path: Path) -> None:
+    env = {**os.environ, "TURNOUT_STATE_DIR": str(tmp_path),
+           "TEXTUAL_DRIVER": "textual.drivers.headless_driver:HeadlessDriver"}
+    done = subprocess.run([sys.executable, "-c", PROBE, *HEAVY], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "loaded before the first frame: []"
