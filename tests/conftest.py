@@ -1,7 +1,9 @@
-"""Shared fixtures: an isolated state/config directory for every test."""
+"""Shared fixtures: an isolated state/config directory for every test, and a black hole."""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,3 +23,14 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in ("TURNOUT_READ_ONLY", "KUBECONFIG", "TURNOUT_THEME", "TURNOUT_FLAGS_URL"):
         monkeypatch.delenv(var, raising=False)
     return tmp_path
+
+
+@pytest.fixture
+def black_hole() -> Iterator[int]:
+    """A local TCP port that accepts connections and never answers: the kernel completes the
+    handshake on the listening socket and nobody ever reads or writes. What a hung server or a
+    firewall that drops replies looks like to a client: only its own timeout ends the wait."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        yield sock.getsockname()[1]
