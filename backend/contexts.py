@@ -118,10 +118,11 @@ class Contexts:
 
     async def apps(self, namespace: str | None = None) -> tuple[ContextApps, ...]:
         """Every context's apps, read concurrently, each under its own bound."""
-        return tuple(await asyncio.gather(*(self._read(c, namespace) for c in self.names)))
+        return tuple(await asyncio.gather(*(self.read(c, namespace) for c in self.names)))
 
-    async def _read(self, context: str, namespace: str | None,
-                    name: str | None = None) -> ContextApps:
+    async def read(self, context: str, namespace: str | None = None,
+                   name: str | None = None) -> ContextApps:
+        """One context's apps (or the app `name`, when it is there) under its own bound."""
         timeout = self.timeouts[context]
         if context in self.broken:
             return ContextApps(context=context, state="error", read_only=True, timeout=timeout,
@@ -178,8 +179,8 @@ class Contexts:
             raise InvalidInput(f"failover needs two contexts, got {primary!r} twice")
         for context in (primary, backup):
             self.service(context)  # refuses a context outside this view before any read
-        first, second = await asyncio.gather(self._read(primary, namespace, name),
-                                             self._read(backup, namespace, name))
+        first, second = await asyncio.gather(self.read(primary, namespace, name),
+                                             self.read(backup, namespace, name))
         if second.state != "live":
             raise Unavailable(f"backup context {backup} is {second.state}: {second.error}")
         if not second.apps:
