@@ -111,6 +111,8 @@ class TurnoutApp(TextualApp[int]):
         self.contexts = contexts
         """Several contexts side by side in the overview; app screens and verbs act in
         `service`'s context (the first one)."""
+        self._refresh_pending: bool | None = None
+        """None: no refresh in flight; False: one is; True: and another was asked for."""
         self._reading: dict[str, bool] = {}
         """Contexts with a read in flight, and whether another was asked for meanwhile."""
         if colourless(os.environ):
@@ -186,20 +188,38 @@ class TurnoutApp(TextualApp[int]):
 
     # --- live data: workers read, messages carry facts, handlers own state ----
 
-    @work(exclusive=True, group="refresh", exit_on_error=False)
-    async def refresh_apps(self) -> None:
-        """Read every app once; the result arrives as `AppsRefreshed` (with several contexts,
-        one `ContextRefreshed` per context, each from a worker of its own)."""
+    def refresh_apps(self) -> None:
+        """Read every app; the result arrives as `AppsRefreshed` (with several contexts, one
+        `ContextRefreshed` per context, each from a worker of its own).
+
+        A refresh asked for while one is in flight runs once that one ends, never by
+        cancelling it: under a watch's churn (100 pod changes a second) a read cancelled at
+        each change would never finish, and the screen would never update.
+        """
         if self.contexts is not None:
             for name in self.contexts.names:
                 self.refresh_context(name)
             return
-        try:
-            apps = await self.service.apps()
-        except TurnoutError as err:
-            self.post_message(RefreshFailed(str(err), err.title))
+        if self._refresh_pending is not None:
+            self._refresh_pending = True
             return
-        self.post_message(AppsRefreshed(apps, self.service.clock()))
+        self._refresh_pending = False
+        self.run_worker(self._refresh(), group="refresh", exit_on_error=False)
+
+    async def _refresh(self) -> None:
+        try:
+            while True:
+                try:
+                    apps = await self.service.apps()
+                except TurnoutError as err:
+                    self.post_message(RefreshFailed(str(err), err.title))
+                else:
+                    self.post_message(AppsRefreshed(apps, self.service.clock()))
+                if not self._refresh_pending:
+                    return
+                self._refresh_pending = False
+        finally:
+            self._refresh_pending = None
 
     def refresh_context(self, name: str) -> None:
         """Read one context in a worker of its own: a context that does not answer holds up
