@@ -10,13 +10,16 @@ machine with no cluster configured, a flag store alone.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from turnout.backend.config import Config, conventions_by_namespace, resolve_gate
-from turnout.backend.errors import ConfigError
+from turnout.backend.contexts import Contexts
+from turnout.backend.errors import ConfigError, TurnoutError
 from turnout.backend.flags.console import FlagConsole
 from turnout.backend.gate import WriteGate
 from turnout.backend.service import ReleaseService
@@ -81,6 +84,37 @@ def build_service(config: Config, options: Options) -> ReleaseService:
                       "or try the embedded demo: turnout demo")
 
 
+def build_contexts(config: Config, options: Options, contexts: Sequence[str] = (), *,
+                   every: bool = False) -> Contexts:
+    """One service per context, for the views that read several side by side.
+
+    `every` takes every context of the kubeconfig. A context whose service cannot be built
+    (a broken kubeconfig entry, a failing credential plugin) stays in the view as an error.
+    """
+    names = list(dict.fromkeys(contexts))
+    if every:
+        from turnout.backend.kube.kubeconfig import context_names
+
+        names = context_names(kubeconfig_paths(options.kubeconfig))
+    if not names:
+        raise ConfigError("no contexts to read: pass --context A,B or --all-contexts")
+    services, broken = {}, {}
+    for name in names:
+        try:
+            services[name] = build_service(config, dataclasses.replace(options, context=name))
+        except TurnoutError as err:
+            broken[name] = err
+    return Contexts(services, {n: context_timeout(config, options, n) for n in names}, broken)
+
+
+def context_timeout(config: Config, options: Options, context: str) -> float:
+    """The request timeout of one context: --request-timeout, else the context's own
+    setting, else the global one."""
+    settings = config.contexts.get(context)
+    own = settings.request_timeout if settings is not None else None
+    return options.request_timeout or own or config.request_timeout
+
+
 def _gate(config: Config, options: Options, context: str) -> WriteGate:
     return resolve_gate(config, context, True if options.read_only else None)
 
@@ -120,7 +154,7 @@ def _kube(config: Config, options: Options, kubeconfigs: list[Path],
     target = in_cluster if isinstance(in_cluster, KubeTarget) else load_target(
         kubeconfigs, options.context)
     gate = _gate(config, options, target.context)
-    timeout = options.request_timeout or config.request_timeout
+    timeout = context_timeout(config, options, target.context)
     cluster = KubeCluster(KubeHttp(target, gate, timeout), target.context, config.conventions,
                           namespace=options.namespace,
                           by_namespace=conventions_by_namespace(config))

@@ -28,6 +28,9 @@ class ContextSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     """Refuse writes on this context (None: follow the global setting)."""
     production: bool = False
     """Marks a production context: danger styling, and read-only unless said otherwise."""
+    request_timeout: float | None = None
+    """Seconds before a call to this context is abandoned (None: the global `request_timeout`);
+    `--request-timeout` overrides it. Several contexts read side by side each keep their own."""
 
 
 class Conventions(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -178,12 +181,10 @@ def load_config(path: Path | None = None) -> Config:
             raise ConfigError(f"config {path}: expected a mapping at the top level")
         raw = loaded
     raw.update({field: os.environ[env] for env, field in ENV_OVERRIDES.items() if env in os.environ})
-    timeout = raw.get("request_timeout")
-    if isinstance(timeout, str):  # kubectl's spelling (3s, 1m, 500ms) here as on the command line
-        try:
-            raw["request_timeout"] = request_timeout(timeout)
-        except InvalidInput as err:
-            raise ConfigError(f"config {path}: request_timeout: {err}") from None
+    _durations(raw, path, "request_timeout")
+    for name, settings in dict(raw.get("contexts") or {}).items():  # type: ignore[call-overload]
+        if isinstance(settings, dict):
+            _durations(settings, path, f"contexts.{name}.request_timeout")
     try:
         config = msgspec.convert(raw, Config, strict=False)
         conventions_by_namespace(config)
@@ -197,6 +198,16 @@ def conventions_by_namespace(config: Config) -> dict[str, Conventions]:
     base = msgspec.to_builtins(config.conventions)
     return {ns: msgspec.convert({**base, **fields}, Conventions)
             for ns, fields in config.namespace_conventions.items()}
+
+
+def _durations(raw: dict[str, object], path: Path, where: str) -> None:
+    """kubectl's spelling of a timeout (3s, 1m, 500ms) in the file, as on the command line."""
+    timeout = raw.get("request_timeout")
+    if isinstance(timeout, str):
+        try:
+            raw["request_timeout"] = request_timeout(timeout)
+        except InvalidInput as err:
+            raise ConfigError(f"config {path}: {where}: {err}") from None
 
 
 def env_flag(name: str) -> bool | None:

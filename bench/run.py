@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-MODULES = ("bench_startup", "bench_flags", "bench_ofrep", "bench_kube", "bench_tui",
+MODULES = ("bench_startup", "bench_flags", "bench_ofrep", "bench_kube", "bench_tui", "bench_watch",
            "bench_guard", "bench_guard_failover")
 
 

@@ -5,6 +5,9 @@
     python3 lab/labctl.py status   health of each component (exit 1 if any is down)
     python3 lab/labctl.py env      print .lab/env.json
     python3 lab/labctl.py down     stop every process the lab started
+    python3 lab/labctl.py second up|down
+                                   a second API server (own etcd prefix and port, contexts
+                                   lab-b and lab-b-readonly), for tests over two clusters
 
 Exit codes: 0 ok, 1 the lab failed, 3 the lab cannot be had on this machine
 (no Go, not root to install packages, build failed). Stdlib only.
@@ -20,7 +23,7 @@ import shlex
 import sys
 from collections.abc import Iterator
 
-from lablib import LabError, LabUnavailable, procs
+from lablib import LabError, LabUnavailable, procs, second
 from lablib.layout import Layout, read_json
 from lablib.startup import up
 from lablib.status import check, healthy
@@ -79,6 +82,22 @@ def cmd_status(layout: Layout, args: argparse.Namespace) -> int:
     return 0 if all(s.healthy for s in statuses) else EXIT_FAILED
 
 
+def cmd_second(layout: Layout, args: argparse.Namespace) -> int:
+    """Start or stop the second API server (started on demand: most tests need one cluster)."""
+    with locked(layout):
+        if args.action == "up":
+            record = second.up(layout, timeout=args.timeout)
+            print(f"lab: second API server {record['apiserver']} ready "
+                  f"(contexts {record['context']}, {record['readonly_context']})")
+            return 0
+        left = second.down(layout)
+    if left:
+        print(f"lab: still running after SIGKILL: {', '.join(left)}", file=sys.stderr)
+        return EXIT_FAILED
+    print("lab: second API server stopped (its contexts stay, unavailable)")
+    return 0
+
+
 def shell_exports(env: dict) -> str:
     """Settings that point Turnout at the lab's Prometheus and Redis flag store."""
     return "\n".join([
@@ -106,6 +125,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     start.add_argument("--nodes", type=int, default=2, help="fake kwok nodes (default 2)")
     start.add_argument("--timeout", type=float, default=120.0, help="seconds per start-up step")
     sub.add_parser("down", help="stop the lab")
+    other = sub.add_parser("second", help="a second API server on its own etcd prefix")
+    other.add_argument("action", choices=("up", "down"))
+    other.add_argument("--timeout", type=float, default=120.0, help="seconds to become ready")
     sub.add_parser("status", help="health of each component")
     env = sub.add_parser("env", help="print .lab/env.json")
     env.add_argument("--shell", action="store_true",
@@ -113,7 +135,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-COMMANDS = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "env": cmd_env}
+COMMANDS = {"up": cmd_up, "down": cmd_down, "status": cmd_status, "env": cmd_env,
+            "second": cmd_second}
 
 
 def main(argv: list[str]) -> int:

@@ -1,7 +1,8 @@
-"""Shared fixtures: an isolated state/config directory for every test."""
+"""Shared fixtures: an isolated state/config directory for every test, and a black hole."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,3 +42,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "lab" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.lab)
+
+
+@pytest.fixture
+def black_hole() -> Iterator[int]:
+    """A local TCP port that accepts connections and never answers: the kernel completes the
+    handshake on the listening socket and nobody ever reads or writes. What a hung server or a
+    firewall that drops replies looks like to a client: only its own timeout ends the wait."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        yield sock.getsockname()[1]

@@ -19,17 +19,19 @@ from textual.reactive import reactive
 from textual.theme import Theme
 
 from turnout.backend.config import Config
+from turnout.backend.contexts import ContextApps, Contexts
 from turnout.backend.errors import TurnoutError
 from turnout.backend.models import ActionResult, App
 from turnout.backend.release import DeployRequest, release_line
 from turnout.backend.release.model import Steered
+from turnout.backend.sanitize import inert
 from turnout.backend.service import ReleaseService
 from turnout.themes import THEMES, domain_defaults
 from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction, describe
 from turnout.tui.answering_app import AnsweringApp
 from turnout.tui.commands import AppsProvider
 from turnout.tui.keys import help_text
-from turnout.tui.messages import ActionFinished, AppsRefreshed, RefreshFailed
+from turnout.tui.messages import ActionFinished, AppsRefreshed, ContextRefreshed, RefreshFailed
 from turnout.tui.preferences import load_theme, save_theme
 from turnout.tui.render import Palette, rich_palette, safe
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
@@ -99,8 +101,19 @@ class TurnoutApp(AnsweringApp):
     connection: reactive[str] = reactive("connecting")
     """Connection state shown in every screen's status bar."""
 
-    def __init__(self, service: ReleaseService, config: Config, *, live: bool = True) -> None:
+    context_states: reactive[tuple[ContextApps, ...]] = reactive(())
+    """With several contexts: each one's latest read (live, unavailable or error, and why)."""
+
+    def __init__(self, service: ReleaseService, config: Config, *, live: bool = True,
+                 contexts: Contexts | None = None) -> None:
         super().__init__()
+        self.contexts = contexts
+        """Several contexts side by side in the overview; app screens and verbs act in
+        `service`'s context (the first one)."""
+        self._refresh_pending: bool | None = None
+        """None: no refresh in flight; False: one is; True: and another was asked for."""
+        self._reading: dict[str, bool] = {}
+        """Contexts with a read in flight, and whether another was asked for meanwhile."""
         if colourless(os.environ):
             # Textual maps NO_COLOR to greys and ignores TERM=dumb; its own NoColor filter
             # drops colour. No public switch exists for it, hence the private list.
@@ -173,15 +186,59 @@ class TurnoutApp(AnsweringApp):
         self._apps_refreshed(AppsRefreshed(apps, self.service.clock()))
         return True
 
-    @work(exclusive=True, group="refresh", exit_on_error=False)
-    async def refresh_apps(self) -> None:
-        """Read every app once; the result arrives as `AppsRefreshed`."""
-        try:
-            apps = await self.service.apps()
-        except TurnoutError as err:
-            self.post_message(RefreshFailed(str(err), err.title))
+    def refresh_apps(self) -> None:
+        """Read every app; the result arrives as `AppsRefreshed` (with several contexts, one
+        `ContextRefreshed` per context, each from a worker of its own).
+
+        A refresh asked for while one is in flight runs once that one ends, never by
+        cancelling it: under a watch's churn (100 pod changes a second) a read cancelled at
+        each change would never finish, and the screen would never update.
+        """
+        if self.contexts is not None:
+            for name in self.contexts.names:
+                self.refresh_context(name)
             return
-        self.post_message(AppsRefreshed(apps, self.service.clock()))
+        if self._refresh_pending is not None:
+            self._refresh_pending = True
+            return
+        self._refresh_pending = False
+        self.run_worker(self._refresh(), group="refresh", exit_on_error=False)
+
+    async def _refresh(self) -> None:
+        try:
+            while True:
+                try:
+                    apps = await self.service.apps()
+                except TurnoutError as err:
+                    self.post_message(RefreshFailed(str(err), err.title))
+                else:
+                    self.post_message(AppsRefreshed(apps, self.service.clock()))
+                if not self._refresh_pending:
+                    return
+                self._refresh_pending = False
+        finally:
+            self._refresh_pending = None
+
+    def refresh_context(self, name: str) -> None:
+        """Read one context in a worker of its own: a context that does not answer holds up
+        nothing but its own reads. A read asked for while one is in flight is done once that
+        one ends (never by cancelling it: a slow context would then never finish a read)."""
+        if name in self._reading:
+            self._reading[name] = True
+            return
+        self._reading[name] = False
+        self.run_worker(self._read_context(name), group=f"context:{name}", exit_on_error=False)
+
+    async def _read_context(self, name: str) -> None:
+        assert self.contexts is not None
+        try:
+            while True:
+                self.post_message(ContextRefreshed(await self.contexts.read(name)))
+                if not self._reading.get(name):
+                    return
+                self._reading[name] = False
+        finally:
+            self._reading.pop(name, None)
 
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def watch_changes(self) -> None:
@@ -190,6 +247,9 @@ class TurnoutApp(AnsweringApp):
         A broken stream is retried with backoff for as long as the app runs: an API
         server outage must never end the operator's session.
         """
+        if self.contexts is not None:  # each context's stream reconnects on its own
+            async for change in self.contexts.changes():
+                self.refresh_context(change.context)
         backoff = RECONNECT_MIN
         while True:
             try:
@@ -205,6 +265,16 @@ class TurnoutApp(AnsweringApp):
     def _apps_refreshed(self, message: AppsRefreshed) -> None:
         self.apps = message.apps
         self.connection = "● live"
+
+    @on(ContextRefreshed)
+    def _context_refreshed(self, message: ContextRefreshed) -> None:
+        assert self.contexts is not None
+        latest = {c.context: c for c in self.context_states} | {message.found.context: message.found}
+        self.context_states = tuple(latest[n] for n in self.contexts.names if n in latest)
+        self.apps = tuple(a for c in self.context_states for a in c.apps)
+        down = [c.context for c in self.context_states if c.state != "live"]
+        shown = ", ".join(inert(d, single_line=True) for d in down)
+        self.connection = f"● live; unavailable: {shown}" if down else "● live"
 
     @on(RefreshFailed)
     def _refresh_failed(self, message: RefreshFailed) -> None:
@@ -225,6 +295,9 @@ class TurnoutApp(AnsweringApp):
                 return False  # app actions do not apply to a flag under the cursor
             if self.service.read_only or not isinstance(self._under_cursor(), App):
                 return None
+            if self.contexts is not None and \
+                    self._under_cursor().context != self.service.context:  # type: ignore[attr-defined]
+                return None  # verbs act in one context: this session's (keys.refusal says so)
             if getattr(self.screen, "blocked", ""):
                 return None  # locked by someone else, or RBAC: the app screen says which
             if action == "fire_drill" and not self.service.fire_drills:

@@ -49,6 +49,12 @@ def help_text(app: TextualApp[object], bindings: Iterable[tuple[Binding, bool]])
     return out
 
 
+def elsewhere(target: App, context: str) -> str:
+    """Why an app of another context is only listed: this session acts in one context."""
+    return (f"{target.namespace}/{target.name} is in context {target.context}; this session "
+            f"acts in {context}: open Turnout with --context {target.context} to act on it.")
+
+
 def refusal(app: TextualApp[object], screen: object, action: str) -> str:
     """Why the app refused `action` on `screen` (greyed out by `check_action`), in words;
     the toast that shows it makes the outside text in it inert."""
@@ -62,6 +68,9 @@ def refusal(app: TextualApp[object], screen: object, action: str) -> str:
     target = getattr(screen, "selected", None)
     if target is not None and not isinstance(target, App):
         return "Release keys act on an app: esc back to the overview or the app screen."
+    several = getattr(app, "contexts", None) is not None
+    if several and isinstance(target, App) and target.context != service.context:
+        return elsewhere(target, service.context)
     if service.read_only:
         return f"Read-only mode: {service.context} is only watched in this session; nothing can be changed."
     if target is None:

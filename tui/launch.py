@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from turnout.backend.config import Config
+from turnout.backend.contexts import Contexts
 from turnout.backend.service import ReleaseService
 
 
-def run(service: ReleaseService, config: Config) -> int:
-    """Run the TUI on `service` until the operator quits; return the exit code."""
+def run(service: ReleaseService, config: Config, *, contexts: Contexts | None = None) -> int:
+    """Run the TUI on `service` until the operator quits; return the exit code. With
+    `contexts`, the overview lists the apps of every context side by side."""
     from turnout.tui.app import TurnoutApp
 
-    app = TurnoutApp(service, config)
+    app = TurnoutApp(service, config, contexts=contexts)
     app.run()
     return app.return_code or 0
 

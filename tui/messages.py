@@ -6,6 +6,7 @@ from datetime import datetime
 
 from textual.message import Message
 
+from turnout.backend.contexts import ContextApps
 from turnout.backend.models import App
 
 
@@ -39,3 +40,15 @@ class ActionFinished(Message):
         self.summary = summary
         self.ok = ok
         self.title = title
+
+
+class ContextRefreshed(Message):
+    """A fresh read of one context of several (its apps, or why it has none); a newer read of
+    the same context replaces a queued older one."""
+
+    def __init__(self, found: ContextApps) -> None:
+        super().__init__()
+        self.found = found
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ContextRefreshed) and message.found.context == self.found.context

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 
 from turnout.backend.checklist import Checklist, lines
+from turnout.backend.contexts import ContextApps
 from turnout.backend.flags.model import Flag
 from turnout.backend.models import App, AuditEntry, ClusterEvent, Color, Outcome, Pod, Slot, Traffic
 from turnout.backend.sanitize import inert
@@ -144,6 +145,7 @@ def overview_row(app: App, palette: Palette, columns: Sequence[str] = OVERVIEW_C
     op = app.operation.kind if app.operation else ""
     op = op or (f"deploy: {app.deploy.stage}" if app.deploy else "")
     cells = {
+        "CONTEXT": lambda: safe(app.context),
         "APP": lambda: safe(app.name), "NAMESPACE": lambda: safe(app.namespace),
         "LIVE": lambda: color_text(app.traffic.live, palette, live=True),
         "TRAFFIC b/g": lambda: Text.assemble(traffic_bar(app.traffic, palette, width=bar_width),
@@ -154,6 +156,21 @@ def overview_row(app: App, palette: Palette, columns: Sequence[str] = OVERVIEW_C
         "OP": lambda: safe(op or app.lock_holder),
     }
     return tuple(cells[column]() for column in columns)
+
+
+def contexts_line(states: Sequence[ContextApps], palette: Palette) -> Text:
+    """Each context's own state, side by side: live with its apps, its mode and timeout, or
+    unavailable and why."""
+    out = Text("contexts", style="bold")
+    for c in states:
+        live = c.state == "live"
+        mark = ("● live", palette.get("health-ok", "")) if live else \
+            (f"⊘ {c.state}", palette.get("health-bad", ""))
+        mode = "read-only" if c.read_only else "read-write"
+        detail = (Text(f" {len(c.apps)} apps, {mode}, timeout {c.timeout:g}s") if live
+                  else Text.assemble(": ", safe(c.error)))
+        out.append_text(Text.assemble("  ", safe(c.context), " ", mark, detail, " │"))
+    return out
 
 
 def verdicts_text(app: App, palette: Palette) -> Text:

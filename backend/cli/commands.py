@@ -16,8 +16,14 @@ import msgspec
 
 from turnout.backend import plans
 from turnout.backend.cli.context import CliContext
-from turnout.backend.cli.output import AppStream, result_view, write_apps, write_data
-from turnout.backend.errors import ConfigError
+from turnout.backend.cli.output import (
+    AppStream,
+    result_view,
+    write_apps,
+    write_contexts,
+    write_data,
+)
+from turnout.backend.errors import ConfigError, NotFound, TurnoutError, Unavailable
 from turnout.backend.models import ActionResult
 from turnout.backend.release.model import EXIT_CODES, Flow, Release, Steered
 from turnout.backend.release.views import release_line, release_view
@@ -39,9 +45,15 @@ def open_tui(ctx: CliContext, *, demo: bool) -> int:
         raise ConfigError("the TUI front end is not installed (pip install turnout)")
     if demo:
         ctx.args.demo = True
-    service = ctx.service()
     run = next(iter(found)).load()
-    code: int = run(service, ctx.config)
+    if ctx.several_contexts:
+        from turnout.backend.cli.connect import contexts
+
+        view = contexts(ctx)
+        # The app screens and verbs act in one context: the first one given.
+        code: int = run(view.primary(), ctx.config, contexts=view)
+        return code
+    code = run(ctx.service(), ctx.config)
     return code
 
 
@@ -51,7 +63,9 @@ def serve(args: argparse.Namespace, ctx: CliContext) -> int:
     if not found:
         raise ConfigError("the browser front end is not installed (pip install turnout)")
     command = [sys.executable, "-m", "turnout.backend"]
-    for flag in ("context", "kubeconfig", "namespace", "request_timeout"):
+    command += [f"--context={name}" for name in ctx.contexts]
+    command += ["--all-contexts"] if ctx.opt("all_contexts") else []
+    for flag in ("kubeconfig", "namespace", "request_timeout"):
         if ctx.opt(flag) is not None:
             command += [f"--{flag.replace('_', '-')}", str(ctx.opt(flag))]
     command += ["--demo"] if ctx.opt("demo") else []
@@ -71,6 +85,8 @@ def demo(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def status(args: argparse.Namespace, ctx: CliContext) -> int:
+    if ctx.several_contexts:
+        return await status_contexts(args, ctx)
     async with ctx.session() as service:
         if args.app:
             write_apps([await service.app(args.app, ctx.namespace)], ctx.output, ctx.out, single=True)
@@ -79,10 +95,51 @@ async def status(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+async def status_contexts(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Apps of several contexts side by side; exit 8 (Unavailable) when any context is not
+    live, after showing the others."""
+    async with ctx.contexts_session() as view:
+        found = await view.apps(ctx.namespace)
+    if args.app:
+        found = tuple(msgspec.structs.replace(c, apps=tuple(a for a in c.apps if a.name == args.app))
+                      for c in found)
+    write_contexts(found, ctx.output, ctx.out)
+    if any(c.state != "live" for c in found):
+        return Unavailable.exit_code
+    if args.app and not any(c.apps for c in found):
+        raise NotFound(f"app {args.app!r} not found in contexts {', '.join(c.context for c in found)}")
+    return 0
+
+
+async def watch_contexts(args: argparse.Namespace, ctx: CliContext, stream: AppStream) -> int:
+    """`watch` over several contexts: one context's outage is a line, the others go on."""
+    async with ctx.contexts_session() as view:
+        for found in await view.apps(ctx.namespace):
+            stream.state(found.context, found.state, found.error)
+            stream.show([a for a in found.apps if args.app in (None, a.name)])
+        async for change in view.changes():
+            if change.error:
+                stream.state(change.context, "unavailable", change.error)
+            elif args.app in (None, change.name) and ctx.namespace in (None, change.namespace):
+                try:
+                    app = await view.service(change.context).app(change.name, change.namespace)
+                except NotFound:
+                    continue
+                except TurnoutError as err:
+                    stream.state(change.context, "unavailable", str(err))
+                    continue
+                stream.state(change.context, "live")
+                stream.show([app])
+    return 0
+
+
 async def watch(args: argparse.Namespace, ctx: CliContext) -> int:
     """Print the app (or all apps) now, then each app again when it changes (one JSON line
     per change with -o json)."""
-    stream = AppStream(ctx.output if ctx.output != "yaml" else "json", ctx.out)
+    stream = AppStream(ctx.output if ctx.output != "yaml" else "json", ctx.out,
+                       contexts=ctx.several_contexts)
+    if ctx.several_contexts:
+        return await watch_contexts(args, ctx, stream)
     async with ctx.session() as service:
         stream.show([await service.app(args.app, ctx.namespace)] if args.app
                     else await service.apps(ctx.namespace))
@@ -221,3 +278,17 @@ async def fire_drill(args: argparse.Namespace, ctx: CliContext) -> int:
         color = await service.fire_drill(args.app, ctx.namespace)
     ctx.out.write(f"fire drill: {inert(args.app)} {color} now failing\n")
     return 0
+
+
+async def failover(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Show the app in both contexts, then switch traffic in the backup context's app."""
+    async with ctx.contexts_session([args.primary, args.backup]) as view:
+        plan = await view.plan_failover(args.app, args.primary, args.backup,
+                                        namespace=ctx.namespace, color=args.color)
+        if ctx.output == "table":
+            write_contexts((plan.primary, plan.backup), "table", ctx.err)
+        ctx.err.write(f"note: {plan.note}\n")
+        ctx.confirm(f"failover: {confirmation(plan.preview, plan.backup.context)}")
+        outcome = await view.failover(plan, dry_run=bool(ctx.opt("dry_run")),
+                                      reason=ctx.opt("reason", ""))
+    return write_outcome(ctx, outcome)

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 import msgspec
 
 from turnout.backend.config import Config
+from turnout.backend.contexts import Contexts
 from turnout.backend.errors import Cancelled, InvalidInput
 from turnout.backend.service import ReleaseService
 from turnout.backend.timeouts import request_timeout
@@ -44,6 +45,30 @@ class CliContext:
         return str(self.opt("output", "table"))
 
     @property
+    def contexts(self) -> list[str]:
+        """The contexts given (--context, repeatable and comma-separated), in order, once each."""
+        given = self.opt("context") or []
+        names = [name.strip() for value in ([given] if isinstance(given, str) else given)
+                 for name in value.split(",")]
+        if "" in names:
+            raise InvalidInput("--context: a context name cannot be empty")
+        return list(dict.fromkeys(names))
+
+    @property
+    def several_contexts(self) -> bool:
+        """Whether this invocation reads several contexts (--all-contexts, or --context A,B)."""
+        return bool(self.opt("all_contexts")) or len(self.contexts) > 1
+
+    def one_context(self) -> str | None:
+        """The one context a command acts in (None: the kubeconfig's current one); verbs on an
+        app refuse several rather than guess."""
+        if self.several_contexts:
+            given = "--all-contexts" if self.opt("all_contexts") else ", ".join(self.contexts)
+            raise InvalidInput(f"this command acts in one context, not several ({given}): "
+                               "pass a single --context")
+        return self.contexts[0] if self.contexts else None
+
+    @property
     def namespace(self) -> str | None:
         """The namespace to act in; None means every namespace (reads) or unique (writes)."""
         return None if self.opt("all_namespaces") else self.opt("namespace")
@@ -62,6 +87,18 @@ class CliContext:
             yield service
         finally:
             await service.close()
+
+    @contextlib.asynccontextmanager
+    async def contexts_session(self, names: Sequence[str] | None = None) -> AsyncIterator[Contexts]:
+        """Every context this invocation names (or `names`), each with its own service, closed
+        at the end."""
+        from turnout.backend.cli.connect import contexts
+
+        view = contexts(self, names)
+        try:
+            yield view
+        finally:
+            await view.close()
 
     def will_ask(self) -> bool:
         """Whether `confirm` will ask on the terminal (no --yes or --dry-run, stdin a TTY)."""

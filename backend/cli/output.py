@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 import msgspec
 
+from turnout.backend.contexts import ContextApps
 from turnout.backend.models import COLORS, ActionResult, App
 from turnout.backend.sanitize import inert
 
@@ -71,6 +72,38 @@ def write_apps(apps: Sequence[App], fmt: str, out: TextIO, *, single: bool = Fal
         write_data(views[0] if single else {"items": views}, fmt, out)
 
 
+def context_view(found: ContextApps) -> dict[str, Any]:
+    """One context's state in the status schema: live, unavailable or error, and why."""
+    return {"context": found.context, "state": found.state, "read_only": found.read_only,
+            "request_timeout": found.timeout, "apps": len(found.apps),
+            "error": found.error or None}
+
+
+def write_contexts(found: Sequence[ContextApps], fmt: str, out: TextIO) -> None:
+    """Apps of several contexts side by side: a CONTEXT column, and each context's state."""
+    apps = [a for c in found for a in c.apps]
+    if fmt == "name":
+        out.writelines(f"context/{inert(a.context)}/app/{inert(a.namespace)}/{inert(a.name)}\n"
+                       for a in apps)
+    elif fmt == "table":
+        write_table(out, ("CONTEXT", *APP_COLUMNS), [[a.context, *_app_row(a)] for a in apps])
+        for c in found:
+            write_context_state(c.context, c.state, c.error, fmt, out)
+    else:
+        write_data({"contexts": [context_view(c) for c in found],
+                    "items": [app_view(a) for a in apps]}, fmt, out)
+
+
+def write_context_state(context: str, state: str, error: str, fmt: str, out: TextIO) -> None:
+    """One context's state below a table (or as a JSON line); nothing for a live one in a
+    table, where its rows say it."""
+    if fmt == "table" and state != "live":
+        out.write(f"context {inert(context)}: {state.upper()}: {inert(error, single_line=True)}\n")
+    elif fmt == "json":
+        json.dump({"context": context, "state": state, "error": error or None}, out)
+        out.write("\n")
+
+
 def _write_drift(app: App, out: TextIO) -> None:
     """Why a drifted app's weights are no release state, and what each object says."""
     if app.drift is not None:
@@ -129,20 +162,38 @@ class AppStream:
     """`turnout watch`: an app is printed again only when what the table shows of it (or its
     guard) changed, not on every event; a table's header once, its later rows beneath it."""
 
-    def __init__(self, fmt: str, out: TextIO) -> None:
+    def __init__(self, fmt: str, out: TextIO, *, contexts: bool = False) -> None:
         self.fmt = fmt
         self.out = out
-        self._shown: dict[tuple[str, str], list[str]] = {}
+        self.contexts = contexts
+        """Several contexts: a CONTEXT column, and each context's state when it changes."""
+        self._shown: dict[tuple[str, str, str], list[str]] = {}
+        self._states: dict[str, str] = {}
         self._widths: list[int] | None = None
 
+    def state(self, context: str, state: str, error: str = "") -> None:
+        """A context's state, printed when it changes; a context live from the start says so
+        with its rows."""
+        before, self._states[context] = self._states.get(context), state
+        if state == before or (before is None and state == "live"):
+            return
+        if self.fmt == "table":
+            why = f": {inert(error, single_line=True)}" if error else ""
+            self.out.write(f"context {inert(context)}: {state.upper()}{why}\n")
+        else:
+            write_context_state(context, state, error, "json", self.out)
+        self.out.flush()
+
     def show(self, apps: Sequence[App]) -> None:
-        changed = [a for a in apps if self._shown.get((a.namespace, a.name)) != _watched(a)]
+        changed = [a for a in apps if self._shown.get(_key(a)) != _watched(a)]
         if not changed:
             return
         for app in changed:
-            self._shown[(app.namespace, app.name)] = _watched(app)
+            self._shown[_key(app)] = _watched(app)
         if self.fmt == "table":
-            self._widths = write_table(self.out, APP_COLUMNS, [_app_row(a) for a in changed], self._widths)
+            columns = ("CONTEXT", *APP_COLUMNS) if self.contexts else APP_COLUMNS
+            rows = [[a.context, *_app_row(a)] if self.contexts else _app_row(a) for a in changed]
+            self._widths = write_table(self.out, columns, rows, self._widths)
         elif self.fmt == "name":
             write_apps(changed, "name", self.out)
         else:
@@ -150,6 +201,10 @@ class AppStream:
                 json.dump(app_view(app), self.out)
                 self.out.write("\n")
         self.out.flush()
+
+
+def _key(app: App) -> tuple[str, str, str]:
+    return app.context, app.namespace, app.name
 
 
 def _watched(app: App) -> list[str]:

@@ -49,7 +49,11 @@ def _globals() -> Parser:
     """Flags accepted both before and after the subcommand, as kubectl does."""
     p = Parser(add_help=False)
     g = p.add_argument_group("global options")
-    g.add_argument("--context", default=argparse.SUPPRESS, help="kube context to use")
+    g.add_argument("--context", action="append", default=argparse.SUPPRESS, metavar="CONTEXT",
+                   help="kube context to use; status, watch and the TUI take several "
+                   "(repeat it, or A,B), each read on its own bound")
+    g.add_argument("--all-contexts", action="store_true", default=argparse.SUPPRESS,
+                   help="every context of the kubeconfig (status, watch, the TUI overview)")
     g.add_argument("--kubeconfig", default=argparse.SUPPRESS, help="path to the kubeconfig file")
     g.add_argument("-n", "--namespace", default=argparse.SUPPRESS, help="namespace of the app")
     g.add_argument("-A", "--all-namespaces", action="store_true", default=argparse.SUPPRESS,
@@ -123,6 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     image = app_cmd("set-image", commands.set_image, "deploy an image into a color")
     image.add_argument("color", choices=("blue", "green"))
     image.add_argument("image")
+    failover = app_cmd("failover", commands.failover,
+                       "show an app in two contexts, switch traffic in the backup's "
+                       "(DNS/GSLB stays yours)")
+    failover.add_argument("--from", dest="primary", required=True, metavar="CONTEXT",
+                          help="the primary context (shown, never changed)")
+    failover.add_argument("--to", dest="backup", required=True, metavar="CONTEXT",
+                          help="the backup context whose app takes all traffic")
+    failover.add_argument("--color", choices=("blue", "green"),
+                          help="the backup's color to make live (default: the one running "
+                          "the version live in the primary)")
     app_cmd("panic", commands.panic, "abort the rollout and turn off the app's linked flags")
     app_cmd("fire-drill", commands.fire_drill, "demo only: make the new color fail")
     _register_plugins(sub, common, writes)

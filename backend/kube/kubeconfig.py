@@ -58,6 +58,17 @@ def _merged(paths: list[Path]) -> dict[str, Any]:
     return merged
 
 
+def context_names(paths: list[Path]) -> list[str]:
+    """Every context the kubeconfig files name, current-context first, then by name."""
+    existing = [p for p in paths if p.is_file()]
+    if not existing:
+        shown = ", ".join(str(p) for p in paths)
+        raise ConfigError(f"no kubeconfig found ({shown}); pass --kubeconfig")
+    config = _merged(existing)
+    current = config["current-context"]
+    return sorted(config["contexts"], key=lambda name: (name != current, name))
+
+
 def load_target(paths: list[Path], context: str | None = None) -> KubeTarget:
     """Resolve `context` (default: current-context) from the kubeconfig files."""
     config = _merged(paths)

@@ -94,3 +94,11 @@ def stop_all(layout: Layout, grace: float = 10.0) -> list[str]:
     if not left:
         layout.pids_json.unlink(missing_ok=True)
     return left
+
+
+def stop_some(layout: Layout, names: list[str], grace: float = 10.0) -> list[str]:
+    """Stop the named lab processes only; forget those that are gone. Returns those left."""
+    pids = read_json(layout.pids_json) or {}
+    left = _stop({n: pids[n] for n in names if n in pids}, grace)
+    write_json(layout.pids_json, {n: r for n, r in pids.items() if n not in names or n in left})
+    return left

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,18 +29,6 @@ def closed_port() -> int:
     port: int = probe.getsockname()[1]
     probe.close()
     return port
-
-
-@pytest.fixture
-def black_hole() -> Iterator[int]:
-    """A local port that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    try:
-        yield server.getsockname()[1]
-    finally:
-        server.close()
 
 
 def status(lab: Lab, ns: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:

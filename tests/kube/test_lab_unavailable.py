@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,6 @@ from tests.kube.conftest import turnout
 from tests.lab.conftest import Lab
 
 pytestmark = pytest.mark.lab
-
-
-@pytest.fixture
-def black_hole() -> Iterator[int]:
-    """A listening socket that never accepts: the kernel completes the handshake, nobody
-    answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(16)
-        yield sock.getsockname()[1]
 
 
 def pointed_at(lab: Lab, tmp_path: Path, port: int) -> str:

@@ -4,10 +4,8 @@ every backend call (a black-holed Redis: a local listener that accepts and never
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 
@@ -44,18 +42,6 @@ def test_the_cli_refuses_a_bad_timeout_in_one_line(text: str) -> None:
 def test_the_cli_takes_a_kubectl_duration() -> None:
     done = turnout("--demo", "--request-timeout", "3s", "status", "-o", "name")
     assert done.returncode == 0, done.stderr
-
-
-@pytest.fixture
-def black_hole() -> Iterator[int]:
-    """A TCP port that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    try:
-        yield server.getsockname()[1]
-    finally:
-        server.close()
 
 
 def test_a_black_holed_redis_ends_within_the_timeout_with_exit_8(black_hole: int) -> None:

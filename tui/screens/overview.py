@@ -10,13 +10,15 @@ from textual.events import Resize
 from textual.lazy import Lazy
 from textual.widgets import DataTable, Footer, Input, Static
 
+from turnout.backend.contexts import ContextApps
 from turnout.backend.models import App
-from turnout.tui.render import OVERVIEW_COLUMNS, overview_row, safe
+from turnout.tui.keys import elsewhere
+from turnout.tui.render import OVERVIEW_COLUMNS, contexts_line, overview_row, safe
 from turnout.tui.screens.access import GuardedScreen
 from turnout.tui.widgets.status_bar import StatusBar
 from turnout.tui.widgets.table_sync import sync_rows
 
-WIDTHS = {"APP": 12, "NAMESPACE": 11, "LIVE": 8, "TRAFFIC b/g": 18, "BLUE": 11, "GREEN": 11,
+WIDTHS = {"CONTEXT": 12, "APP": 12, "NAMESPACE": 11, "LIVE": 8, "TRAFFIC b/g": 18, "BLUE": 11, "GREEN": 11,
           "HEALTH": 11, "GUARD": 9, "OP": 10}
 """Fixed widths: live values change every second and columns must not jump under the cursor."""
 PRIORITY = ("APP", "LIVE", "TRAFFIC b/g", "HEALTH", "GUARD", "OP", "BLUE", "GREEN", "NAMESPACE")
@@ -27,10 +29,15 @@ CELL_PADDING = 2
 SCROLLBAR = 2
 
 
-def columns_for(width: int) -> tuple[tuple[str, ...], int]:
-    """The columns that fit `width` cells, in display order, and the traffic bar's width."""
+def columns_for(width: int, *, contexts: bool = False) -> tuple[tuple[str, ...], int]:
+    """The columns that fit `width` cells, in display order, and the traffic bar's width;
+    with several `contexts`, the CONTEXT column first."""
+    if contexts:
+        shown, bar = columns_for(width - WIDTHS["CONTEXT"] - CELL_PADDING)
+        return ("CONTEXT", *shown), bar
     budget = width - SCROLLBAR
-    if sum(WIDTHS.values()) + CELL_PADDING * len(WIDTHS) <= budget:
+    fixed = {c: w for c, w in WIDTHS.items() if c != "CONTEXT"}
+    if sum(fixed.values()) + CELL_PADDING * len(fixed) <= budget:
         return OVERVIEW_COLUMNS, 10
     chosen: set[str] = set()
     for column in PRIORITY:
@@ -62,8 +69,19 @@ class OverviewScreen(GuardedScreen):
         self._shown: dict[str, tuple[Text, ...]] = {}
         self._columns: tuple[tuple[str, ...], int] = ((), 10)
 
+    @property
+    def several(self) -> bool:
+        """Whether the session lists several contexts side by side."""
+        return getattr(self.app, "contexts", None) is not None
+
+    def row_key(self, app: App) -> str:
+        """A row's key: the app, and its context when there are several."""
+        key = f"{app.namespace}/{app.name}"
+        return f"{app.context}/{key}" if self.several else key
+
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
+        yield Static(id="contexts", classes="" if self.several else "-hidden")
         yield Input(id="filter", placeholder="filter apps…", classes="-hidden")
         table: DataTable[Text] = DataTable(id="apps", cursor_type="row", zebra_stripes=True)
         self._set_columns(table, self.app.size.width)
@@ -75,6 +93,12 @@ class OverviewScreen(GuardedScreen):
 
     def on_mount(self) -> None:
         self.watch(self.app, "apps", self._show, init=True)
+        if self.several:
+            self.watch(self.app, "context_states", self._show_contexts, init=True)
+
+    def _show_contexts(self, states: tuple[ContextApps, ...]) -> None:
+        """Each context's own state: live with its apps, or unavailable and why."""
+        self.query_one("#contexts", Static).update(contexts_line(states, self.app.palette))
 
     def on_resize(self, event: Resize) -> None:
         table = self.query_one("#apps", DataTable)
@@ -85,7 +109,7 @@ class OverviewScreen(GuardedScreen):
 
     def _set_columns(self, table: DataTable[Text], width: int) -> bool:
         """Show the columns that fit `width`; whether they changed (the rows then must be redrawn)."""
-        columns = columns_for(width)
+        columns = columns_for(width, contexts=self.several)
         if columns == self._columns:
             return False
         self._columns = columns
@@ -102,7 +126,7 @@ class OverviewScreen(GuardedScreen):
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return next((a for a in self.app.apps if f"{a.namespace}/{a.name}" == key), None)  # type: ignore[attr-defined]
+        return next((a for a in self.app.apps if self.row_key(a) == key), None)  # type: ignore[attr-defined]
 
     def _show(self, apps: tuple[App, ...]) -> None:
         table = self.query_one("#apps", DataTable)
@@ -110,7 +134,7 @@ class OverviewScreen(GuardedScreen):
         shown = [a for a in apps if needle in f"{a.namespace}/{a.name}".lower()]
         palette = self.app.palette
         columns, bar = self._columns
-        rows = {f"{a.namespace}/{a.name}": overview_row(a, palette, columns, bar) for a in shown}
+        rows = {self.row_key(a): overview_row(a, palette, columns, bar) for a in shown}
         self._shown = sync_rows(table, rows, self._shown)
 
     def action_filter(self) -> None:
@@ -148,5 +172,9 @@ class OverviewScreen(GuardedScreen):
     @on(DataTable.RowSelected, "#apps")
     def action_open(self) -> None:
         app = self.selected
-        if app is not None:
+        if app is not None and app.context != self.app.service.context:  # type: ignore[attr-defined]
+            self.app.notify(elsewhere(app, self.app.service.context),  # type: ignore[attr-defined]
+                            title="Other context",
+                            severity="warning")
+        elif app is not None:
             self.app.open_app(app)  # type: ignore[attr-defined]

@@ -1,0 +1,291 @@
+"""10 000 pods through the real watch: the TUI on the lab's API server, under pod churn.
+
+The lab gets one app, `fleet`, with 10 000 bare pods (5 000 per color) bound to the kwok
+fake nodes: kwok runs them, no scheduler or ReplicaSet is involved, and they carry the app's
+labels so Turnout counts them as the app's. The TUI then opens on that namespace through the
+one assembly (the Kubernetes adapter, its list + watch cache), headless under Textual's
+Pilot, while another process patches pods at about 100 changes/s.
+
+Figures: first render (start to the overview showing all 10 000 pods), the app screen
+opened, the refresh frame under churn (read every app from the watch cache, post it, let
+the screens repaint), the event loop's worst stall under churn, peak resident memory, and
+the watch cache's catch-up after a relist (its pod watch resumed from an expired
+resourceVersion: 410, full relist, in sync again). Beside them, the same figures for the
+demo backend at 10 000 pods (bench_tui's measurement, in a process of its own).
+
+Pods are created and patched from child processes (keep-alive HTTPS, several threads), so
+neither their CPU nor their memory is counted in the TUI's figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import os
+import resource
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+REPO = Path(__file__).resolve().parents[1]
+PODS = 10_000
+CHURN_PER_SECOND = 100
+SAMPLES = 15
+SIZE = (120, 40)
+GOALS = {"first render": 1.0, "frame": 0.050, "memory": 200.0}
+THREADS = 8
+
+
+# --- the lab and its load (run in child processes) -----------------------------------
+
+
+def lab_env() -> tuple[dict[str, Any], bool]:
+    """The running lab's env.json, starting a lab when none is up (then stopped at the end)."""
+    labctl = [sys.executable, str(REPO / "lab" / "labctl.py")]
+    started = False
+    if subprocess.run([*labctl, "status"], capture_output=True).returncode != 0:
+        subprocess.run([*labctl, "up"], check=True, stdout=subprocess.DEVNULL)
+        started = True
+    folder = Path(os.environ.get("TURNOUT_LAB_DIR", REPO / ".lab"))
+    return dict(json.loads((folder / "env.json").read_text())), started
+
+
+class Client:
+    """One keep-alive HTTPS connection to the API server as the lab's admin."""
+
+    def __init__(self, env: dict[str, Any]) -> None:
+        folder = Path(env["lab_dir"])
+        url = urlsplit(env["apiserver"])
+        token = (folder / "pki" / "tokens.csv").read_text().split(",", 1)[0]
+        context = ssl.create_default_context(cafile=str(folder / "pki" / "ca.crt"))
+        self.conn = http.client.HTTPSConnection(url.hostname or "", url.port, context=context,
+                                                timeout=60)
+        self.headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+
+    def send(self, method: str, path: str, body: object, kind: str = "application/json") -> int:
+        self.conn.request(method, path, json.dumps(body),
+                          {**self.headers, "Content-Type": kind})
+        response = self.conn.getresponse()
+        response.read()
+        return response.status
+
+
+def pod(namespace: str, color: str, index: int, node: str) -> dict[str, Any]:
+    labels = {"app.kubernetes.io/name": "fleet", "turnout.dev/color": color,
+              "app.kubernetes.io/version": "1.0.0"}
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": f"fleet-{color}-{index:05d}", "namespace": namespace,
+                         "labels": labels},
+            "spec": {"nodeName": node, "containers": [
+                {"name": "app", "image": "registry.local/fleet:1.0.0"}]}}
+
+
+def pod_names(count: int) -> list[tuple[str, int]]:
+    return [("blue" if i % 2 == 0 else "green", i // 2) for i in range(count)]
+
+
+def seed(env: dict[str, Any], namespace: str, count: int) -> None:
+    """The namespace, the app's Deployments (no replicas) and Services, then `count` pods."""
+    sys.path.insert(0, str(REPO / "lab"))
+    from lablib.seed import DemoApp, app_objects
+
+    app = DemoApp("fleet", namespace, "none", versions=("1.0.0", "1.0.0"))
+    client = Client(env)
+    for obj in app_objects(app, {"blue": "", "green": ""}):
+        if obj["kind"] == "Deployment":
+            obj["spec"]["replicas"] = 0
+        plural = {"Namespace": "namespaces", "Deployment": "deployments",
+                  "Service": "services"}[obj["kind"]]
+        base = "/apis/apps/v1" if obj["kind"] == "Deployment" else "/api/v1"
+        path = f"{base}/{plural}" if plural == "namespaces" else \
+            f"{base}/namespaces/{namespace}/{plural}"
+        client.send("POST", path, obj)
+    names, nodes = pod_names(count), env["nodes"]
+
+    def create(part: int) -> None:
+        mine = Client(env)
+        for i in range(part, len(names), THREADS):
+            color, index = names[i]
+            status = mine.send("POST", f"/api/v1/namespaces/{namespace}/pods",
+                               pod(namespace, color, index, nodes[i % len(nodes)]))
+            if status >= 300 and status != 409:
+                raise RuntimeError(f"creating a pod: HTTP {status}")
+    threads = [threading.Thread(target=create, args=(p,)) for p in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def churn(env: dict[str, Any], namespace: str, count: int, rate: float) -> None:
+    """Patch one pod's annotation `rate` times a second, round-robin, until SIGTERM; print
+    how many changes were made and over how long."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    names, made, began = pod_names(count), [0] * 4, time.monotonic()
+
+    def patch(part: int) -> None:
+        mine, n, interval = Client(env), 0, 4 / rate
+        due = time.monotonic()
+        while not stop.is_set():
+            color, index = names[(part + 4 * n) % len(names)]
+            mine.send("PATCH", f"/api/v1/namespaces/{namespace}/pods/fleet-{color}-{index:05d}",
+                      {"metadata": {"annotations": {"bench.turnout.dev/tick": str(n)}}},
+                      "application/merge-patch+json")
+            n, made[part] = n + 1, made[part] + 1
+            due += interval
+            time.sleep(max(0.0, due - time.monotonic()))
+    threads = [threading.Thread(target=patch, args=(p,)) for p in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(json.dumps({"changes": sum(made), "seconds": time.monotonic() - began}), flush=True)
+
+
+def note(message: str) -> None:
+    """Progress on stderr: a run takes minutes on a busy machine."""
+    print(f"bench_watch: {message}", file=sys.stderr, flush=True)
+
+
+def child(*args: str) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), *args]
+
+
+# --- the TUI on the lab --------------------------------------------------------------
+
+
+async def lag_probe(stalls: list[float], stop: asyncio.Event, tick: float = 0.01) -> None:
+    """How late the event loop wakes a 10 ms timer: no frame can paint while it is late."""
+    while not stop.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(tick)
+        stalls.append(time.perf_counter() - before - tick)
+
+
+async def tui_figures(env: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
+    from turnout.backend.assembly import Options, build_service
+    from turnout.backend.config import Config
+    from turnout.tui.app import TurnoutApp
+    from turnout.tui.screens.app_detail import AppScreen
+
+    config = Config(request_timeout=60.0, refresh_seconds=3600.0)
+    service = build_service(config, Options(kubeconfig=env["kubeconfig"], context="lab",
+                                            namespace=namespace))
+    app = TurnoutApp(service, config, live=True)
+    informer = service.cluster.informer  # type: ignore[attr-defined]
+
+    def pods_shown() -> int:
+        return sum(len(a.blue.pods) + len(a.green.pods) for a in app.apps)
+
+    started = time.perf_counter()
+    async with app.run_test(size=SIZE) as pilot:
+        while pods_shown() < PODS:
+            await pilot.pause(0.01)
+        await pilot.pause()
+        first = time.perf_counter() - started
+        note(f"first render {first:.2f} s")
+        while not informer.serves(namespace):
+            await pilot.pause(0.05)
+        opened = time.perf_counter()
+        await app.push_screen(AppScreen("fleet", namespace))
+        detail = time.perf_counter() - opened
+        note(f"app screen {detail:.2f} s; churn starts")
+
+        load = subprocess.Popen(child("--churn", namespace), stdout=subprocess.PIPE, text=True)
+        stalls: list[float] = []
+        stop = asyncio.Event()
+        probe = asyncio.create_task(lag_probe(stalls, stop))
+        frames = []
+        await asyncio.sleep(2.0)  # the churn reaches its rate
+        for _ in range(SAMPLES):
+            # A frame: every app read from the watch cache, then the screens' repaint of it
+            # (the reactive's watchers run as it is set), as a watch event's refresh does.
+            t0 = time.perf_counter()
+            app.apps = await service.apps(namespace)
+            frames.append(time.perf_counter() - t0)
+            await asyncio.sleep(0.2)
+        note(f"frames {[round(f, 3) for f in frames]}")
+        before = informer.relists["pods"]
+        relisted = time.perf_counter()
+        await informer.interrupt("pods", resource_version="1")  # expired: 410, then a relist
+        while informer.relists["pods"] == before or not informer.synced["pods"]:
+            await asyncio.sleep(0.01)
+        catch_up = time.perf_counter() - relisted
+        stop.set()
+        await probe
+        load.send_signal(signal.SIGTERM)
+        made = json.loads(load.communicate(timeout=60)[0] or "{}")
+    await service.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    frames.sort()
+    stalls.sort()
+    rate = made.get("changes", 0) / max(made.get("seconds", 1.0), 1e-9)
+    where = f"lab watch, {PODS} pods"
+    return [
+        {"name": f"watch: tui first render, overview ({where}; goal <= 1 s)", "value": first,
+         "unit": "s"},
+        {"name": f"watch: tui open app detail ({where})", "value": detail, "unit": "s"},
+        {"name": "watch: tui refresh frame under churn, median (goal <= 50 ms)",
+         "value": frames[len(frames) // 2], "unit": "s"},
+        {"name": "watch: tui refresh frame under churn, worst", "value": frames[-1], "unit": "s"},
+        {"name": "watch: event loop stall under churn, p95", "value":
+         stalls[int(len(stalls) * 0.95)] if stalls else 0.0, "unit": "s"},
+        {"name": "watch: pod changes applied by the churn", "value": rate, "unit": "/s"},
+        {"name": "watch: tui resident memory, peak (goal <= 200 MB)", "value": rss, "unit": "MB"},
+        {"name": f"watch: cache catch-up after a relist ({PODS} pods, under churn)",
+         "value": catch_up, "unit": "s"},
+    ]
+
+
+def demo_figures() -> list[dict[str, Any]]:
+    """bench_tui's demo figures at the same pod count, measured in a process of their own."""
+    code = (f"import json, sys, asyncio; sys.path.insert(0, {str(REPO / 'bench')!r}); "
+            "import bench_tui; print(json.dumps(asyncio.run(bench_tui._turnout_figures())))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    rows: list[dict[str, Any]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return [{**row, "name": f"watch beside: demo {row['name'].removeprefix('tui ')}"}
+            for row in rows]
+
+
+def run() -> list[dict[str, Any]]:
+    """The benchmark rows: the lab through the watch, then the demo beside it."""
+    env, started = lab_env()
+    namespace = f"bench-watch-{uuid.uuid4().hex[:6]}"
+    try:
+        began = time.perf_counter()
+        subprocess.run(child("--seed", namespace), check=True)
+        seeded = time.perf_counter() - began
+        rows = asyncio.run(tui_figures(env, namespace))
+        rows.append({"name": f"watch: seeding {PODS} pods into the lab (not the TUI)",
+                     "value": seeded, "unit": "s"})
+    finally:
+        Client(env).send("DELETE", f"/api/v1/namespaces/{namespace}", {})
+        if started:
+            subprocess.run([sys.executable, str(REPO / "lab" / "labctl.py"), "down"], check=False)
+    return rows + demo_figures()
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] in (["--seed"], ["--churn"]):
+        env, _ = lab_env()
+        if argv[0] == "--seed":
+            seed(env, argv[1], PODS)
+        else:
+            churn(env, argv[1], PODS, CHURN_PER_SECOND)
+        return
+    for row in run():
+        print(f"{row['name']:<70} {row['value']:>10.4g} {row['unit']}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
