@@ -112,3 +112,22 @@ def test_the_lab_apps_are_helm_releases_in_restricted_namespaces(lab: Lab, tmp_p
                           "--kube-context", "lab", "-o", "json", home=tmp_path).stdout
         (release,) = [r for r in json.loads(listed) if r["name"] == app["name"]]
         assert release["status"] == "deployed" and release["chart"].startswith("turnout-app-")
+
+
+def test_the_turnout_chart_passes_a_server_side_dry_run(lab: Lab, kube, restricted_namespace: str,
+                                                        tmp_path: Path) -> None:
+    """The guard (its pod under PSS restricted too), both roles and example bindings.
+    Cluster-wide objects get a unique name: a dry-run create of an existing name is a 409."""
+    from tests.charts.charts import TURNOUT_CHART
+
+    client = dynamic(kube)
+    values = {"roles": {"operators": {"groups": ["sre"]}, "viewers": {"users": ["ann"]}}}
+    objects = render(values, tmp_path, chart=TURNOUT_CHART, namespace=restricted_namespace,
+                     release="turnout")
+    suffix = restricted_namespace.rsplit("-", 1)[1]
+    for obj in objects:
+        if obj["kind"] in ("ClusterRole", "ClusterRoleBinding"):
+            obj["metadata"]["name"] += f"-{suffix}"
+        dry_run_create(client, obj, restricted_namespace)
+    dry_run_create(client, pod_of(by_kind(objects, "Deployment")["turnout-guard"]),
+                   restricted_namespace)
