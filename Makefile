@@ -60,7 +60,8 @@ node-deps:
 	elif [ "$$TURNOUT_REQUIRE_LAB" = 1 ]; then echo "node: Node.js and npm are required (TURNOUT_REQUIRE_LAB=1)" >&2; exit 1; \
 	else echo "node: not installed (the Node client tests will skip)"; fi
 
-## Tools the ops tests use, built from the Go module proxy into ~/.cache/turnout-tools/bin.
+## Tools the ops tests use, built from the Go module proxy into ~/.cache/turnout-tools/bin:
+## actionlint, and helm (lab/build-helm.sh pins it; the lab installs its apps with it).
 ## Without Go the tests that need them skip, unless TURNOUT_REQUIRE_LAB=1.
 TOOLS_BIN := $(HOME)/.cache/turnout-tools/bin
 ACTIONLINT_VERSION := v1.7.12
@@ -70,6 +71,7 @@ tools:
 	  GOBIN=$(TOOLS_BIN) GOTOOLCHAIN=local go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) \
 	  || [ "$$TURNOUT_REQUIRE_LAB" != 1 ]; \
 	elif [ "$$TURNOUT_REQUIRE_LAB" = 1 ]; then echo "tools: Go is required (TURNOUT_REQUIRE_LAB=1)" >&2; exit 1; fi
+	@bash lab/build-helm.sh >/dev/null || [ "$$TURNOUT_REQUIRE_LAB" != 1 ]
 
 ## Set up, then run every test: lint, type checks, the import contract, unit, lab and TUI tests.
 ## The lab-free tests run in parallel (pytest-xdist, one worker per core); the lab tests run in
@@ -79,7 +81,7 @@ test: venv system-deps lint lab-build node-deps tools
 	$(PYTEST) -m "not lab" -n auto
 	$(PYTEST) -m lab
 
-lab: venv system-deps lab-build
+lab: venv system-deps lab-build tools
 	$(PY) lab/labctl.py up
 
 lab-down:

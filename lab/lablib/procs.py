@@ -77,9 +77,14 @@ def _stop(pids: dict[str, dict], grace: float) -> list[str]:
         alive = {n: r for n, r in alive.items() if is_ours(r["pid"], r["exe"])}
     for rec in alive.values():
         _signal_group(rec["pid"], signal.SIGKILL)
-    if alive:
-        time.sleep(0.2)
-    return [n for n, r in alive.items() if is_ours(r["pid"], r["exe"])]
+    # SIGKILL is not instant on a loaded machine (the kernel still has to tear the process
+    # down): wait until each is gone, within a generous bound, before saying who survived.
+    deadline = time.monotonic() + 30
+    while alive and time.monotonic() < deadline:
+        alive = {n: r for n, r in alive.items() if is_ours(r["pid"], r["exe"])}
+        if alive:
+            time.sleep(0.05)
+    return list(alive)
 
 
 def stop_all(layout: Layout, grace: float = 10.0) -> list[str]:

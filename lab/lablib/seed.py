@@ -3,18 +3,31 @@
 Apps follow Turnout's conventions: Deployments ``<app>-blue`` / ``<app>-green``
 labelled ``app.kubernetes.io/name`` and ``turnout.dev/color``, a live Service
 ``<app>`` selecting blue, a preview Service ``<app>-preview`` selecting green.
+The seeded apps are installed with Helm from ``deploy/charts/turnout-app`` (the
+chart is the reference of what makes an app) into namespaces that enforce the Pod
+Security Standard ``restricted``; ``app_objects`` builds the bare shape for tests
+that seed an app of their own.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import LabError
 from .kube import Kube, create_object
 
 READONLY_GROUP = "lab:readonly"
+CHART = Path(__file__).resolve().parents[2] / "deploy" / "charts" / "turnout-app"
+"""The Helm chart every seeded app is installed from."""
+RESTRICTED = {f"pod-security.kubernetes.io/{mode}": "restricted"
+              for mode in ("enforce", "warn", "audit")}
+"""Namespace labels: the API server's PodSecurity admission refuses pods that are not
+restricted (non-root, no privilege escalation, capabilities dropped, RuntimeDefault seccomp)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,13 @@ def ingress_class() -> dict:
     """The `nginx` IngressClass; nothing serves it, canary annotations are just data."""
     return {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
             "metadata": {"name": "nginx"}, "spec": {"controller": "k8s.io/ingress-nginx"}}
+
+
+def gateway_class() -> dict:
+    """The GatewayClass ``lab``; no controller serves it, HTTPRoute weights are just data."""
+    return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+            "metadata": {"name": "lab"},
+            "spec": {"controllerName": "lab.turnout.dev/no-controller"}}
 
 
 def apply_crds(kube: Kube, crd_dir: Path, pattern: str = "*.yaml") -> list[str]:
@@ -177,11 +197,69 @@ def app_objects(app: DemoApp, endpoints: dict[str, str]) -> list[dict]:
     return objs
 
 
-def seed_apps(kube: Kube, endpoints: dict[str, dict[str, str]]) -> None:
-    """Create the demo apps; ``endpoints`` maps app -> color -> demo-service URL."""
+def chart_values(app: DemoApp, endpoints: dict[str, str]) -> dict:
+    """The chart's values for one seeded app: 3 replicas per color, blue live, no HPA.
+
+    No HPA: tests scale colors, and the HPA controller enforces its bounds even
+    without metrics. The nginx app starts at a 10 % canary, the others at 0.
+    """
+    colors = {c: {"image": f"registry.local/{app.name}:{app.version(c)}",
+                  "version": app.version(c), "endpoint": endpoints[c]} for c in COLORS}
+    return {"name": app.name, "live": "blue", "colors": colors, "replicas": 3,
+            "progressDeadlineSeconds": 15, "router": app.router,
+            "canary": {"plan": "10,50,100", "weight": 10 if app.router == "nginx" else 0},
+            "host": f"{app.name}.lab.local",
+            "ingress": {"tls": {"enabled": True, "clusterIssuer": "lab-ca"}},
+            "gateway": {"name": "lab-gateway", "create": True, "className": "lab"},
+            "imagePullSecrets": ["lab-registry"],
+            "autoscaling": {"enabled": False}}
+
+
+def restricted_namespace(name: str) -> dict:
+    """A Namespace whose pods must meet the Pod Security Standard ``restricted``."""
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": RESTRICTED}}
+
+
+@dataclass(frozen=True)
+class Helm:
+    """The helm binary, run against the lab as its admin (state kept in the lab's folder)."""
+
+    binary: Path
+    kubeconfig: Path
+    home: Path
+
+    def env(self) -> dict[str, str]:
+        """Helm's cache, config and data folders inside the lab, not the user's home."""
+        return {**os.environ, **{f"HELM_{kind}_HOME": str(self.home / kind.lower())
+                                 for kind in ("CACHE", "CONFIG", "DATA")}}
+
+    def install(self, release: str, namespace: str, values: Path,
+                log: Path) -> subprocess.Popen:
+        """Start ``helm install`` of the chart; its output goes to ``log``."""
+        argv = [str(self.binary), "install", release, str(CHART), "--namespace", namespace,
+                "--values", str(values), "--kubeconfig", str(self.kubeconfig),
+                "--kube-context", "lab"]
+        with open(log, "w") as out:
+            return subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=self.env())
+
+
+def seed_apps(kube: Kube, helm: Helm, endpoints: dict[str, dict[str, str]],
+              logs: Path) -> None:
+    """Install the demo apps from the chart, all at once, each in its restricted namespace;
+    ``endpoints`` maps app -> color -> demo-service URL."""
+    for namespace in sorted({app.namespace for app in APPS}):
+        create_object(kube, restricted_namespace(namespace))
+    running = []
     for app in APPS:
-        for obj in app_objects(app, endpoints[app.name]):
-            create_object(kube, obj)
+        values = logs / f"values-{app.name}.json"  # JSON is YAML: no YAML writer needed
+        values.write_text(json.dumps(chart_values(app, endpoints[app.name]), indent=2))
+        log = logs / f"helm-{app.name}.log"
+        running.append((app, log, helm.install(app.name, app.namespace, values, log)))
+    failed = [f"{app.name}: {log.read_text().strip()[-300:]}"
+              for app, log, proc in running if proc.wait() != 0]
+    if failed:
+        raise LabError("helm install failed: " + "; ".join(failed))
 
 
 def seed_cluster(kube: Kube, nodes: int) -> None:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from . import LabError, LabUnavailable, health, procs
 from . import components as comp
-from .kube import Kube
+from .kube import Kube, create_object
 from .layout import REPO, Layout, free_ports, write_json
 from .pki import make_pki, write_tokens
-from .seed import APPS, COLORS, apply_crds, seed_apps, seed_cluster
+from .seed import APPS, COLORS, Helm, apply_crds, gateway_class, seed_apps, seed_cluster
 from .stages import DEFAULT_LOG, kwok_config
 
 PACKAGES = {"/usr/bin/redis-server": "redis-server", "/usr/bin/prometheus": "prometheus"}
@@ -56,6 +56,17 @@ def build_binaries() -> Path:
         raise LabUnavailable("Go is not installed and no cached lab binaries; need Go >= 1.26")
     if result.returncode != 0 or not result.stdout.strip():
         raise LabUnavailable(f"lab/build.sh failed (exit {result.returncode}); see its output")
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+def build_helm() -> Path:
+    """Run lab/build-helm.sh (instant when cached) and return the helm binary."""
+    result = subprocess.run(["bash", str(REPO / "lab" / "build-helm.sh")],
+                            stdout=subprocess.PIPE, text=True)
+    if result.returncode == 3:
+        raise LabUnavailable("Go is not installed and no cached helm; need Go >= 1.26")
+    if result.returncode != 0 or not result.stdout.strip():
+        raise LabUnavailable(f"lab/build-helm.sh failed (exit {result.returncode}); see its output")
     return Path(result.stdout.strip().splitlines()[-1])
 
 
@@ -144,13 +155,17 @@ def start_control_plane(s: Starter) -> Kube:
     return kube
 
 
-def seed(s: Starter, kube: Kube, demos: dict[str, dict[str, str]], nodes: int) -> None:
-    """RBAC, nodes, IngressClass, Gateway API CRDs, then the apps once the CRDs are served."""
+def seed(s: Starter, kube: Kube, helm: Path, demos: dict[str, dict[str, str]],
+         nodes: int) -> None:
+    """RBAC, nodes, IngressClass, Gateway API CRDs, then the apps (helm install of the
+    chart) once the CRDs are served."""
     seed_cluster(kube, nodes)
     apply_crds(kube, s.plan.bin_dir / "gateway-crds")
-    for kind in ("gatewayclasses", "httproutes"):
+    for kind in ("gatewayclasses", "gateways", "httproutes"):
         s.wait("apiserver", health.kube_probe(kube, f"{GATEWAY_API}/{kind}"))
-    seed_apps(kube, demos)
+    create_object(kube, gateway_class())
+    seed_apps(kube, Helm(helm, s.layout.kubeconfig, s.layout.root / "helm"), demos,
+              s.layout.logs)
 
 
 def wait_ready(s: Starter, kube: Kube, demos: dict[str, dict[str, str]], nodes: int) -> None:
@@ -174,7 +189,8 @@ def wait_ready(s: Starter, kube: Kube, demos: dict[str, dict[str, str]], nodes: 
     s.wait("prometheus", health.prometheus_targets_probe(prom, len(APPS) * len(COLORS)))
 
 
-def env_record(plan: comp.Plan, demos: dict, ready_seconds: float, nodes: int) -> dict:
+def env_record(plan: comp.Plan, helm: Path, demos: dict, ready_seconds: float,
+               nodes: int) -> dict:
     """The content of .lab/env.json."""
     return {
         "lab_dir": str(plan.layout.root),
@@ -192,6 +208,7 @@ def env_record(plan: comp.Plan, demos: dict, ready_seconds: float, nodes: int) -
         "pids": procs.running(plan.layout),
         "logs": str(plan.layout.logs),
         "binaries": str(plan.bin_dir),
+        "helm": str(helm),
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "ready_seconds": round(ready_seconds, 1),
     }
@@ -201,6 +218,7 @@ def up(layout: Layout, nodes: int = 2, timeout: float = 120.0) -> dict:
     """Start a fresh lab and return its env record; stops what it started on failure."""
     ensure_packages()
     bin_dir = build_binaries()
+    helm = build_helm()
     began = time.monotonic()
     reset_state(layout)
     plan = make_plan(layout, bin_dir)
@@ -208,11 +226,11 @@ def up(layout: Layout, nodes: int = 2, timeout: float = 120.0) -> dict:
     try:
         start_independent(starter, demos)
         kube = start_control_plane(starter)
-        seed(starter, kube, demos, nodes)
+        seed(starter, kube, helm, demos, nodes)
         wait_ready(starter, kube, demos, nodes)
     except BaseException:
         procs.stop_all(layout)
         raise
-    env = env_record(plan, demos, time.monotonic() - began, nodes)
+    env = env_record(plan, helm, demos, time.monotonic() - began, nodes)
     write_json(layout.env_json, env)
     return env
