@@ -345,10 +345,11 @@ class Guard:
                                      "of traffic after the rollback"]
         killed = await self._kill_flags(app, notes)
         await self._set_state(app, TRIPPED, notes)
+        incident = msgspec.structs.replace(base, action="rollback", action_at=started, restored_at=restored,
+                                           flags_killed=killed, notes=tuple(notes))
         if self.telemetry is not None:
-            self.telemetry.rolled_back(app, why)
-        return msgspec.structs.replace(base, action="rollback", action_at=started, restored_at=restored,
-                                       flags_killed=killed, notes=tuple(notes))
+            self.telemetry.rolled_back(app, why, incident)
+        return incident
 
     async def _kill_flags(self, app: App, notes: list[str]) -> tuple[str, ...]:
         if not self.settings.kill_flags or self.service.flags is None:

@@ -16,6 +16,7 @@ from turnout.backend.models import App
 
 if TYPE_CHECKING:
     from turnout.backend.guard.engine import Evaluation
+    from turnout.backend.guard.incident import Incident
 
 
 class Telemetry:
@@ -33,6 +34,12 @@ class Telemetry:
                           "Unix time of each app's last evaluation", ["namespace", "app"], registry=r)
         self.rollbacks = Counter("turnout_guard_rollbacks", "Rollbacks by app and the triggers that failed",
                                  ["namespace", "app", "reason"], registry=r)
+        recovery = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600)
+        self.detect = Histogram("turnout_guard_detect_seconds", "Guard rollbacks: first bad sample to "
+                                "detection", ["namespace", "app"], registry=r, buckets=recovery)
+        self.restore = Histogram("turnout_guard_restore_seconds", "Guard rollbacks: first bad sample to "
+                                 "traffic restored (read back)", ["namespace", "app"], registry=r,
+                                 buckets=recovery)
         self.leader = Gauge("turnout_guard_leader", "1 while this replica holds the leader lease",
                             registry=r)
         self.watched = Gauge("turnout_guard_watched_color",
@@ -56,9 +63,15 @@ class Telemetry:
             if verdict.outcome == "error":
                 self.measurement_errors.labels(source=verdict.signal).inc()
 
-    def rolled_back(self, app: App, reason: str) -> None:
-        """Count one rollback, labelled by the triggers that failed."""
-        self.rollbacks.labels(namespace=app.namespace, app=app.name, reason=reason).inc()
+    def rolled_back(self, app: App, reason: str, incident: Incident) -> None:
+        """Count one rollback, labelled by the triggers that failed, and time its recovery."""
+        labels = {"namespace": app.namespace, "app": app.name}
+        self.rollbacks.labels(**labels, reason=reason).inc()
+        self.detect.labels(**labels).observe(
+            (incident.detected_at - incident.first_bad_at).total_seconds())
+        if incident.restored_at is not None:
+            self.restore.labels(**labels).observe(
+                (incident.restored_at - incident.first_bad_at).total_seconds())
 
     def leading(self, yes: bool) -> None:
         """Whether this replica leads now."""

@@ -67,6 +67,9 @@ async def test_probes_and_metrics_while_guarding() -> None:
     assert re.search(r'turnout_guard_rollbacks_total\{app="search",namespace="search",reason="[^"]*'
                      r'(error-rate|log-errors|health)[^"]*"\} 1\.0', text)
     assert "turnout_guard_leader 1.0" in text
+    # Recovery is timed from the incident the guard wrote: one rollback, restored.
+    assert 'turnout_guard_detect_seconds_count{app="search",namespace="search"} 1.0' in text
+    assert 'turnout_guard_restore_seconds_count{app="search",namespace="search"} 1.0' in text
     assert 'turnout_guard_last_evaluation_timestamp_seconds{app="checkout",namespace="shop"}' in text
     assert 'turnout_guard_evaluation_seconds_bucket{app="search"' in text
     assert "turnout_guard_measurement_errors_total" in text
