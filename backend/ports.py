@@ -116,3 +116,21 @@ class WriteAccess(Protocol):
     async def write_blocker(self, app: App) -> str:
         """Why a traffic change on `app` would be refused now (a lock, RBAC), or empty."""
         ...
+
+
+@runtime_checkable
+class Coordinated(Protocol):
+    """A cluster that keeps a release lock per app and journals its multi-object changes."""
+
+    async def lock(self, name: str, namespace: str | None, *, force: bool = False) -> str:
+        """Take or renew the app's lock; the previous holder taken over, or empty."""
+        ...
+
+    async def unlock(self, name: str, namespace: str | None, *, force: bool = False) -> str:
+        """Release the app's lock (someone else's only with `force`); who held it."""
+        ...
+
+    async def resume(self, name: str, namespace: str | None, *,
+                     back: bool = False) -> Traffic | None:
+        """Finish (or with `back` undo) the app's journaled operation; None when none."""
+        ...

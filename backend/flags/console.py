@@ -11,7 +11,7 @@ carries `ops.preview`, the share of users who change variant, for the confirmati
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -23,6 +23,9 @@ from turnout.backend.flags.model import Flag, FlagSet, Segment
 from turnout.backend.flags.store import FlagStore, reverted
 from turnout.backend.flags.validate import validate_flag
 from turnout.backend.models import FlagSummary
+
+if TYPE_CHECKING:
+    from turnout.backend.audit import Auditor
 
 
 def summary(flag: Flag, *, stale: bool = False) -> FlagSummary:
@@ -174,6 +177,25 @@ class FlagConsole:
         if change.verb == "revert":
             return await self.store.revert(change.key, by=by, reason=reason)
         return await self.store.put(change.after, expected_version=expected, by=by, reason=reason)
+
+    async def write(self, change: FlagChange, *, audit: Auditor, reason: str = "",
+                    dry_run: bool = False) -> Flag | Segment:
+        """Commit a planned change under the acting operator's identity and audit it as every
+        release write is; with `dry_run`, the flag as it would be, nothing written."""
+        if dry_run:
+            return change.after
+        saved = await self.commit(change, by=await audit.who(), reason=reason)
+        await audit.store_write(saved.meta.app if isinstance(saved, Flag) else "", change.action,
+                                view(change.before), view(saved), reason=reason)
+        return saved
+
+    async def turn_off_linked(self, app: str, *, audit: Auditor, reason: str) -> tuple[str, ...]:
+        """Turn off every flag that belongs to `app` and is on (panic's flag half), each write
+        audited; the keys turned off."""
+        linked = await self.linked(app)
+        for flag in linked:
+            await self.write(await self.plan("off", flag.key), audit=audit, reason=reason)
+        return tuple(f.key for f in linked)
 
     async def _import(self, change: FlagChange, by: str, reason: str) -> Flag | Segment:
         flagset = FlagSet(flags={i.key: i for i in change.imported if isinstance(i, Flag)},

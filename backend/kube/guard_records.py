@@ -1,5 +1,6 @@
-"""What `KubeCluster` records beside an app for the guard and the audit trail: the guard's
-state and report, audit and incident Events."""
+"""What a cluster records beside an app for the guard and the audit trail: the guard's
+state and report, the leader Lease, audit and incident Events. `KubeCluster` owns one
+`KubeGuardRecords` and writes these through it."""
 
 from __future__ import annotations
 
@@ -22,13 +23,14 @@ MERGE = "application/merge-patch+json"
 
 
 class KubeGuardRecords:
-    """Mixed into `KubeCluster`, whose client and recorder it writes through."""
+    """Records beside an app, written through the cluster's client and event recorder."""
 
-    http: KubeHttp
-    conventions: Conventions
-    recorder: Recorder
-
-    clock: Callable[[], datetime]
+    def __init__(self, http: KubeHttp, conventions: Conventions, recorder: Recorder,
+                 clock: Callable[[], datetime]) -> None:
+        self.http = http
+        self.conventions = conventions
+        self.recorder = recorder
+        self.clock = clock
 
     async def read_lease(self, namespace: str, name: str) -> LeaseRecord | None:
         """The guard replicas' leader Lease, or None."""
