@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,8 +20,9 @@ from turnout.backend import signals, verbs
 from turnout.backend.audit import AuditLog, Auditor
 from turnout.backend.cluster_views import ClusterViews
 from turnout.backend.errors import InvalidInput, TurnoutError
+from turnout.backend.flags.bucketing_edit import RuleChange
 from turnout.backend.flags.console import FlagChange, FlagConsole
-from turnout.backend.flags.model import Flag, Segment
+from turnout.backend.flags.model import Bucketing, Flag, Segment
 from turnout.backend.models import (
     COLORS,
     ActionResult,
@@ -454,6 +455,20 @@ class ReleaseService:
         `FlagConsole.write`)."""
         return await self.flag_console().write(change, audit=self.auditor, reason=reason,
                                                dry_run=dry_run)
+
+    async def plan_bucketing(self, rule: Bucketing, keys: Sequence[str] | None
+                             ) -> tuple[RuleChange, ...]:
+        """What `write_bucketing` would change, with the share of users who move."""
+        return await self.flag_console().plan_bucketing(rule, keys)
+
+    async def write_bucketing(self, rule: Bucketing, keys: Sequence[str] | None, *,
+                              reason: str = "", dry_run: bool = False) -> tuple[RuleChange, ...]:
+        """Give flags `keys` (None: every flag) the bucketing `rule`, each write audited; with
+        `dry_run`, the plan, nothing written."""
+        console = self.flag_console()
+        if dry_run:
+            return await console.plan_bucketing(rule, keys)
+        return await console.write_bucketing(rule, keys, audit=self.auditor, reason=reason)
 
     # --- views beside the apps (`ClusterViews`) ----------------------------------
 

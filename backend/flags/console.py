@@ -18,8 +18,9 @@ import msgspec
 from turnout.backend.errors import Conflict, InvalidInput, ReadOnly
 from turnout.backend.flags import ops
 from turnout.backend.flags.bucketing import RULES, bucket_by_rule
+from turnout.backend.flags.bucketing_edit import RuleChange, set_bucketing
 from turnout.backend.flags.evaluate import Evaluation, Evaluator
-from turnout.backend.flags.model import Flag, FlagSet, Segment
+from turnout.backend.flags.model import Bucketing, Flag, FlagSet, Segment
 from turnout.backend.flags.store import FlagStore, reverted
 from turnout.backend.flags.validate import validate_flag
 from turnout.backend.models import FlagSummary
@@ -196,6 +197,29 @@ class FlagConsole:
         for flag in linked:
             await self.write(await self.plan("off", flag.key), audit=audit, reason=reason)
         return tuple(f.key for f in linked)
+
+    async def plan_bucketing(self, rule: Bucketing, keys: Sequence[str] | None
+                             ) -> tuple[RuleChange, ...]:
+        """What giving `keys` (None: every flag) the bucketing `rule` changes, with the share
+        of users who move; nothing is written."""
+        chosen = None if keys is None else [*keys]
+        return tuple(await set_bucketing(self.store, rule, chosen, by="", reason="", dry_run=True))
+
+    async def write_bucketing(self, rule: Bucketing, keys: Sequence[str] | None, *,
+                              audit: Auditor, reason: str = "") -> tuple[RuleChange, ...]:
+        """Give `keys` the bucketing `rule` (each write conditional on the version read) under
+        the acting operator's identity, each changed flag audited as `flag-bucketing`."""
+        chosen = None if keys is None else [*keys]
+        apps = {f.key: f.meta.app for f in await self.list()}
+        changes = await set_bucketing(self.store, rule, chosen, by=await audit.who(),
+                                      reason=reason)
+        for change in changes:
+            if change.before != change.after:
+                await audit.store_write(
+                    apps.get(change.key, ""), "flag-bucketing", {"flag": change.key, "bucketing": change.before},
+                    {"flag": change.key, "bucketing": change.after, "version": change.version},
+                    reason=reason)
+        return tuple(changes)
 
     async def _import(self, change: FlagChange, by: str, reason: str) -> Flag | Segment:
         flagset = FlagSet(flags={i.key: i for i in change.imported if isinstance(i, Flag)},
