@@ -216,7 +216,8 @@ class FlagConsole:
         for change in changes:
             if change.before != change.after:
                 await audit.store_write(
-                    apps.get(change.key, ""), "flag-bucketing", {"flag": change.key, "bucketing": change.before},
+                    apps.get(change.key, ""), "flag-bucketing",
+                    {"flag": change.key, "bucketing": change.before},
                     {"flag": change.key, "bucketing": change.after, "version": change.version},
                     reason=reason)
         return tuple(changes)
