@@ -120,7 +120,8 @@ async def tui_verb(lab: Lab, namespace: str, name: str, key: str, *, typed: bool
                 await _until(pilot, lambda: isinstance(app.screen, WeightScreen))
                 await pilot.press(*percent, "enter")
             if value and not read_only:  # the idle color (green) is offered: type the value
-                await _until(pilot, lambda: isinstance(app.screen, SlotScreen))
+                await _until(pilot, lambda: isinstance(app.screen, SlotScreen)
+                             and getattr(app.screen.focused, "id", "") == "value")
                 await pilot.press(*value, "enter")
             asked = await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen),
                                  tries=20 if read_only else 400)

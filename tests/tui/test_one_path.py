@@ -14,6 +14,7 @@ from turnout.backend.release import DeployRequest
 from turnout.tui.app import TurnoutApp
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmScreen
+from turnout.tui.screens.slot import SlotScreen
 
 CHECKOUT = DeployRequest(app="checkout", image="registry.demo/checkout:1.5.0", manual=True,
                          analysis=1.0, interval=0.5, steps=(10, 50, 100))
@@ -99,6 +100,11 @@ async def test_panic_names_the_flags_it_turns_off_and_turns_them_off(
     assert {("flag-off", key) for key in linked} == {(a, after["flag"]) for a, after in actions[1:]}
 
 
+def _value_focused(app: TurnoutApp) -> Callable[[], bool]:
+    return lambda: isinstance(app.screen, SlotScreen) and getattr(
+        app.screen.focused, "id", "") == "value"
+
+
 async def test_scale_and_set_image_from_the_tui_confirm_the_backends_plan_and_are_audited(
         make_app: Callable[..., TurnoutApp]) -> None:
     app = make_app()
@@ -107,14 +113,14 @@ async def test_scale_and_set_image_from_the_tui_confirm_the_backends_plan_and_ar
         await _open_checkout(app, pilot)
         idle = app.screen.selected.traffic.canary  # type: ignore[attr-defined]
         await pilot.press("S")
-        await pilot.pause()
+        assert await eventually(pilot, _value_focused(app))
         await pilot.press("4", "enter")
         assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert f"color      {idle}" in _confirm_text(app)
         await pilot.press("tab", "enter")
         await app.workers.wait_for_complete()
         await pilot.press("I")
-        await pilot.pause()
+        assert await eventually(pilot, _value_focused(app))
         await pilot.press(*"registry.demo/checkout:9.9.9", "enter")
         assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "registry.demo/checkout:9.9.9" in _confirm_text(app)
@@ -135,7 +141,7 @@ async def test_scale_refused_by_the_backend_changes_nothing(
         idle = app.screen.selected.traffic.canary  # type: ignore[attr-defined]
         before = app.screen.selected.slot(idle).desired  # type: ignore[attr-defined]
         await pilot.press("S")
-        await pilot.pause()
+        assert await eventually(pilot, _value_focused(app))
         await pilot.press(*"5000", "enter")
         await app.workers.wait_for_complete()
         assert not isinstance(app.screen, ConfirmScreen)
