@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from turnout.backend.config import Config, conventions_by_namespace, resolve_gate
+import msgspec
+
+from turnout.backend.config import Config, GuardSettings, conventions_by_namespace, resolve_gate
 from turnout.backend.contexts import Contexts
-from turnout.backend.errors import ConfigError, TurnoutError
+from turnout.backend.errors import ConfigError, InvalidInput, TurnoutError
 from turnout.backend.flags.console import FlagConsole
 from turnout.backend.gate import WriteGate
 from turnout.backend.service import ReleaseService
@@ -51,6 +53,9 @@ class Options:
     keep_demo: bool = False
     """The demo world is kept in the state directory between sessions (the CLI and the TUI
     it opens); tests that build a demo of their own start from the seed."""
+    guard_interval: float | None = None
+    """`turnout guard --interval`: seconds between the guard's evaluations, over the
+    configuration's `guard.interval`."""
 
 
 def kubeconfig_paths(explicit: str | None) -> list[Path]:
@@ -115,6 +120,15 @@ def context_timeout(config: Config, options: Options, context: str) -> float:
     return options.request_timeout or own or config.request_timeout
 
 
+def _guard(config: Config, options: Options) -> GuardSettings:
+    """The guard's settings: the configuration's, with --interval over its interval."""
+    if options.guard_interval is None:
+        return config.guard
+    if not options.guard_interval > 0:
+        raise InvalidInput("--interval must be a positive number of seconds")
+    return msgspec.structs.replace(config.guard, interval=options.guard_interval)
+
+
 def _gate(config: Config, options: Options, context: str) -> WriteGate:
     return resolve_gate(config, context, True if options.read_only else None)
 
@@ -123,8 +137,9 @@ def _demo(config: Config, options: Options) -> ReleaseService:
     from turnout.backend.demo import build_demo_service, state
 
     return build_demo_service(seed=options.seed, gate=_gate(config, options, "demo"),
-                              guard=config.guard, scope=options.namespace,
-                              kept=state.state_file() if options.keep_demo else None)
+                              guard=_guard(config, options), scope=options.namespace,
+                              kept=state.state_file() if options.keep_demo else None,
+                              notifier=_notifier)
 
 
 def reset_demo() -> None:
@@ -160,8 +175,8 @@ def _kube(config: Config, options: Options, kubeconfigs: list[Path],
                           by_namespace=conventions_by_namespace(config))
     return ReleaseService(cluster, _metrics(config), read_only=gate.read_only,
                           flags=_flags(config, options, gate), scope=options.namespace,
-                          releases=KubePort(cluster), pace=asyncio.sleep, guard=config.guard,
-                          notifier=_notifier)
+                          releases=KubePort(cluster), pace=asyncio.sleep,
+                          guard=_guard(config, options), notifier=_notifier)
 
 
 def _flags_only(config: Config, options: Options) -> ReleaseService:
@@ -169,7 +184,8 @@ def _flags_only(config: Config, options: Options) -> ReleaseService:
 
     gate = _gate(config, options, "")
     return ReleaseService(NoCluster(), read_only=gate.read_only,
-                          flags=_flags(config, options, gate), guard=config.guard)
+                          flags=_flags(config, options, gate), guard=_guard(config, options),
+                          notifier=_notifier)
 
 
 def _metrics(config: Config) -> MetricsPort | None:

@@ -136,3 +136,21 @@ class Autoscaled(Protocol):
     async def scale_plan(self, app: App, color: Color, replicas: int) -> ScalePlan:
         """What scaling `color` to `replicas` will do, the HPA governing it considered."""
         ...
+
+
+@runtime_checkable
+class Coordinated(Protocol):
+    """A cluster that keeps a release lock per app and journals its multi-object changes."""
+
+    async def lock(self, name: str, namespace: str | None, *, force: bool = False) -> str:
+        """Take or renew the app's lock; the previous holder taken over, or empty."""
+        ...
+
+    async def unlock(self, name: str, namespace: str | None, *, force: bool = False) -> str:
+        """Release the app's lock (someone else's only with `force`); who held it."""
+        ...
+
+    async def resume(self, name: str, namespace: str | None, *,
+                     back: bool = False) -> Traffic | None:
+        """Finish (or with `back` undo) the app's journaled operation; None when none."""
+        ...

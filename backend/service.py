@@ -9,43 +9,40 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from turnout.backend import plans, signals
-from turnout.backend.audit import AuditLog, os_user
-from turnout.backend.coordination import Coordination
+from turnout.backend import plans, signals, verbs
+from turnout.backend.audit import AuditLog, Auditor
+from turnout.backend.cluster_views import ClusterViews
 from turnout.backend.errors import InvalidInput, NotFound, TurnoutError
+from turnout.backend.flags.bucketing_edit import RuleChange
 from turnout.backend.flags.console import FlagChange, FlagConsole
-from turnout.backend.flags.console import view as flag_view
-from turnout.backend.flags.model import Flag, Segment
+from turnout.backend.flags.model import Bucketing, Flag, Segment
 from turnout.backend.models import (
     COLORS,
     ActionResult,
     App,
-    AuditEntry,
+    ClusterEvent,
     Color,
+    Pod,
+    PodDetail,
     Traffic,
 )
-from turnout.backend.ports import (
-    AuditEvents,
-    Autoscaled,
-    ClusterPort,
-    ManifestSource,
-    MetricsPort,
-)
+from turnout.backend.ports import Autoscaled, ClusterPort, Coordinated, ManifestSource, MetricsPort
+from turnout.backend.readiness import wait_ready
 from turnout.backend.unfinished import refuse_unfinished
-from turnout.backend.views import ClusterViews
+from turnout.backend.verbs import SlotChange, confirmation
 
 if TYPE_CHECKING:
     from turnout.backend.checklist import Checklist
     from turnout.backend.config import GuardSettings
     from turnout.backend.guard.engine import Guard
+    from turnout.backend.guard.incident import Incident
     from turnout.backend.guard.recording import IncidentRecord
     from turnout.backend.notify import Fanout
     from turnout.backend.release.console import DeployConsole
@@ -65,7 +62,10 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class ReleaseService(ClusterViews, Coordination):
+__all__ = ["ReleaseService", "confirmation"]
+
+
+class ReleaseService:
     """Read and act on blue/green apps of one cluster context."""
 
     def __init__(self, cluster: ClusterPort, metrics: MetricsPort | None = None, *,
@@ -78,8 +78,8 @@ class ReleaseService(ClusterViews, Coordination):
         self.cluster = cluster
         self.metrics = metrics
         self.audit = audit or AuditLog()
-        self.identity = identity or os_user()
-        self._identity_resolved = bool(identity)
+        self.auditor = Auditor(self.audit, cluster, identity, clock)
+        """Who acts, and the record of every write (release or flag)."""
         self.clock = clock
         self.read_only = read_only
         """Whether writes are refused (the write gate enforces it; front ends only show it)."""
@@ -99,6 +99,8 @@ class ReleaseService(ClusterViews, Coordination):
         self.guard_here = guard_here
         """Whether a front end runs the guard in its own process (the demo has no in-cluster
         guard)."""
+        self.views = ClusterViews(cluster, read_only=read_only, incidents_folder=incidents_folder)
+        """Pods in depth, events, who may act, incidents."""
 
     @property
     def context(self) -> str:
@@ -115,6 +117,10 @@ class ReleaseService(ClusterViews, Coordination):
     async def app(self, name: str, namespace: str | None = None) -> App:
         """One app, with golden signals and verdicts."""
         return await self._observed(await self.cluster.get_app(name, namespace))
+
+    async def states(self, namespace: str | None = None) -> tuple[App, ...]:
+        """Every app as the cluster has it, without golden signals (what a guard lists)."""
+        return await self.cluster.list_apps(namespace if namespace is not None else self.scope)
 
     async def state(self, name: str, namespace: str | None = None) -> App:
         """One app as the cluster has it, without golden signals (what a flow plans from)."""
@@ -168,31 +174,26 @@ class ReleaseService(ClusterViews, Coordination):
                       percent: int | None = None, to: str | None = None,
                       to_version: str = "", redeploy: DeployRequest | None = None) -> ActionResult:
         """What `action` would change, computed from the current state; nothing is written.
-        A rollback to a version no color runs previews the deploy that brings it back
-        (`redeploy`: that deploy's options; the image comes from the history)."""
+        With a deploy in flight, abort, promote and resume say how they steer it. A rollback
+        to a version no color runs previews the deploy that brings it back (`redeploy`: that
+        deploy's options; the image comes from the history)."""
         app = await self.cluster.get_app(name, namespace)
         if action == "rollback" and to_version:
             request = await self.rollback_redeploy(app, to_version, redeploy)
             if request is not None:
                 return await self._redeploy_preview(app, request)
-        if action in ("abort", "promote", "promote-full", "resume"):
+        if action in (*verbs.STEERING_VERBS, "resume"):
             steering = await self._steering(action, name, app.namespace)
             if steering is not None:
-                return ActionResult(action=action, app=app.name, namespace=app.namespace,
-                                    before=app.traffic, after=app.traffic, dry_run=True,
-                                    message=steering[2])
+                return verbs.outcome(app, action, app.traffic, dry_run=True, changed=False,
+                                     message=steering[2])
             if action == "resume":
-                return ActionResult(action=action, app=app.name, namespace=app.namespace,
-                                    before=app.traffic, after=app.traffic, dry_run=True,
-                                    changed=app.operation is not None)
-        if action not in ("rollback", "resume"):
+                return verbs.outcome(app, action, app.traffic, dry_run=True,
+                                     changed=app.operation is not None)
+        if action != "rollback":
             refuse_unfinished(app, action)
-        planner = (self._rollback_planner(app, to_version) if action == "rollback"
-                   else self._planner(action, percent, to))
-        target = planner(app.traffic)
-        changed = (target.live, target.weights) != (app.traffic.live, app.traffic.weights)
-        return ActionResult(action=action, app=app.name, namespace=app.namespace,
-                            before=app.traffic, after=target, dry_run=True, changed=changed)
+        plan = verbs.planner(action, app, percent=percent, to=to, to_version=to_version)
+        return verbs.outcome(app, action, plan(app.traffic), dry_run=True)
 
     async def apply(self, action: str, name: str, *, namespace: str | None = None,
                     percent: int | None = None, to: str | None = None, to_version: str = "",
@@ -200,8 +201,8 @@ class ReleaseService(ClusterViews, Coordination):
                     dry_run: bool = False, say: Say | None = None) -> ActionResult | Steered:
         """Perform the `action` that `preview` showed (same names, same parameters); abort and
         promote steer the app's deploy in flight when it has one; a rollback to a version no
-        color runs deploys it from the history (the deploy's outcome and exit code)."""
-        kw: dict[str, Any] = {"namespace": namespace, "reason": reason, "dry_run": dry_run}
+        color runs deploys it from the history (the deploy's outcome and exit code). The one
+        dispatch of every traffic verb: the named verbs below come here too."""
         if action == "rollback" and to_version:
             from turnout.backend.release import rollback as rollback_to
 
@@ -210,35 +211,30 @@ class ReleaseService(ClusterViews, Coordination):
             if request is not None:
                 request = msgspec.structs.replace(request, reason=reason or request.reason)
                 return await rollback_to.redeploy(self.deploys(say), request, dry_run=dry_run)
-        if action == "rollback":
-            return await self.rollback(name, to_version=to_version, **kw)
-        if action in ("abort", "promote", "promote-full"):
+        if action in verbs.STEERING_VERBS:
             steering = await self._steering(action, name, namespace)
             if steering is not None:
                 return await self._steer(steering, dry_run=dry_run, say=say)
-        return await self._traffic(action, name, self._planner(action, percent, to), **kw)
+        return await self._act(action, name, namespace=namespace, percent=percent, to=to,
+                               to_version=to_version, reason=reason, dry_run=dry_run)
 
-    @staticmethod
-    def _planner(action: str, percent: int | None, to: str | None) -> Callable[[Traffic], Traffic]:
-        if action == "weight" and percent is not None:
-            return lambda t: plans.with_weight(t, percent)
-        if action == "switch" and to is not None:
-            color = plans.check_color(to)
-            return lambda t: plans.switched(t, color)
-        planners: dict[str, Callable[[Traffic], Traffic]] = {
-            "step": plans.next_step, "promote": plans.next_step, "promote-full": plans.promoted,
-            "abort": plans.aborted, "rollback": plans.rolled_back}
-        if action not in planners:
-            raise InvalidInput(f"unknown action {action!r}")
-        return planners[action]
+    async def _act(self, action: str, name: str, *, namespace: str | None = None,
+                   percent: int | None = None, to: str | None = None, to_version: str = "",
+                   reason: str = "", dry_run: bool = False) -> ActionResult:
+        if action == "rollback":
+            return await self._rollback(name, to_version, namespace=namespace, reason=reason,
+                                        dry_run=dry_run)
+        app = await self.cluster.get_app(name, namespace)
+        plan = verbs.planner(action, app, percent=percent, to=to)
+        return await self._traffic(action, app, plan, reason=reason, dry_run=dry_run)
 
     async def set_weight(self, name: str, percent: int, **kw: Any) -> ActionResult:
         """Send `percent` of traffic to the canary color."""
-        return await self._traffic("weight", name, lambda t: plans.with_weight(t, percent), **kw)
+        return await self._act("weight", name, percent=percent, **kw)
 
     async def step(self, name: str, **kw: Any) -> ActionResult:
         """Move the canary to the next weight of its plan."""
-        return await self._traffic("step", name, plans.next_step, **kw)
+        return await self._act("step", name, **kw)
 
     async def promote(self, name: str, *, full: bool = False, **kw: Any) -> ActionResult | Steered:
         """Next step, or with `full` make the canary color live at 100 %. With a deploy in
@@ -252,49 +248,39 @@ class ReleaseService(ClusterViews, Coordination):
 
     async def abort_traffic(self, name: str, **kw: Any) -> ActionResult:
         """Back to the stable color at 100 %, whatever drives the app (a deploy's own restore)."""
-        return await self._traffic("abort", name, plans.aborted, **kw)
-
-    async def resume(self, name: str, *, namespace: str | None = None, back: bool = False,
-                     say: Say | None = None) -> Traffic | Steered | None:
-        """Continue the app's deploy whose driver died; else converge an interrupted traffic
-        operation (`back`: undo it). None when there was nothing to resume."""
-        steering = await self._steering("resume", name, namespace, back=back)
-        if steering is not None:
-            return await self._steer(steering, say=say)
-        return await self.resume_traffic(name, namespace=namespace, back=back)
-
-    async def resume_traffic(self, name: str, *, namespace: str | None = None,
-                             back: bool = False) -> Traffic | None:
-        """Converge the app's interrupted traffic operation from its journal (`back`: undo
-        it), never steering a deploy: what a deploy's own restore calls, as it is that deploy."""
-        after: Traffic | None = await self._cluster_verb("resume", "resume")(
-            name, namespace, back=back)
-        return after
+        return await self._act("abort", name, **kw)
 
     async def rollback(self, name: str, *, to_version: str = "", **kw: Any) -> ActionResult:
-        """Restore the previous color (or the one running `to_version`).
+        """Restore the previous color (or the one running `to_version`)."""
+        return await self._act("rollback", name, to_version=to_version, **kw)
 
-        An interrupted multi-object change is undone from its journal first: planning
+    async def switch(self, name: str, to: str, **kw: Any) -> ActionResult:
+        """Make `to` the live color with all traffic."""
+        return await self._act("switch", name, to=to, **kw)
+
+    async def _rollback(self, name: str, to_version: str, *, namespace: str | None,
+                        reason: str, dry_run: bool) -> ActionResult:
+        """An interrupted multi-object change is undone from its journal first: planning
         from a half-applied state could pick the wrong color. The color to restore is
-        scaled back up and waited for before traffic moves to it.
-        """
-        namespace = kw.get("namespace")
+        scaled back up and waited for before traffic moves to it."""
         app = await self.cluster.get_app(name, namespace)
-        if app.operation is not None and not kw.get("dry_run"):
-            await self._cluster_verb("resume", "rollback of an interrupted operation")(
+        if app.operation is not None and not dry_run:
+            await self._coordinated("rollback of an interrupted operation").resume(
                 name, namespace, back=True)
             app = await self.cluster.get_app(name, namespace)
         if to_version and await self.rollback_redeploy(app, to_version) is not None:
             raise InvalidInput(f"no color of {app.name} runs {to_version}: apply('rollback') "
                                "deploys it from the release history")
-        planner = self._rollback_planner(app, to_version)
-        target = planner(app.traffic)
+        plan = verbs.rollback_planner(app, to_version)
+        target = plan(app.traffic)
         live_replicas = app.slot(app.traffic.live).desired
         if target.live != app.traffic.live and app.slot(target.live).desired < live_replicas:
-            await self.scale(name, target.live, live_replicas, **kw)
-            if not kw.get("dry_run"):
+            await self.scale(name, target.live, live_replicas, namespace=namespace,
+                             reason=reason, dry_run=dry_run)
+            if not dry_run:
                 await self.wait_ready(name, target.live, namespace=namespace)
-        return await self._traffic("rollback", name, planner, **kw)
+            app = await self.cluster.get_app(name, namespace)
+        return await self._traffic("rollback", app, plan, reason=reason, dry_run=dry_run)
 
     async def rollback_redeploy(self, app: App, version: str,
                                 template: DeployRequest | None = None) -> DeployRequest | None:
@@ -325,21 +311,34 @@ class ReleaseService(ClusterViews, Coordination):
                             before=app.traffic, after=plans.switched(app.traffic, flow.new),
                             dry_run=True, message=rollback_to.confirmation(flow))
 
-    @staticmethod
-    def _rollback_planner(app: App, to_version: str) -> Callable[[Traffic], Traffic]:
-        if not to_version:
-            return plans.rolled_back
-        match = [slot.color for slot in (app.blue, app.green) if slot.version == to_version]
-        if not match:
-            raise InvalidInput(f"no color of {app.name} runs version {to_version!r} "
-                               f"(blue {app.blue.version}, green {app.green.version})")
-        color = match[0]
-        return lambda t: plans.switched(t, color)
+    async def resume(self, name: str, *, namespace: str | None = None, back: bool = False,
+                     say: Say | None = None) -> Traffic | Steered | None:
+        """Continue the app's deploy whose driver died; else converge an interrupted traffic
+        operation (`back`: undo it). None when there was nothing to resume."""
+        steering = await self._steering("resume", name, namespace, back=back)
+        if steering is not None:
+            return await self._steer(steering, say=say)
+        return await self.resume_traffic(name, namespace=namespace, back=back)
 
-    async def switch(self, name: str, to: str, **kw: Any) -> ActionResult:
-        """Make `to` the live color with all traffic."""
-        color = plans.check_color(to)
-        return await self._traffic("switch", name, lambda t: plans.switched(t, color), **kw)
+    async def resume_traffic(self, name: str, *, namespace: str | None = None,
+                             back: bool = False) -> Traffic | None:
+        """Converge the app's interrupted traffic operation from its journal (`back`: undo
+        it), never steering a deploy: what a deploy's own restore calls, as it is that deploy."""
+        return await self._coordinated("resume").resume(name, namespace, back=back)
+
+    async def _traffic(self, action: str, app: App, plan: verbs.Planner, *, dry_run: bool = False,
+                       reason: str = "") -> ActionResult:
+        if action != "rollback":  # rollback undoes the operation first: a way out
+            refuse_unfinished(app, action)
+        target = plan(app.traffic)
+        changed = verbs.moves(app.traffic, target)
+        after = (await self.cluster.write_traffic(app, target, dry_run=dry_run) if changed
+                 else app.traffic)
+        if changed:
+            await self.auditor.app_write(app, action, verbs.traffic_view(app.traffic),
+                                         verbs.traffic_view(after), reason=reason,
+                                         dry_run=dry_run)
+        return verbs.outcome(app, action, after, dry_run=dry_run, changed=changed)
 
     # --- the release flow ----------------------------------------------------
 
@@ -400,64 +399,104 @@ class ReleaseService(ClusterViews, Coordination):
         verb, flow, _ = steering
         return await steer(self.deploys(say), verb, flow, dry_run=dry_run)
 
-    async def _traffic(self, action: str, name: str, planner: Callable[[Traffic], Traffic], *,
-                       namespace: str | None = None, dry_run: bool = False,
-                       reason: str = "") -> ActionResult:
-        app = await self.cluster.get_app(name, namespace)
-        if action != "rollback":  # rollback undoes the operation first: a way out
-            refuse_unfinished(app, action)
-        target = planner(app.traffic)
-        before = app.traffic
-        changed = (target.live, target.weights) != (before.live, before.weights)
-        after = await self.cluster.write_traffic(app, target, dry_run=dry_run) if changed else before
-        result = ActionResult(action=action, app=app.name, namespace=app.namespace, before=before,
-                              after=after, dry_run=dry_run, changed=changed)
-        if changed:
-            await self._audit(app, action, _traffic_view(before), _traffic_view(after), reason, dry_run)
-        return result
-
     # --- slot verbs ----------------------------------------------------------
 
-    async def scale(self, name: str, color: str, replicas: int, *, namespace: str | None = None,
-                    dry_run: bool = False, reason: str = "") -> App:
-        """Set the replica count of one color."""
-        checked = plans.check_color(color)
-        if not 0 <= replicas <= 1000:
-            raise InvalidInput(f"replicas {replicas}: expected 0..1000")
+    async def preview_slot(self, verb: str, name: str, color: str, value: int | str, *,
+                           namespace: str | None = None) -> SlotChange:
+        """What `scale` or `set-image` would change on one color; nothing is written."""
+        verbs.check_slot(verb, color, value)
         app = await self.cluster.get_app(name, namespace)
-        slot = app.slot(checked)
-        after = await self.cluster.scale(app, checked, replicas, dry_run=dry_run)
-        # Under an HPA the color may end elsewhere than asked (its minimum): audit what was set.
-        await self._audit(app, f"scale-{checked}", {"replicas": slot.desired},
-                          {"replicas": after.desired if not dry_run else replicas}, reason, dry_run)
-        return await self.app(name, app.namespace)
+        change = verbs.plan_slot(app, verb, color, value)
+        if verb != "scale":
+            return change
+        scaling = await self._scale_plan(app, change.color, int(value))
+        # Under an HPA the color ends within its bounds: the confirmation says how.
+        return msgspec.structs.replace(change, after=scaling.replicas,
+                                       note=scaling.line(self.context)
+                                       if scaling.hpa or scaling.note else "")
 
     async def plan_scale(self, name: str, color: str, replicas: int, *,
                          namespace: str | None = None) -> ScalePlan:
         """What `scale` will do: the replicas the color ends at and, where an HPA governs it,
         the HPA's bounds before and after (`ScalePlan.line` is the confirmation)."""
+        verbs.check_slot("scale", color, replicas)
+        app = await self.cluster.get_app(name, namespace)
+        return await self._scale_plan(app, plans.check_color(color), replicas)
+
+    async def _scale_plan(self, app: App, color: Color, replicas: int) -> ScalePlan:
         from turnout.backend.scaling import plan
 
-        checked = plans.check_color(color)
-        if not 0 <= replicas <= 1000:
-            raise InvalidInput(f"replicas {replicas}: expected 0..1000")
-        app = await self.cluster.get_app(name, namespace)
         if isinstance(self.cluster, Autoscaled):
-            return await self.cluster.scale_plan(app, checked, replicas)
-        return plan(app.name, app.namespace, checked, replicas, app.slot(checked).desired)
+            return await self.cluster.scale_plan(app, color, replicas)
+        return plan(app.name, app.namespace, color, replicas, app.slot(color).desired)
+
+    async def scale(self, name: str, color: str, replicas: int, *, namespace: str | None = None,
+                    dry_run: bool = False, reason: str = "") -> App:
+        """Set the replica count of one color."""
+        return await self.apply_slot("scale", name, color, replicas, namespace=namespace,
+                                     dry_run=dry_run, reason=reason)
 
     async def set_image(self, name: str, color: str, image: str, *, namespace: str | None = None,
                         dry_run: bool = False, reason: str = "") -> App:
         """Deploy `image` into one color (normally the idle one)."""
-        checked = plans.check_color(color)
-        if not image or any(ch.isspace() for ch in image):
-            raise InvalidInput(f"image {image!r}: expected a reference like registry/app:tag")
+        return await self.apply_slot("set-image", name, color, image, namespace=namespace,
+                                     dry_run=dry_run, reason=reason)
+
+    async def apply_slot(self, verb: str, name: str, color: str, value: int | str, *,
+                         namespace: str | None = None, dry_run: bool = False,
+                         reason: str = "") -> App:
+        """Perform the slot change `preview_slot` showed (same names, same parameters): the
+        one dispatch of `scale` and `set-image`, audited as `scale-blue`, `set-image-green`."""
+        verbs.check_slot(verb, color, value)
         app = await self.cluster.get_app(name, namespace)
-        before = app.slot(checked).image
-        await self.cluster.set_image(app, checked, image, dry_run=dry_run)
-        await self._audit(app, f"set-image-{checked}", {"image": before}, {"image": image},
-                    reason, dry_run)
+        change = verbs.plan_slot(app, verb, color, value)
+        after: int | str = change.after
+        if verb == "scale":
+            slot = await self.cluster.scale(app, change.color, int(value), dry_run=dry_run)
+            # Under an HPA the color may end elsewhere than asked (its minimum): audit what was set.
+            after = after if dry_run else slot.desired
+        else:
+            await self.cluster.set_image(app, change.color, str(value), dry_run=dry_run)
+        await self.auditor.app_write(app, change.action, {change.field: change.before},
+                                     {change.field: after}, reason=reason, dry_run=dry_run)
         return await self.app(name, app.namespace)
+
+    # --- coordination ----------------------------------------------------------
+
+    def _coordinated(self, what: str) -> Coordinated:
+        if not isinstance(self.cluster, Coordinated):
+            raise InvalidInput(f"{what} needs a Kubernetes cluster (context {self.context} "
+                               "has none)")
+        return self.cluster
+
+    async def lock(self, name: str, *, namespace: str | None = None, force: bool = False,
+                   reason: str = "") -> str:
+        """Take or renew the app's release lock, audited; returns the holder it was taken from."""
+        cluster = self._coordinated("the release lock")
+        app = await self.cluster.get_app(name, namespace)
+        previous = await cluster.lock(name, app.namespace, force=force)
+        held = (await self.cluster.get_app(name, app.namespace)).lock_holder
+        await self.auditor.app_write(app, "lock", {"holder": previous or app.lock_holder},
+                                     {"holder": held}, reason=reason, dry_run=False)
+        return previous
+
+    async def unlock(self, name: str, *, namespace: str | None = None, force: bool = False,
+                     reason: str = "") -> str:
+        """Release the app's lock, audited; returns who held it."""
+        cluster = self._coordinated("the release lock")
+        app = await self.cluster.get_app(name, namespace)
+        held = await cluster.unlock(name, app.namespace, force=force)
+        if held:
+            await self.auditor.app_write(app, "unlock", {"holder": held}, {"holder": ""},
+                                         reason=reason, dry_run=False)
+        return held
+
+    async def wait_ready(self, name: str, color: str, *, namespace: str | None = None,
+                         timeout: float = 120.0) -> App:
+        """Wait until every desired pod of `color` is ready; `Unavailable` after `timeout`."""
+        return await wait_ready(self.cluster, name, color, namespace=namespace, timeout=timeout)
+
+    # --- panic -----------------------------------------------------------------
 
     async def panic_preview(self, name: str, *, namespace: str | None = None
                             ) -> tuple[ActionResult, tuple[str, ...]]:
@@ -481,10 +520,9 @@ class ReleaseService(ClusterViews, Coordination):
 
     async def kill_linked_flags(self, app: str, *, reason: str) -> tuple[str, ...]:
         """Turn off every flag that belongs to `app` and is on, each write audited; the keys."""
-        linked = await self.flags.linked(app) if self.flags else ()
-        for flag in linked:
-            await self.write_flag(await self.plan_flag("off", flag.key), reason=reason)
-        return tuple(f.key for f in linked)
+        if self.flags is None:
+            return ()
+        return await self.flags.turn_off_linked(app, audit=self.auditor, reason=reason)
 
     # --- flags -----------------------------------------------------------------
 
@@ -500,20 +538,55 @@ class ReleaseService(ClusterViews, Coordination):
 
     async def write_flag(self, change: FlagChange, *, reason: str = "",
                          dry_run: bool = False) -> Flag | Segment:
-        """Write a planned flag change (conditional on the version it was planned from) under
-        this operator's identity, and audit it as every release write is; with `dry_run`, the
-        flag as it would be, nothing written."""
+        """Write a planned flag change under this operator's identity, audited (see
+        `FlagConsole.write`)."""
+        return await self.flag_console().write(change, audit=self.auditor, reason=reason,
+                                               dry_run=dry_run)
+
+    async def plan_bucketing(self, rule: Bucketing, keys: Sequence[str] | None
+                             ) -> tuple[RuleChange, ...]:
+        """What `write_bucketing` would change, with the share of users who move."""
+        return await self.flag_console().plan_bucketing(rule, keys)
+
+    async def write_bucketing(self, rule: Bucketing, keys: Sequence[str] | None, *,
+                              reason: str = "", dry_run: bool = False) -> tuple[RuleChange, ...]:
+        """Give flags `keys` (None: every flag) the bucketing `rule`, each write audited; with
+        `dry_run`, the plan, nothing written."""
+        console = self.flag_console()
         if dry_run:
-            return change.after
-        saved = await self.flag_console().commit(change, by=await self.who(), reason=reason)
-        entry = AuditEntry(at=self.clock(), who=await self.who(), os_user=os_user(),
-                           context=self.context, namespace="",
-                           app=saved.meta.app if isinstance(saved, Flag) else "",
-                           action=change.action, before=flag_view(change.before),
-                           after=flag_view(saved), reason=reason,
-                           operation_id=uuid.uuid4().hex[:12])
-        self._record(entry)
-        return saved
+            return await console.plan_bucketing(rule, keys)
+        return await console.write_bucketing(rule, keys, audit=self.auditor, reason=reason)
+
+    # --- views beside the apps (`ClusterViews`) ----------------------------------
+
+    async def pods(self, name: str, namespace: str | None = None) -> tuple[Pod, ...]:
+        """The app's pods, blue then green."""
+        return await self.views.pods(name, namespace)
+
+    async def events(self, name: str, namespace: str | None = None,
+                     limit: int = 20) -> tuple[ClusterEvent, ...]:
+        """What the cluster said lately about the app's objects (none if it cannot tell)."""
+        return await self.views.events(name, namespace, limit)
+
+    async def events_of(self, app: App, limit: int = 20) -> tuple[ClusterEvent, ...]:
+        """`events` for an app record already in hand (a screen refreshing its tail)."""
+        return await self.views.events_of(app, limit)
+
+    async def pod(self, name: str, pod: str, namespace: str | None = None,
+                  log_lines: int = 20) -> PodDetail:
+        """One pod of the app in depth (describe plus its log tail)."""
+        return await self.views.pod(name, pod, namespace, log_lines)
+
+    def latest_incident(self, name: str, namespace: str) -> Incident | None:
+        """The app's newest incident report in this context (for the recovery clock)."""
+        return self.views.latest_incident(name, namespace)
+
+    async def write_blocker(self, app: App) -> str:
+        """Why this operator cannot change `app`'s traffic now (read-only, a lock, RBAC), or
+        empty; for greying actions out before anyone confirms anything."""
+        return await self.views.write_blocker(app)
+
+    # --- the guard, the acting identity ----------------------------------------
 
     def guard(self) -> Guard:
         """The automatic rollback guard on this service (one per service, so its streaks and
@@ -567,32 +640,7 @@ class ReleaseService(ClusterViews, Coordination):
 
     async def who(self) -> str:
         """The acting identity: the API server's view of us where it can tell, else ours."""
-        if not self._identity_resolved:
-            self._identity_resolved = True
-            ask = getattr(self.cluster, "identity", None)
-            if ask is not None:
-                try:
-                    self.identity = await ask() or self.identity
-                except TurnoutError as err:
-                    log.warning("identity unknown to the server (%s); auditing as %s", err,
-                                self.identity)
-        return self.identity
-
-    async def _audit(self, app: App, action: str, before: dict[str, object],
-                     after: dict[str, object], reason: str, dry_run: bool) -> None:
-        entry = AuditEntry(at=self.clock(), who=await self.who(), os_user=os_user(),
-                           context=app.context, namespace=app.namespace, app=app.name,
-                           action=action, before=before, after=after, reason=reason,
-                           operation_id=uuid.uuid4().hex[:12], dry_run=dry_run)
-        self._record(entry)
-        if not dry_run and isinstance(self.cluster, AuditEvents):
-            await self.cluster.record_audit(app, entry)
-
-    def _record(self, entry: AuditEntry) -> None:
-        try:
-            self.audit.record(entry)
-        except OSError as err:
-            log.error("audit log %s not writable: %s", self.audit.path, err)
+        return await self.auditor.who()
 
     async def close(self) -> None:
         """Release the cluster connection and watches."""
@@ -602,18 +650,3 @@ class ReleaseService(ClusterViews, Coordination):
             await close_metrics()
         if self.flags is not None:
             await self.flags.close()
-
-
-def confirmation(result: ActionResult, context: str) -> str:
-    """The one line an operator confirms for a preview: where, what, before and after."""
-    where = f"{result.namespace}/{result.app} in context {context}"
-    if result.message:
-        return f"{result.message} ({where})"
-    b, a = result.before, result.after
-    return (f"{result.action} {where}: live {b.live} -> {a.live}, blue/green "
-            f"{b.weights.blue}/{b.weights.green} -> {a.weights.blue}/{a.weights.green}")
-
-
-def _traffic_view(traffic: Traffic) -> dict[str, object]:
-    return {"live": traffic.live, "weights": {"blue": traffic.weights.blue,
-                                              "green": traffic.weights.green}}

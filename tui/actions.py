@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from turnout.backend.models import ActionResult
+from turnout.backend.verbs import SlotChange
 from turnout.tui.render import Palette, safe, traffic_bar
 
 
@@ -50,4 +51,16 @@ def describe(result: ActionResult, context: str, palette: Palette) -> tuple[Text
                       traffic_bar(after, palette, 10)),
         Text(f"           blue {before.weights.blue}% / green {before.weights.green}%  →  "
              f"blue {after.weights.blue}% / green {after.weights.green}%"),
+    )
+
+
+def describe_slot(change: SlotChange, context: str) -> tuple[Text, ...]:
+    """The exact change `scale` or `set-image` will make, for the confirmation modal."""
+    return (
+        Text.assemble("context    ", safe(context)),
+        Text.assemble("namespace  ", safe(change.namespace)),
+        Text.assemble("app        ", safe(change.app)),
+        Text(f"color      {change.color}"),
+        Text.assemble(f"{change.field:<11}", safe(str(change.before)), " → ",
+                      safe(str(change.after))),
     )

@@ -29,8 +29,9 @@ from turnout.backend.service import ReleaseService
 from turnout.themes import THEMES, domain_defaults
 from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction, describe
 from turnout.tui.answering_app import AnsweringApp
+from turnout.tui.app_verbs import change_slot, take_lock
 from turnout.tui.commands import AppsProvider
-from turnout.tui.keys import help_text
+from turnout.tui.keys import APP_ACTIONS, help_text
 from turnout.tui.messages import ActionFinished, AppsRefreshed, ContextRefreshed, RefreshFailed
 from turnout.tui.preferences import load_theme, save_theme
 from turnout.tui.render import Palette, rich_palette, safe
@@ -93,6 +94,10 @@ class TurnoutApp(AnsweringApp):
         Binding("I", "incident", "Incident replay", show=False, id="incident"),
         Binding("D", "deploy", "Deploy", id="deploy"),
         Binding("exclamation_mark", "panic", "Panic", id="panic"),
+        Binding("S", "slot('scale')", "Scale", show=False, id="scale"),
+        Binding("i", "slot('set-image')", "Set image", show=False, id="set-image"),
+        Binding("L", "lock('lock')", "Lock", show=False, id="lock"),
+        Binding("U", "lock('unlock')", "Unlock", show=False, id="unlock"),
     ]
 
     apps: reactive[tuple[App, ...]] = reactive((), always_update=True, repaint=False)
@@ -290,7 +295,7 @@ class TurnoutApp(AnsweringApp):
         """Grey out what cannot be done here, rather than failing after a confirmation."""
         if action in ("history", "incident"):
             return isinstance(self._under_cursor(), App) or None
-        if action in ("release", "fire_drill", "panic", "arm_guard", "deploy"):
+        if action in APP_ACTIONS:
             if isinstance(self.screen, FlagsScreen):
                 return False  # app actions do not apply to a flag under the cursor
             if self.service.read_only or not isinstance(self._under_cursor(), App):
@@ -481,6 +486,20 @@ class TurnoutApp(AnsweringApp):
         self.post_message(ActionFinished(f"{outcome_line(outcome)}; flags off: "
                                          f"{', '.join(killed) or 'none'}", ok=outcome_ok(outcome),
                                          title="Panic"))
+
+    @work(group="action", exit_on_error=False)
+    async def action_slot(self, verb: str) -> None:
+        """Scale one color, or set its image: ask, confirm the backend's plan, change it."""
+        target: App | None = getattr(self.screen, "selected", None)
+        if target is not None:
+            await change_slot(self, target, verb)
+
+    @work(group="action", exit_on_error=False)
+    async def action_lock(self, verb: str) -> None:
+        """Take or release the app's release lock (never someone else's)."""
+        target: App | None = getattr(self.screen, "selected", None)
+        if target is not None:
+            await take_lock(self, target, verb)
 
     @work(group="action", exit_on_error=False)
     async def action_arm_guard(self) -> None:

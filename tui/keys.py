@@ -11,9 +11,10 @@ from textual.binding import Binding
 from turnout.backend.models import App
 from turnout.tui.actions import RELEASE_ACTIONS
 
-RELEASE_IDS = frozenset({*(a.id for a in RELEASE_ACTIONS), "panic", "deploy", "guard", "fire-drill"})
+RELEASE_IDS = frozenset({*(a.id for a in RELEASE_ACTIONS), "panic", "deploy", "guard", "fire-drill",
+                         "scale", "set-image", "lock", "unlock"})
 """Bindings that change an app's traffic or pods."""
-APP_ACTIONS = frozenset({"release", "fire_drill", "panic", "arm_guard", "deploy"})
+APP_ACTIONS = frozenset({"release", "fire_drill", "panic", "arm_guard", "deploy", "slot", "lock"})
 """The app's action names behind those bindings, as `check_action` sees them."""
 GROUPS = ("release", "flags", "view")
 

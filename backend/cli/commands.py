@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from turnout.backend import plans
 from turnout.backend.cli.context import CliContext
 from turnout.backend.cli.output import (
     AppStream,
@@ -28,7 +27,7 @@ from turnout.backend.models import ActionResult
 from turnout.backend.release.model import EXIT_CODES, Flow, Release, Steered
 from turnout.backend.release.views import release_line, release_view
 from turnout.backend.sanitize import inert
-from turnout.backend.service import confirmation
+from turnout.backend.verbs import confirmation, slot_confirmation
 
 if TYPE_CHECKING:
     from turnout.backend.release.stages import Say
@@ -243,23 +242,16 @@ async def panic(args: argparse.Namespace, ctx: CliContext) -> int:
     return code
 
 
-async def _slot_verb(ctx: CliContext, method: str, name: str, color: str, value: int | str) -> int:
-    """Confirm the change of one color (where, what before and after), then make it."""
+async def _slot_verb(ctx: CliContext, verb: str, name: str, color: str, value: int | str) -> int:
+    """Confirm the backend's line for the change of one color, then make it."""
     async with ctx.session() as service:
-        if method == "scale":  # the backend's line: under an HPA, what happens to its bounds
-            scaling = await service.plan_scale(name, color, int(value), namespace=ctx.namespace)
-            line = scaling.line(service.context)
-        else:
-            app = await service.app(name, ctx.namespace)
-            line = (f"set-image {app.namespace}/{app.name} {color} in context {service.context}"
-                    f": image {app.slot(plans.check_color(color)).image} -> {value}")
-            scaling = None
-        ctx.confirm(inert(line, single_line=True))
-        changed = await getattr(service, method)(name, color, value, namespace=ctx.namespace,
-                                                 dry_run=bool(ctx.opt("dry_run")),
-                                                 reason=ctx.opt("reason", ""))
-    if scaling is not None and scaling.hpa:
-        ctx.err.write(f"turnout: {inert(line, single_line=True)}\n")
+        change = await service.preview_slot(verb, name, color, value, namespace=ctx.namespace)
+        ctx.confirm(slot_confirmation(change, service.context))
+        changed = await service.apply_slot(verb, name, color, value, namespace=ctx.namespace,
+                                           dry_run=bool(ctx.opt("dry_run")),
+                                           reason=ctx.opt("reason", ""))
+    if change.note:  # the HPA's part is said again after the fact, for the pipeline's log
+        ctx.err.write(f"turnout: {inert(change.note, single_line=True)}\n")
     write_apps([changed], ctx.output, ctx.out, single=True)
     return 0
 
@@ -269,7 +261,7 @@ async def scale(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def set_image(args: argparse.Namespace, ctx: CliContext) -> int:
-    return await _slot_verb(ctx, "set_image", args.app, args.color, args.image)
+    return await _slot_verb(ctx, "set-image", args.app, args.color, args.image)
 
 
 async def fire_drill(args: argparse.Namespace, ctx: CliContext) -> int:

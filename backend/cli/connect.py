@@ -26,7 +26,7 @@ def options(ctx: CliContext, *, several: bool = False) -> Options:
                    namespace=ctx.namespace, read_only=bool(ctx.opt("read_only")),
                    request_timeout=None if timeout is None else float(timeout),
                    flags_url=ctx.opt("flags_url"), flag_commands=bool(ctx.opt("flag_command")),
-                   keep_demo=True)
+                   keep_demo=True, guard_interval=ctx.opt("guard_interval"))
 
 
 def connect(ctx: CliContext) -> ReleaseService:

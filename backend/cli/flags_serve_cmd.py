@@ -165,19 +165,15 @@ async def cmd_bucketing(args: argparse.Namespace, ctx: Any) -> int:
     """Set the rule on each named flag (compare-and-set on the version read): the share of
     users who would move is shown and confirmed first (`--yes` in a script), the write made
     on the session's store (the current context's read-only settings) under the operator."""
-    from turnout.backend.flags.bucketing_edit import set_bucketing
-
     if bool(args.keys) == bool(args.all):
         raise InvalidInput("give flag KEYs or --all")
     keys = None if args.all else args.keys
     async with ctx.session() as service:
-        console = service.flag_console()
-        moves = await set_bucketing(console.store, args.rule, keys, by="", reason="", dry_run=True)
+        moves = await service.plan_bucketing(args.rule, keys)
         ctx.confirm(f"set the bucketing rule of {'every flag' if keys is None else ', '.join(keys)} "
-                    f"to {args.rule} in {console.url}", [m.describe() for m in moves])
+                    f"to {args.rule} in {service.flag_console().url}", [m.describe() for m in moves])
         if not args.dry_run:
-            moves = await set_bucketing(console.store, args.rule, keys, by=await service.who(),
-                                        reason=args.reason)
+            moves = await service.write_bucketing(args.rule, keys, reason=args.reason)
     for move in moves:
         ctx.out.write(f"{move.describe()}{' (dry run)' if args.dry_run else ''}\n")
     return 0

@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
     mode.add_argument("--once", action="store_true", help="evaluate once, act if armed, print verdicts")
     mode.add_argument("--arm", action="store_true", help="arm (or re-arm after a rollback) and exit")
     mode.add_argument("--disarm", action="store_true", help="disarm and exit")
-    cmd.add_argument("--interval", type=float, help="seconds between evaluations (default: guard.interval)")
+    cmd.add_argument("--interval", type=float, dest="guard_interval",
+                     help="seconds between evaluations (default: guard.interval)")
     cmd.add_argument("--leader-elect", action="store_true",
                      help="act only while holding the guard Lease (run several replicas; see guard.lease_*)")
     cmd.add_argument("--listen", default="", metavar="HOST:PORT",
@@ -59,22 +60,15 @@ def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
 
 
 async def guard(args: argparse.Namespace, ctx: CliContext) -> int:
-    """Run `turnout guard` as `args` say."""
-    from turnout.backend.guard import Guard
-    from turnout.backend.notify import from_environment
-
-    if args.interval is not None and args.interval <= 0:
-        raise InvalidInput("--interval must be a positive number of seconds")
-    settings = ctx.config.guard
-    if args.interval:
-        settings = msgspec.structs.replace(settings, interval=args.interval)
+    """Run `turnout guard` as `args` say, with the service's one guard (as assembled: the
+    configuration's triggers, --interval, the notifiers of the environment)."""
     async with ctx.session() as service:
-        the_guard = Guard(service, settings, from_environment())
+        the_guard = service.guard()
         if not (args.once or args.arm or args.disarm):
             await _loop(the_guard, list(args.apps), ctx, args)  # no names: every app, found anew
             return 0
         targets = [(n, ctx.namespace) for n in args.apps] or \
-            [(a.name, a.namespace) for a in await service.cluster.list_apps(ctx.namespace)]
+            [(a.name, a.namespace) for a in await service.states(ctx.namespace)]
         if not targets:
             raise InvalidInput("no apps to guard")
         if args.arm or args.disarm:

@@ -29,7 +29,8 @@ async def lock(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.force:
         ctx.confirm(f"take over the release lock of {args.app}")
     async with ctx.session() as service:
-        previous = await service.lock(args.app, namespace=ctx.namespace, force=args.force)
+        previous = await service.lock(args.app, namespace=ctx.namespace, force=args.force,
+                                      reason=ctx.opt("reason", ""))
     taken = f" (taken over from {inert(previous)})" if previous else ""
     ctx.out.write(f"locked {inert(args.app)}{taken}\n")
     return 0
@@ -40,7 +41,8 @@ async def unlock(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.force:
         ctx.confirm(f"release someone else's lock on {args.app}")
     async with ctx.session() as service:
-        held = await service.unlock(args.app, namespace=ctx.namespace, force=args.force)
+        held = await service.unlock(args.app, namespace=ctx.namespace, force=args.force,
+                                    reason=ctx.opt("reason", ""))
     ctx.out.write(f"unlocked {inert(args.app)}" + (f" (was {inert(held)})\n" if held else "\n"))
     return 0
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from turnout.backend.audit import AuditLog
 from turnout.backend.config import GuardSettings
@@ -20,13 +22,17 @@ from turnout.backend.flags.console import FlagConsole
 from turnout.backend.gate import WriteGate
 from turnout.backend.service import Clock, ReleaseService
 
+if TYPE_CHECKING:
+    from turnout.backend.notify import Fanout
+
 __all__ = ["DemoCluster", "DemoMetrics", "DemoWorld", "build_demo_service", "state"]
 
 
 def build_demo_service(*, seed: int = 7, gate: WriteGate | None = None, tick_seconds: float = 1.0,
                        audit_path: Path | None = None, clock: Clock | None = None,
                        guard: GuardSettings | None = None, scope: str | None = None,
-                       kept: Path | None = None) -> ReleaseService:
+                       kept: Path | None = None,
+                       notifier: Callable[[], Fanout] | None = None) -> ReleaseService:
     """A release service over a seeded demo world: with `kept`, the demo kept in that file by
     an earlier run (world, release flows and history, flags; each change is written back),
     else a fresh one.
@@ -61,4 +67,4 @@ def build_demo_service(*, seed: int = 7, gate: WriteGate | None = None, tick_sec
                           read_only=gate.read_only, flags=flags,
                           incidents_folder=audit_path.parent / "incidents", guard_here=True,
                           releases=MemoryPort(cluster), pace=demo_pace(cluster), guard=guard,
-                          scope=scope)
+                          scope=scope, notifier=notifier)

@@ -11,18 +11,22 @@ carries `ops.preview`, the share of users who change variant, for the confirmati
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from turnout.backend.errors import Conflict, InvalidInput, ReadOnly
 from turnout.backend.flags import ops
 from turnout.backend.flags.bucketing import RULES, bucket_by_rule
+from turnout.backend.flags.bucketing_edit import RuleChange, set_bucketing
 from turnout.backend.flags.evaluate import Evaluation, Evaluator
-from turnout.backend.flags.model import Flag, FlagSet, Segment
+from turnout.backend.flags.model import Bucketing, Flag, FlagSet, Segment
 from turnout.backend.flags.store import FlagStore, reverted
 from turnout.backend.flags.validate import validate_flag
 from turnout.backend.models import FlagSummary
+
+if TYPE_CHECKING:
+    from turnout.backend.audit import Auditor
 
 
 def summary(flag: Flag, *, stale: bool = False) -> FlagSummary:
@@ -174,6 +178,49 @@ class FlagConsole:
         if change.verb == "revert":
             return await self.store.revert(change.key, by=by, reason=reason)
         return await self.store.put(change.after, expected_version=expected, by=by, reason=reason)
+
+    async def write(self, change: FlagChange, *, audit: Auditor, reason: str = "",
+                    dry_run: bool = False) -> Flag | Segment:
+        """Commit a planned change under the acting operator's identity and audit it as every
+        release write is; with `dry_run`, the flag as it would be, nothing written."""
+        if dry_run:
+            return change.after
+        saved = await self.commit(change, by=await audit.who(), reason=reason)
+        await audit.store_write(saved.meta.app if isinstance(saved, Flag) else "", change.action,
+                                view(change.before), view(saved), reason=reason)
+        return saved
+
+    async def turn_off_linked(self, app: str, *, audit: Auditor, reason: str) -> tuple[str, ...]:
+        """Turn off every flag that belongs to `app` and is on (panic's flag half), each write
+        audited; the keys turned off."""
+        linked = await self.linked(app)
+        for flag in linked:
+            await self.write(await self.plan("off", flag.key), audit=audit, reason=reason)
+        return tuple(f.key for f in linked)
+
+    async def plan_bucketing(self, rule: Bucketing, keys: Sequence[str] | None
+                             ) -> tuple[RuleChange, ...]:
+        """What giving `keys` (None: every flag) the bucketing `rule` changes, with the share
+        of users who move; nothing is written."""
+        chosen = None if keys is None else [*keys]
+        return tuple(await set_bucketing(self.store, rule, chosen, by="", reason="", dry_run=True))
+
+    async def write_bucketing(self, rule: Bucketing, keys: Sequence[str] | None, *,
+                              audit: Auditor, reason: str = "") -> tuple[RuleChange, ...]:
+        """Give `keys` the bucketing `rule` (each write conditional on the version read) under
+        the acting operator's identity, each changed flag audited as `flag-bucketing`."""
+        chosen = None if keys is None else [*keys]
+        apps = {f.key: f.meta.app for f in await self.list()}
+        changes = await set_bucketing(self.store, rule, chosen, by=await audit.who(),
+                                      reason=reason)
+        for change in changes:
+            if change.before != change.after:
+                await audit.store_write(
+                    apps.get(change.key, ""), "flag-bucketing",
+                    {"flag": change.key, "bucketing": change.before},
+                    {"flag": change.key, "bucketing": change.after, "version": change.version},
+                    reason=reason)
+        return tuple(changes)
 
     async def _import(self, change: FlagChange, by: str, reason: str) -> Flag | Segment:
         flagset = FlagSet(flags={i.key: i for i in change.imported if isinstance(i, Flag)},

@@ -13,13 +13,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import msgspec
 
 from turnout.backend.checklist import Manifests
 from turnout.backend.config import Conventions
 from turnout.backend.errors import Conflict, InvalidInput, NotFound, TurnoutError
+from turnout.backend.guard.ports import LeaseRecord
 from turnout.backend.kube import wire
 from turnout.backend.kube.access import require
 from turnout.backend.kube.autoscale import Governor, governor
@@ -45,13 +47,21 @@ from turnout.backend.kube.resources import list_objects
 from turnout.backend.kube.routing import Write, color_of, routing_objects, traffic_writes
 from turnout.backend.models import (
     App,
+    AuditEntry,
+    ClusterEvent,
     Color,
+    GuardReport,
+    Pod,
+    PodDetail,
     Slot,
     Traffic,
 )
 from turnout.backend.scaling import ScalePlan, hpa_patch, restore_plan
 from turnout.backend.scaling import plan as plan_scale
 from turnout.backend.unfinished import refuse_unfinished
+
+if TYPE_CHECKING:
+    from turnout.backend.guard.recording import IncidentRecord
 
 STRATEGIC = "application/strategic-merge-patch+json"
 log = logging.getLogger(__name__)
@@ -65,8 +75,15 @@ STATUS_RETRIES = 5
 """Times a Deployment write is made again after the controller's own status write moved its
 resourceVersion (the spec generation and what the operator saw unchanged)."""
 
-class KubeCluster(KubeInspection, KubeGuardRecords):
-    """Blue/green apps in one kube context, read by the conventions."""
+
+class KubeCluster:
+    """Blue/green apps in one kube context, read by the conventions.
+
+    It reads and writes the apps itself; the reads beside them (events, pods in depth, logs,
+    RBAC) are its `inspection`'s, the records it keeps for the guard and the audit trail its
+    `records`'. The methods below that only pass a call on keep one object per context for
+    the ports (`EventSource`, `PodInspector`, the guard's stores).
+    """
 
     def __init__(self, http: KubeHttp, context: str, conventions: Conventions, *,
                  namespace: str | None = None, clock: Callable[[], datetime] = _now,
@@ -81,7 +98,9 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         self.informer = Informer(http, conventions, namespace, by_namespace=self.by_namespace)
         self.recorder = Recorder(http)
         self._context = context
-        self._access: dict[tuple[str, str], tuple[float, str]] = {}
+        self.inspection = KubeInspection(http, conventions, self.informer, self._objects,
+                                         self.by_namespace)
+        self.records = KubeGuardRecords(http, conventions, self.recorder, clock, self.by_namespace)
 
     @property
     def context(self) -> str:
@@ -426,6 +445,60 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
     async def manifests(self, app: App) -> Manifests:
         """The app's objects whole, for the checklist (`kube/manifests.py`)."""
         return await read_manifests(self.http, app, self.conv(app.namespace))
+
+    # --- inspection and records (see `inspect.py`, `guard_records.py`) ---------
+
+    async def events(self, app: App, limit: int = 20) -> tuple[ClusterEvent, ...]:
+        """The latest events about `app`, oldest first."""
+        return await self.inspection.events(app, limit)
+
+    async def pod_detail(self, app: App, pod: Pod, log_lines: int = 20) -> PodDetail:
+        """`pod` as described by the API server now, its events and its log tail."""
+        return await self.inspection.pod_detail(app, pod, log_lines)
+
+    async def log_lines(self, app: App, color: Color, limit: int = 100) -> list[str]:
+        """Up to `limit` most recent lines across `color`'s pods, each made inert."""
+        return await self.inspection.log_lines(app, color, limit)
+
+    async def write_blocker(self, app: App) -> str:
+        """Someone else's lock, or what RBAC refuses for this app's traffic objects."""
+        return await self.inspection.write_blocker(app)
+
+    def service_proxy(self, app: App, endpoint: str) -> tuple[httpx.AsyncClient, str]:
+        """The API server's client and the proxy path of a `kube://` endpoint."""
+        return self.inspection.service_proxy(app, endpoint)
+
+    async def read_lease(self, namespace: str, name: str) -> LeaseRecord | None:
+        """The guard replicas' leader Lease, or None."""
+        return await self.records.read_lease(namespace, name)
+
+    async def write_lease(self, namespace: str, name: str, record: LeaseRecord) -> LeaseRecord:
+        """Create or conditionally replace the leader Lease."""
+        return await self.records.write_lease(namespace, name, record)
+
+    async def set_guard_state(self, app: App, state: str) -> None:
+        """Record the guard's state on the live Service."""
+        await self.records.set_guard_state(app, state)
+
+    async def publish_guard_report(self, app: App, report: GuardReport) -> None:
+        """The guard's latest verdicts in a ConfigMap beside the app."""
+        await self.records.publish_guard_report(app, report)
+
+    async def record_audit(self, app: App, entry: AuditEntry) -> None:
+        """The audit record as an Event on the app."""
+        await self.records.record_audit(app, entry)
+
+    async def record_incident(self, app: App, summary: str) -> None:
+        """An incident as a Kubernetes Event on the app."""
+        await self.records.record_incident(app, summary)
+
+    async def save_incident(self, app: App, record: IncidentRecord) -> IncidentRecord:
+        """The incident's report and recording in a ConfigMap beside the app."""
+        return await self.records.save_incident(app, record)
+
+    async def incident_records(self, namespace: str | None) -> tuple[IncidentRecord, ...]:
+        """The incident records kept in the cluster (of a namespace), oldest first."""
+        return await self.records.incident_records(namespace)
 
     async def identity(self) -> str:
         """Who the API server says we are (SelfSubjectReview)."""

@@ -1,5 +1,6 @@
-"""What `KubeCluster` records beside an app for the guard and the audit trail: the guard's
-state and report, audit and incident Events, incident records with their recordings."""
+"""What a cluster records beside an app for the guard and the audit trail: the guard's
+state and report, the leader Lease, audit and incident Events, incident records with their
+recordings. `KubeCluster` owns one `KubeGuardRecords` and writes these through it."""
 
 from __future__ import annotations
 
@@ -26,14 +27,17 @@ MERGE = "application/merge-patch+json"
 
 
 class KubeGuardRecords:
-    """Mixed into `KubeCluster`, whose client and recorder it writes through."""
+    """Records beside an app, written through the cluster's client and event recorder."""
 
-    http: KubeHttp
-    conventions: Conventions
-    by_namespace: dict[str, Conventions]
-    recorder: Recorder
-
-    clock: Callable[[], datetime]
+    def __init__(self, http: KubeHttp, conventions: Conventions, recorder: Recorder,
+                 clock: Callable[[], datetime],
+                 by_namespace: dict[str, Conventions] | None = None) -> None:
+        self.http = http
+        self.conventions = conventions
+        self.by_namespace = by_namespace if by_namespace is not None else {}
+        """Conventions of namespaces with their own (shared with the owning cluster)."""
+        self.recorder = recorder
+        self.clock = clock
 
     async def read_lease(self, namespace: str, name: str) -> LeaseRecord | None:
         """The guard replicas' leader Lease, or None."""
@@ -85,7 +89,8 @@ class KubeGuardRecords:
         """The incident's report and recording in a ConfigMap beside the app (`incidents.py`)."""
         from turnout.backend.kube import incidents
 
-        return await incidents.save(self.http, record, self.conventions.app_label)
+        conv = self.by_namespace.get(record.incident.namespace, self.conventions)
+        return await incidents.save(self.http, record, conv.app_label)
 
     async def incident_records(self, namespace: str | None) -> tuple[IncidentRecord, ...]:
         """The incident records kept in the cluster (of a namespace), oldest first."""

@@ -1,11 +1,13 @@
-"""The read side of `KubeCluster` beyond the apps themselves: events, pods in depth, logs,
-RBAC for greying actions out, and the service proxy the guard's checks go through."""
+"""The read side of a cluster beyond the apps themselves: events, pods in depth, logs,
+RBAC for greying actions out, and the service proxy the guard's checks go through.
+`KubeCluster` owns one `KubeInspection` and answers these reads through it."""
 
 from __future__ import annotations
 
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 
 import httpx
 
@@ -33,17 +35,22 @@ ACCESS_TTL = 60.0
 log = logging.getLogger(__name__)
 
 
+ObjectsOf = Callable[[str | None, str], Awaitable[Objects]]
+"""Where an app's objects are read: the watch cache when it serves the namespace, else lists."""
+
+
 class KubeInspection:
-    """Mixed into `KubeCluster`, whose client, cache and conventions it reads through."""
+    """Reads about an app's objects through the cluster's client, cache and conventions."""
 
-    http: KubeHttp
-    conventions: Conventions
-    by_namespace: dict[str, Conventions]
-    informer: Informer
-    _access: dict[tuple[str, str], tuple[float, str]]
-
-    async def _objects(self, namespace: str | None, app: str = "") -> Objects:
-        raise NotImplementedError
+    def __init__(self, http: KubeHttp, conventions: Conventions, informer: Informer,
+                 objects: ObjectsOf, by_namespace: dict[str, Conventions] | None = None) -> None:
+        self.http = http
+        self.conventions = conventions
+        self.by_namespace = by_namespace if by_namespace is not None else {}
+        """Conventions of namespaces with their own (shared with the owning cluster)."""
+        self.informer = informer
+        self._objects = objects
+        self._access: dict[tuple[str, str], tuple[float, str]] = {}
 
     async def events(self, app: App, limit: int = 20) -> tuple[ClusterEvent, ...]:
         """The latest events about `app`: from the watch cache, else one list of its namespace."""

@@ -103,10 +103,12 @@ async def test_once_exits_31_when_a_trigger_failed_and_nothing_was_rolled_back()
 
 
 async def test_once_exits_32_on_hold() -> None:
-    service = build_demo_service()
+    # the command runs the service's one guard, with the settings the service was built with
+    settings = GuardSettings(error_rate=1.0, log_errors_per_100=100)
+    service = build_demo_service(guard=settings)
     assert isinstance(service.cluster, DemoCluster)
     service.cluster.world.apps[("search", "search")].slots["green"].faulty = True
-    code, out = await _once(service, GuardSettings(error_rate=1.0, log_errors_per_100=100))
+    code, out = await _once(service, settings)
     item = _strict(out)["items"][0]  # type: ignore[index]
     assert (code, item["decision"]) == (EXIT_HOLD, "wait")
     assert [v["outcome"] for v in item["verdicts"] if v["signal"] == "health"] == ["inconclusive"]

@@ -28,6 +28,7 @@ from turnout.tui.app import TurnoutApp
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmScreen
 from turnout.tui.screens.flags import FlagsScreen
+from turnout.tui.screens.slot import SlotScreen
 from turnout.tui.screens.weight import WeightScreen
 
 pytestmark = pytest.mark.lab
@@ -40,8 +41,12 @@ VERBS = [
     ("abort", "a", False, ()),
     ("rollback", "b", True, ()),
     ("panic", "exclamation_mark", True, ()),
+    ("scale", "S", False, ("green", "2")),
+    ("set-image", "I", False, ("green", "registry.local/shop:2.0")),
 ]
 CLI_VERB = {"promote-full": "promote"}
+AUDITED = {"panic": "abort", "scale": "scale-green", "set-image": "set-image-green"}
+"""The first audit record's action, where it is not the verb's name."""
 NOTES: list[str] = []
 """The toasts of the latest TUI session, for failure messages."""
 
@@ -100,7 +105,7 @@ def lab_service(lab: Lab, namespace: str, *, read_only: bool = False) -> Release
 
 
 async def tui_verb(lab: Lab, namespace: str, name: str, key: str, *, typed: bool,
-                   percent: str = "", read_only: bool = False) -> bool:
+                   percent: str = "", value: str = "", read_only: bool = False) -> bool:
     """Press `key` on the app's screen and confirm; whether a confirmation was asked at all."""
     service = lab_service(lab, namespace, read_only=read_only)
     app = TurnoutApp(service, Config(), live=False)
@@ -114,6 +119,10 @@ async def tui_verb(lab: Lab, namespace: str, name: str, key: str, *, typed: bool
             if percent and not read_only:
                 await _until(pilot, lambda: isinstance(app.screen, WeightScreen))
                 await pilot.press(*percent, "enter")
+            if value and not read_only:  # the idle color (green) is offered: type the value
+                await _until(pilot, lambda: isinstance(app.screen, SlotScreen)
+                             and getattr(app.screen.focused, "id", "") == "value")
+                await pilot.press(*value, "enter")
             asked = await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen),
                                  tries=20 if read_only else 400)
             if asked:
@@ -161,7 +170,8 @@ async def state_of(lab: Lab, namespace: str, name: str) -> tuple[object, ...]:
         app = await service.app(name, namespace)
     finally:
         await service.close()
-    return app.traffic.live, app.traffic.weights
+    return (app.traffic.live, app.traffic.weights, app.lock_holder,
+            *((s.desired, s.image.replace(name, "APP")) for s in (app.blue, app.green)))
 
 
 @pytest.mark.parametrize(("verb", "key", "typed", "extra"), VERBS, ids=[v[0] for v in VERBS])
@@ -186,11 +196,13 @@ async def test_the_tui_and_the_cli_reach_the_same_state_audit_and_refusal(
 
     done = turnout(lab, "-n", ns, *args, "--yes")
     assert done.code == 0, done.err
-    assert await tui_verb(lab, ns, tui_app, key, typed=typed, percent="30" if "30" in extra else "")
+    slot_value = extra[1] if verb in ("scale", "set-image") else ""
+    assert await tui_verb(lab, ns, tui_app, key, typed=typed, percent="30" if "30" in extra else "",
+                          value=slot_value)
     assert await state_of(lab, ns, cli_app) == await state_of(lab, ns, tui_app) != seeded, NOTES
     cli_audit, tui_audit = audit_of(session, cli_app), audit_of(session, tui_app)
     assert cli_audit and cli_audit == tui_audit
-    assert cli_audit[0]["action"] == ("abort" if verb == "panic" else verb)
+    assert cli_audit[0]["action"] == AUDITED.get(verb, verb)
     panicked = verb == "panic"
     for app in (cli_app, tui_app):
         assert await flag_on(url, flags[app]) is not panicked
@@ -294,3 +306,62 @@ async def test_flags_off_in_a_script_needs_yes_and_dry_run_writes_nothing_in_the
     assert not await flag_on(url, key)
     assert [(e["action"], e["after"]["on"]) for e in audit_of(session, "shop")] == [
         ("flag-off", False)]
+
+
+async def test_lock_and_unlock_from_the_tui_and_the_cli_are_audited_alike_and_refused_read_only(
+        lab: Lab, lab_namespace: str, session: dict[str, str]) -> None:
+    ns = lab_namespace
+    seed(lab, ns, ["clock", "tlock"])
+    refused = turnout(lab, "-n", ns, "--read-only", "lock", "clock")
+    assert refused.code == 7 and "read-only" in refused.err, refused.err
+    assert not await tui_key(lab, ns, "tlock", "L", read_only=True)
+    assert (await state_of(lab, ns, "clock"))[2] == (await state_of(lab, ns, "tlock"))[2] == ""
+    assert not (Path(session["TURNOUT_STATE_DIR"]) / "audit.jsonl").exists()
+
+    assert turnout(lab, "-n", ns, "lock", "clock").code == 0
+    assert await tui_key(lab, ns, "tlock", "L")
+    held = (await state_of(lab, ns, "clock"))[2]
+    assert held and held == (await state_of(lab, ns, "tlock"))[2]
+    assert turnout(lab, "-n", ns, "unlock", "clock").code == 0
+    assert await tui_key(lab, ns, "tlock", "U")
+    assert (await state_of(lab, ns, "clock"))[2] == (await state_of(lab, ns, "tlock"))[2] == ""
+    cli_audit = audit_of(session, "clock")
+    assert [(e["action"], e["before"], e["after"]) for e in cli_audit] == [
+        ("lock", {"holder": ""}, {"holder": held}), ("unlock", {"holder": held}, {"holder": ""})]
+    assert cli_audit == audit_of(session, "tlock")
+
+
+async def tui_key(lab: Lab, namespace: str, name: str, key: str, *,
+                  read_only: bool = False) -> bool:
+    """Press `key` on the app's screen (no confirmation asked); whether it was carried out
+    (a finished-action toast), as opposed to refused before anything ran."""
+    service = lab_service(lab, namespace, read_only=read_only)
+    app = TurnoutApp(service, Config(), live=False)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _until(pilot, lambda: bool(app.apps))
+            app.push_screen(AppScreen(name, namespace))
+            await _until(pilot, lambda: isinstance(app.screen, AppScreen) and app.screen.selected)
+            await app.workers.wait_for_complete()
+            await pilot.press(key)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            NOTES[:] = [str(n.message) for n in app._notifications]
+    finally:
+        await service.close()
+    if read_only:
+        assert any("Read-only" in note for note in NOTES), NOTES
+    return any(f"{namespace}/{name}:" in note for note in NOTES)
+
+
+async def test_flag_bucketing_from_the_cli_is_written_under_the_services_audit(
+        lab: Lab, session: dict[str, str]) -> None:
+    url = session["TURNOUT_FLAGS_URL"]
+    key = await linked_flag(url, "shop")
+    refused = turnout(lab, "flags", "bucketing", "concat", key)  # stdin is /dev/null
+    assert refused.code == 2, refused.err
+    done = turnout(lab, "flags", "bucketing", "concat", key, "--yes", "--reason", "node clients")
+    assert done.code == 0, done.err
+    entries = audit_of(session, "shop")
+    assert [(e["action"], e["before"]["bucketing"], e["after"]["bucketing"]) for e in entries] == [
+        ("flag-bucketing", "cbor", "concat")]

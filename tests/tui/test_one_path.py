@@ -14,6 +14,7 @@ from turnout.backend.release import DeployRequest
 from turnout.tui.app import TurnoutApp
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmScreen
+from turnout.tui.screens.slot import SlotScreen
 
 CHECKOUT = DeployRequest(app="checkout", image="registry.demo/checkout:1.5.0", manual=True,
                          analysis=1.0, interval=0.5, steps=(10, 50, 100))
@@ -97,3 +98,52 @@ async def test_panic_names_the_flags_it_turns_off_and_turns_them_off(
     actions = [(e.action, e.after) for e in service.audit.tail()]
     assert actions[0][0] == "abort"
     assert {("flag-off", key) for key in linked} == {(a, after["flag"]) for a, after in actions[1:]}
+
+
+def _value_focused(app: TurnoutApp) -> Callable[[], bool]:
+    return lambda: isinstance(app.screen, SlotScreen) and getattr(
+        app.screen.focused, "id", "") == "value"
+
+
+async def test_scale_and_set_image_from_the_tui_confirm_the_backends_plan_and_are_audited(
+        make_app: Callable[..., TurnoutApp]) -> None:
+    app = make_app()
+    service = app.service
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_checkout(app, pilot)
+        idle = app.screen.selected.traffic.canary  # type: ignore[attr-defined]
+        await pilot.press("S")
+        assert await eventually(pilot, _value_focused(app))
+        await pilot.press("4", "enter")
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert f"color      {idle}" in _confirm_text(app)
+        await pilot.press("tab", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.press("i")
+        assert await eventually(pilot, _value_focused(app))
+        await pilot.press(*"registry.demo/checkout:9.9.9", "enter")
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "registry.demo/checkout:9.9.9" in _confirm_text(app)
+        await pilot.press("tab", "enter")
+        await app.workers.wait_for_complete()
+    checkout = await service.app("checkout")
+    assert checkout.slot(idle).desired == 4
+    assert checkout.slot(idle).image == "registry.demo/checkout:9.9.9"
+    actions = [e.action for e in service.audit.tail(10)]
+    assert actions[-2:] == [f"scale-{idle}", f"set-image-{idle}"]
+
+
+async def test_scale_refused_by_the_backend_changes_nothing(
+        make_app: Callable[..., TurnoutApp]) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open_checkout(app, pilot)
+        idle = app.screen.selected.traffic.canary  # type: ignore[attr-defined]
+        before = app.screen.selected.slot(idle).desired  # type: ignore[attr-defined]
+        await pilot.press("S")
+        assert await eventually(pilot, _value_focused(app))
+        await pilot.press(*"5000", "enter")
+        await app.workers.wait_for_complete()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert any("replicas 5000" in str(n.message) for n in app._notifications)
+    assert (await app.service.app("checkout")).slot(idle).desired == before

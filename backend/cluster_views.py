@@ -1,5 +1,6 @@
 """The views of a cluster beside its apps: pods in depth, events, who may act, incidents.
-Mixed into `ReleaseService`; read-only, so nothing here is audited."""
+`ReleaseService` owns one `ClusterViews` and answers these reads through it; read-only, so
+nothing here is audited."""
 
 from __future__ import annotations
 
@@ -20,13 +21,11 @@ log = logging.getLogger(__name__)
 class ClusterViews:
     """Reads through `cluster`, the same port the release verbs write through."""
 
-    cluster: ClusterPort
-    read_only: bool
-    incidents_folder: Path | None
-
-    @property
-    def context(self) -> str:
-        raise NotImplementedError
+    def __init__(self, cluster: ClusterPort, *, read_only: bool,
+                 incidents_folder: Path | None) -> None:
+        self.cluster = cluster
+        self.read_only = read_only
+        self.incidents_folder = incidents_folder
 
     async def pods(self, name: str, namespace: str | None = None) -> tuple[Pod, ...]:
         """The app's pods, blue then green (no metrics read: a listing needs none)."""
@@ -68,7 +67,8 @@ class ClusterViews:
         # headless commands (status, weight) must not load.
         from turnout.backend.guard import incident as incidents
 
-        return incidents.latest(name, namespace, self.incidents_folder, context=self.context)
+        return incidents.latest(name, namespace, self.incidents_folder,
+                                context=self.cluster.context)
 
     async def write_blocker(self, app: App) -> str:
         """Why this operator cannot change `app`'s traffic now (read-only, a lock, RBAC), or
