@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from turnout.backend.cli import commands
 from turnout.backend.cli.output import FORMATS
@@ -38,7 +38,13 @@ class VersionAction(argparse.Action):
 
 
 class Parser(argparse.ArgumentParser):
-    """kubectl's usage errors: one line, a hint where to read more, exit code 2."""
+    """kubectl's usage errors: one line, a hint where to read more, exit code 2. No
+    abbreviated options, as kubectl: with global flags accepted anywhere, `--all` of a
+    subcommand would otherwise read as an ambiguous prefix of `--all-contexts`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"error: {message}\nsee '{self.prog} --help'\n")

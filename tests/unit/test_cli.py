@@ -122,6 +122,14 @@ def test_global_flags_are_accepted_after_any_command() -> None:
     assert armed.returncode == 7 and "read-only" in armed.stderr
 
 
+def test_options_are_never_abbreviated_so_a_command_option_never_clashes_with_a_global() -> None:
+    # `flags bucketing --all` beside the global --all-contexts / --all-namespaces.
+    planned = turnout("flags", "bucketing", "concat", "--all", "--demo", "--dry-run")
+    assert planned.returncode == 0, planned.stderr
+    abbreviated = turnout("status", "--all-name", "--demo")
+    assert abbreviated.returncode == 2 and "unrecognized arguments: --all-name" in abbreviated.stderr
+
+
 def test_the_terminal_prompt_names_where_and_what_before_and_after() -> None:
     import os
     import pty
