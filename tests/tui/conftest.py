@@ -26,9 +26,10 @@ def make_app() -> Callable[..., TurnoutApp]:
     return build
 
 
-async def eventually(pilot, check: Callable[[], bool], seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+async def eventually(pilot, check: Callable[[], bool], seconds: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
     """Let the app run until `check()` holds (True) or `seconds` pass (False): workers
-    finish when the machine lets them, so a fixed pause would race a loaded CI box."""
+    finish when the machine lets them, so a fixed pause would race a loaded CI box. A screen
+    is checked with `is_mounted` too: pushed is not yet composed."""
     for _ in range(int(seconds / 0.05)):
         if check():
             return True

@@ -36,7 +36,8 @@ async def test_the_cursor_moves_by_keys_and_ticks_over_the_app_screens_widgets()
         assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen)
                                 and app.screen.selected is not None)
         await pilot.press("I")
-        assert await eventually(pilot, lambda: isinstance(app.screen, IncidentScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, IncidentScreen)
+                                               and app.screen.is_mounted)
         screen = app.screen
         assert isinstance(screen, IncidentScreen)
         await pilot.pause()
@@ -75,7 +76,7 @@ async def test_the_cursor_moves_by_keys_and_ticks_over_the_app_screens_widgets()
         screen.advance(10_000)  # played to the end: it stops there
         assert (screen.index, screen.playing) == (frames - 1, False)
         await pilot.press("escape")
-        assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen) and app.screen.is_mounted)
 
 
 async def test_an_app_without_an_incident_says_so(make_app) -> None:  # type: ignore[no-untyped-def]

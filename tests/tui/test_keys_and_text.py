@@ -32,7 +32,7 @@ def toasts(app: TurnoutApp) -> list[str]:
 async def _open_search(app: TurnoutApp, pilot) -> None:  # type: ignore[no-untyped-def]
     assert await eventually(pilot, lambda: bool(app.apps))
     await pilot.press("down", "enter")  # payments, search, shop
-    assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen))
+    assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen) and app.screen.is_mounted)
 
 
 async def test_every_toast_path_shows_outside_text_as_text(make_app: Callable[..., TurnoutApp]) -> None:

@@ -24,7 +24,7 @@ CHECKOUT = DeployRequest(app="checkout", image="registry.demo/checkout:1.5.0", m
 async def _open_checkout(app: TurnoutApp, pilot) -> None:  # type: ignore[no-untyped-def]
     await pilot.pause()
     await pilot.press("down", "down", "enter")  # payments, search, shop/checkout
-    assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen))
+    assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen) and app.screen.is_mounted)
     assert isinstance(app.screen, AppScreen) and app.screen.app_name == "checkout"
 
 
@@ -45,7 +45,8 @@ async def test_abort_during_a_deploy_stops_its_driver(make_app: Callable[..., Tu
             await pilot.pause(0.05)
         assert flow is not None and flow.status == "paused"
         await pilot.press("a")
-        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen)
+                                               and app.screen.is_mounted)
         assert "abort the deploy of 1.5.0 to checkout and restore blue" in _confirm_text(app)
         await pilot.press("tab", "enter")
         release = await asyncio.wait_for(deploy, 120)
@@ -64,7 +65,8 @@ async def test_deploy_from_the_tui_is_analysed_with_the_guards_triggers(
         await pilot.press("D")
         await pilot.pause()
         await pilot.press(*"registry.demo/checkout:1.5.0", "enter")
-        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen)
+                                               and app.screen.is_mounted)
         await pilot.press("tab", "enter")
         await app.workers.wait_for_complete()
     releases = await app.service.history("shop", "checkout")
@@ -84,9 +86,10 @@ async def test_panic_names_the_flags_it_turns_off_and_turns_them_off(
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("down", "enter")
-        assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen) and app.screen.is_mounted)
         await pilot.press("exclamation_mark")
-        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen)
+                                               and app.screen.is_mounted)
         shown = _confirm_text(app)
         assert all(key in shown for key in linked) and "blue 100% / green 0%" in shown
         await pilot.click("#typed")
@@ -115,14 +118,16 @@ async def test_scale_and_set_image_from_the_tui_confirm_the_backends_plan_and_ar
         await pilot.press("S")
         assert await eventually(pilot, _value_focused(app))
         await pilot.press("4", "enter")
-        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen)
+                                               and app.screen.is_mounted)
         assert f"color      {idle}" in _confirm_text(app)
         await pilot.press("tab", "enter")
         await app.workers.wait_for_complete()
         await pilot.press("i")
         assert await eventually(pilot, _value_focused(app))
         await pilot.press(*"registry.demo/checkout:9.9.9", "enter")
-        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen)
+                                               and app.screen.is_mounted)
         assert "registry.demo/checkout:9.9.9" in _confirm_text(app)
         await pilot.press("tab", "enter")
         await app.workers.wait_for_complete()

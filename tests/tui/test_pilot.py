@@ -57,9 +57,11 @@ async def test_cancel_changes_nothing(make_app: Callable[..., TurnoutApp]) -> No
     async with app.run_test(size=(120, 40)) as pilot:
         await _open_search(app, pilot)
         await pilot.press("b")
-        assert await eventually(pilot, lambda: isinstance(app.screen, RollbackScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, RollbackScreen)
+                                               and app.screen.is_mounted)
         await pilot.press("enter")  # the previous color
-        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen)
+                                               and app.screen.is_mounted)
         await pilot.press("enter")  # focus is on Cancel
         await app.workers.wait_for_complete()
     assert (await app.service.app("search")).traffic.weights == Weights(blue=90, green=10)
@@ -71,9 +73,11 @@ async def test_rollback_needs_the_app_name_typed(make_app: Callable[..., Turnout
     async with app.run_test(size=(120, 40)) as pilot:
         await _open_search(app, pilot)
         await pilot.press("b")
-        assert await eventually(pilot, lambda: isinstance(app.screen, RollbackScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, RollbackScreen)
+                                               and app.screen.is_mounted)
         await pilot.press("enter")  # the first choice: the previous color
-        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen)
+                                               and app.screen.is_mounted)
         confirm = app.screen.query_one("#confirm")
         assert confirm.disabled
         await pilot.click("#typed")
@@ -151,7 +155,7 @@ async def test_palette_jumps_to_an_app(make_app: Callable[..., TurnoutApp]) -> N
         assert await eventually(pilot, lambda: "payments" in str(
             getattr(app.screen.query(CommandList).first().highlighted_option, "prompt", "")))
         await pilot.press("enter")
-        assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen) and app.screen.is_mounted)
         assert isinstance(app.screen, AppScreen) and app.screen.app_name == "payments"
 
 
@@ -213,7 +217,8 @@ async def test_user_keymap_rebinds_an_action() -> None:
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("ctrl+r")
-        assert await eventually(pilot, lambda: isinstance(app.screen, RollbackScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, RollbackScreen)
+                                               and app.screen.is_mounted)
 
 
 async def test_armed_demo_guard_rolls_back_a_fire_drill_and_shows_the_clock() -> None:
@@ -326,7 +331,7 @@ async def test_enter_on_a_pod_row_describes_that_pod_and_escape_returns(
         await _open_search(app, pilot)
         second_blue = (await app.service.app("search")).blue.pods[1].name
         await pilot.press("down", "enter")  # the blue table has the focus: its second pod
-        assert await eventually(pilot, lambda: isinstance(app.screen, PodScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, PodScreen) and app.screen.is_mounted)
         assert await eventually(pilot, lambda: "Labels:" in str(app.screen.query_one("#pod").render()))
         shown = str(app.screen.query_one("#pod").render())
         assert f"Name:        {second_blue}" in shown and "turnout.dev/color=blue" in shown

@@ -31,7 +31,9 @@ async def _rollback_dialog(app: TurnoutApp, pilot) -> RollbackScreen:  # type: i
     assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen)
                             and app.screen.selected is not None)
     await pilot.press("b")
-    assert await eventually(pilot, lambda: isinstance(app.screen, RollbackScreen))
+    # Pushed is not yet composed: wait for its list, not only for the screen.
+    assert await eventually(pilot, lambda: isinstance(app.screen, RollbackScreen)
+                            and bool(app.screen.query("#versions")))
     assert isinstance(app.screen, RollbackScreen)
     return app.screen
 
@@ -50,7 +52,8 @@ async def test_the_dialog_lists_the_history_and_a_pick_deploys_it(
         chosen = ids.index("v:1.3.9")
         options.highlighted = chosen
         await pilot.press("enter")
-        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen)
+                                               and app.screen.is_mounted)
         shown = "\n".join(str(line) for line in app.screen.request.lines)  # type: ignore[attr-defined]
         assert "roll back checkout to 1.3.9: deploy registry.demo/checkout:1.3.9 into green" in shown
         await pilot.click("#typed")
@@ -68,5 +71,5 @@ async def test_escape_changes_nothing(make_app: Callable[..., TurnoutApp]) -> No
     async with app.run_test(size=(120, 40)) as pilot:
         await _rollback_dialog(app, pilot)
         await pilot.press("escape")
-        assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen))
+        assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen) and app.screen.is_mounted)
     assert (await app.service.app("checkout")).traffic == before
