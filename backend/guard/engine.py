@@ -286,8 +286,8 @@ class Guard:
             else:
                 self.bad_since.pop(key, None)
 
-    async def _first_bad(self, app: App, color: Color,
-                         failed: tuple[Verdict, ...]) -> tuple[Verdict, ...]:
+    async def _first_bad(self, app: App, color: Color, failed: tuple[Verdict, ...],
+                         detected: datetime) -> tuple[Verdict, ...]:
         """The first bad measurement of each failed trigger; the error rate's is its first bad
         sample when the source keeps sample times, which precedes the evaluation that saw it
         (whichever trigger failed, that sample is when the color went bad)."""
@@ -298,7 +298,7 @@ class Guard:
         except TimeoutError:
             sample = None
         same = [v.at for v in found if sample is not None and v.signal == sample.signal]
-        if sample is None or (same and min(same) <= sample.at):
+        if sample is None or sample.at > detected or (same and min(same) <= sample.at):
             return found
         return (*(v for v in found if v.signal != sample.signal), sample)
 
@@ -313,7 +313,7 @@ class Guard:
         except TimeoutError:
             return await self._failed(app, f"{CANNOT_EVALUATE}the stable color's measurements took "
                                            f"longer than {self.settings.evaluation_timeout:g} s")
-        first_bad = await self._first_bad(app, color, failed)
+        first_bad = await self._first_bad(app, color, failed, detected)
         links = dict(self.alerts.links(app=app.name, namespace=app.namespace, context=app.context))
         base = reports.Incident(
             id=f"{detected:%Y%m%dT%H%M%S}-{app.name}-{uuid.uuid4().hex[:6]}", app=app.name,
