@@ -63,7 +63,7 @@ def build_demo_service(*, seed: int = 7, gate: WriteGate | None = None, tick_sec
         atexit.register(shutil.rmtree, run, True)
         audit_path = run / "audit.jsonl"
     return ReleaseService(cluster, DemoMetrics(world), audit=AuditLog(audit_path),
-                          identity="demo-operator", clock=clock or (lambda: world.clock),
+                          identity="demo-operator", clock=clock or cluster.now,
                           read_only=gate.read_only, flags=flags,
                           incidents_folder=audit_path.parent / "incidents", guard_here=True,
                           releases=MemoryPort(cluster), pace=demo_pace(cluster), guard=guard,

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from turnout.backend.checklist import Manifests
@@ -44,6 +45,8 @@ class DemoCluster:
         self.tick_seconds = tick_seconds
         self._subscribers: set[asyncio.Queue[tuple[str, str]]] = set()
         self._clock: asyncio.Task[None] | None = None
+        self._ticked = time.monotonic()
+        """When the running clock last ticked the world (monotonic)."""
         self.outage_until = float("-inf")
         self._keep = keep
         """Writes the world where the next run finds it (the CLI's demo), after each change."""
@@ -55,6 +58,15 @@ class DemoCluster:
     def ticking(self) -> bool:
         """Whether the world's clock runs on its own (someone watches the change stream)."""
         return self._clock is not None and not self._clock.done()
+
+    def now(self) -> datetime:
+        """The demo's time: the world's, plus the wall time since its last tick while its clock
+        runs (never a whole tick), so what happens between two ticks (an evaluation after the
+        sample it reads, a rollback and its read-back) is seen in order, not at one instant."""
+        if not self.ticking:
+            return self.world.clock
+        since = min(max(0.0, time.monotonic() - self._ticked), self.tick_seconds)
+        return self.world.clock + timedelta(seconds=since)
 
     @property
     def context(self) -> str:
@@ -114,6 +126,7 @@ class DemoCluster:
         queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._subscribers.add(queue)
         if self._clock is None or self._clock.done():
+            self._ticked = time.monotonic()
             self._clock = asyncio.create_task(self._run_clock())
         try:
             while True:
@@ -127,6 +140,7 @@ class DemoCluster:
         while self._subscribers:
             await asyncio.sleep(self.tick_seconds)
             self.world.tick(self.tick_seconds)
+            self._ticked = time.monotonic()
             for key in self.world.apps:
                 self._publish(key)
 

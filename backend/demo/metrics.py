@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta
 
 from turnout.backend.demo.world import EPOCH, DemoWorld
 from turnout.backend.errors import InvalidInput
@@ -30,6 +31,17 @@ class DemoMetrics:
         errors = [s[1] for s in samples if math.isfinite(s[1])]
         return ColorMetrics(color=color, error_rate=sum(errors) / len(errors) if errors else None,
                             p95_ms=max(s[2] for s in samples), rps=rps)
+
+    async def bad_run_start(self, app: App, color: Color,
+                            threshold: float) -> tuple[datetime, float] | None:
+        """The first sample of the newest run of one-second samples over `threshold` (a sample
+        with no traffic ends a run: it measured nothing)."""
+        first = None
+        for at, error_rate, *_ in reversed(self.world.apps[(app.namespace, app.name)].history.get(color, [])):
+            if not (math.isfinite(error_rate) and error_rate > threshold):
+                break
+            first = (EPOCH + timedelta(seconds=at), error_rate)
+        return first
 
     async def series(self, app: App, color: Color, signal: str,
                      minutes: int) -> tuple[tuple[float, float], ...]:

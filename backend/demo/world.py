@@ -7,6 +7,7 @@ adapters (`DemoCluster`, `DemoMetrics`) read and change this world.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -243,9 +244,12 @@ class DemoWorld:
         return color
 
     def log_lines(self, app: SimApp, color: Color, count: int = 100) -> list[str]:
-        """The color's recent log lines: a failing color logs errors at its error rate."""
-        slot = app.slots[color]
-        error_rate = 0.35 if slot.faulty else 0.004
+        """The color's recent log lines, logged at the error rate of its newest metric sample:
+        errors reach the logs as time passes, as they reach the metrics (without traffic, at
+        the rate its state would give)."""
+        newest = app.history.get(color, [])[-1:]
+        error_rate = newest[0][1] if newest and math.isfinite(newest[0][1]) else \
+            0.35 if app.slots[color].faulty else 0.004
         lines = []
         for i in range(count):
             if self.rng.random() < error_rate:

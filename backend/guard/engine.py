@@ -286,8 +286,21 @@ class Guard:
             else:
                 self.bad_since.pop(key, None)
 
-    def _first_bad(self, app: App, color: Color, failed: tuple[Verdict, ...]) -> tuple[Verdict, ...]:
-        return tuple(self.bad_since.get((app.namespace, app.name, color, v.signal), v) for v in failed)
+    async def _first_bad(self, app: App, color: Color, failed: tuple[Verdict, ...],
+                         detected: datetime) -> tuple[Verdict, ...]:
+        """The first bad measurement of each failed trigger; the error rate's is its first bad
+        sample when the source keeps sample times, which precedes the evaluation that saw it
+        (whichever trigger failed, that sample is when the color went bad)."""
+        found = tuple(self.bad_since.get((app.namespace, app.name, color, v.signal), v) for v in failed)
+        try:
+            sample = await asyncio.wait_for(self.measure.first_bad_sample(app, color),
+                                            self.settings.evaluation_timeout)
+        except TimeoutError:
+            sample = None
+        same = [v.at for v in found if sample is not None and v.signal == sample.signal]
+        if sample is None or sample.at > detected or (same and min(same) <= sample.at):
+            return found
+        return (*(v for v in found if v.signal != sample.signal), sample)
 
     async def _trip(self, app: App, color: Color, verdicts: tuple[Verdict, ...],
                     failed: tuple[Verdict, ...], previous: Evaluation | None) -> Evaluation:
@@ -300,7 +313,7 @@ class Guard:
         except TimeoutError:
             return await self._failed(app, f"{CANNOT_EVALUATE}the stable color's measurements took "
                                            f"longer than {self.settings.evaluation_timeout:g} s")
-        first_bad = self._first_bad(app, color, failed)
+        first_bad = await self._first_bad(app, color, failed, detected)
         links = dict(self.alerts.links(app=app.name, namespace=app.namespace, context=app.context))
         base = reports.Incident(
             id=f"{detected:%Y%m%dT%H%M%S}-{app.name}-{uuid.uuid4().hex[:6]}", app=app.name,

@@ -19,7 +19,14 @@ from turnout.backend import signals
 from turnout.backend.config import GuardSettings
 from turnout.backend.errors import InvalidInput, TurnoutError, Unavailable
 from turnout.backend.guard.policy import held, outage_policy
-from turnout.backend.guard.ports import PROXY_SCHEME, HealthProbe, PodLogs, SampledMetrics, ServiceProxy
+from turnout.backend.guard.ports import (
+    PROXY_SCHEME,
+    HealthProbe,
+    PodLogs,
+    SampledMetrics,
+    SampleHistory,
+    ServiceProxy,
+)
 from turnout.backend.guard.smoke import load_smoke_tests, run_smoke
 from turnout.backend.metrics.promql import duration_seconds
 from turnout.backend.models import App, Color, Slot, Verdict
@@ -76,6 +83,24 @@ class Measurer:
         if self.smoke_tests and app.endpoints.get(color):
             found.append(await _isolated("smoke", color, at, self.smoke(app, color, at)))
         return found
+
+    async def first_bad_sample(self, app: App, color: Color) -> Verdict | None:
+        """The first error-rate sample over the threshold in the run still going on, with the
+        source's own sample time (None when the source keeps no sample times, or cannot say)."""
+        if not isinstance(self.metrics, SampleHistory):
+            return None
+        try:
+            found = await self.metrics.bad_run_start(app, color, self.settings.error_rate)
+        except TurnoutError:
+            return None
+        if found is None:
+            return None
+        at, value = found
+        return Verdict(signal="error-rate", color=color, outcome="fail", value=value,
+                       threshold=self.settings.error_rate,
+                       source=f"error-rate samples of {app.namespace}/{app.name}/{color}", at=at,
+                       detail=f"first sample over the threshold: {value:.1%} > "
+                              f"{self.settings.error_rate:.1%}")
 
     async def _health(self, app: App, color: Color, streaks: Streaks, at: datetime) -> Verdict:
         url = app.endpoints.get(color)

@@ -82,6 +82,18 @@ class SampledMetrics(Protocol):
         ...
 
 
+@runtime_checkable
+class SampleHistory(Protocol):
+    """A metrics source that keeps its samples' own times, so an incident starts at the first
+    bad sample rather than at the evaluation that first saw it."""
+
+    async def bad_run_start(self, app: App, color: Color,
+                            threshold: float) -> tuple[datetime, float] | None:
+        """The time and error ratio of the first sample of the newest unbroken run of samples
+        above `threshold`; None when the newest sample is not above it."""
+        ...
+
+
 class LeaseRecord(msgspec.Struct, frozen=True, kw_only=True):
     """A coordination.k8s.io Lease as leader election reads and writes it."""
 

@@ -30,6 +30,8 @@ from turnout.backend.models import COLORS, App, Color, ColorMetrics
 from turnout.backend.signals import PromSample
 
 Result = list[dict[str, Any]]
+LOOKBACK = 300.0
+"""Seconds of history searched for the first bad point of an incident."""
 
 
 class PrometheusMetrics:
@@ -61,9 +63,13 @@ class PrometheusMetrics:
         errors); `InvalidInput` when it rejects the query (a template to fix, which
         must never roll anything back).
         """
+        return await self._ask("/api/v1/query", {"query": query})
+
+    async def _ask(self, path: str, params: dict[str, str]) -> tuple[Result, tuple[str, ...]]:
+        query = params["query"]
         try:
             async with asyncio.timeout(self.timeout):  # every phase together, not each
-                response = await self._http.get("/api/v1/query", params={"query": query})
+                response = await self._http.get(path, params=params)
             body = response.json()
         except (httpx.HTTPError, ValueError, TimeoutError) as err:
             raise Unavailable(f"Prometheus at {self.url} unavailable: {type(err).__name__}") from err
@@ -82,6 +88,22 @@ class PrometheusMetrics:
             self.instant(self.query_for("freshness", app, color)))
         return PromSample(query=query, value=_first(ratio), requests=_first(requests),
                           sampled_at=_first(fresh), warnings=warnings + more + most)
+
+    async def bad_run_start(self, app: App, color: Color,
+                            threshold: float) -> tuple[datetime, float] | None:
+        """The first point of the newest run of `color`'s error ratio above `threshold`, over the
+        last `LOOKBACK` seconds at a one-second step: Prometheus' own times, not the guard's."""
+        end = datetime.now(UTC).timestamp()
+        result, _ = await self._ask("/api/v1/query_range", {
+            "query": self.query_for("error_rate", app, color), "start": f"{end - LOOKBACK:.3f}",
+            "end": f"{end:.3f}", "step": "1s"})
+        first = None
+        for at, value in reversed(result[0]["values"] if result else []):
+            ratio = float(value)
+            if not (math.isfinite(ratio) and ratio > threshold):
+                break
+            first = (datetime.fromtimestamp(float(at), UTC), ratio)
+        return first
 
     async def golden_signals(self, app: App) -> tuple[ColorMetrics, ...]:
         """Error rate, p95 latency (ms) and request rate of each color, now."""

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from pathlib import Path
+
+import msgspec
 
 from tests.guard.receiver import Receiver
 from turnout.backend.config import GuardSettings
 from turnout.backend.demo import DemoCluster, DemoWorld, build_demo_service
-from turnout.backend.demo.world import SimApp
+from turnout.backend.demo.world import EPOCH, SimApp
 from turnout.backend.gate import WriteGate
 from turnout.backend.guard import Evaluation, Guard
+from turnout.backend.guard import incident as reports
 from turnout.backend.models import Weights
 from turnout.backend.notify import Fanout, PagerDuty, Slack
 from turnout.backend.service import ReleaseService
@@ -214,3 +218,62 @@ async def test_each_demo_run_keeps_its_own_records_as_each_starts_at_the_same_mo
     world_of(second).tick(60)  # later in its own simulated time than the first run's incident
     assert second.latest_incident("search", "search") is None
     assert second.audit.tail(50) == ()
+
+
+async def drill_until_rolled_back(service: ReleaseService) -> tuple[Evaluation, float]:
+    """Arm, fire a drill, tick the world a second at a time until the guard rolls back; the
+    evaluation and the world time of the drill."""
+    guard = Guard(service, FAST)
+    await guard.arm("search")
+    assert (await guard.check("search")).decision == "ok"
+    world = world_of(service)
+    await service.fire_drill("search")
+    drilled = world.now
+    assert (await guard.check("search")).decision != "rollback"  # nothing sampled since the drill
+    result = None
+    for _ in range(10):
+        world.tick(1)
+        if world.now - drilled >= 2 and (result := await guard.check("search")).decision == "rollback":
+            break
+    assert result is not None and result.decision == "rollback", result
+    return result, drilled
+
+
+async def test_the_incident_starts_at_the_first_bad_sample_not_the_evaluation_that_saw_it() -> None:
+    service = build_demo_service()
+    result, drilled = await drill_until_rolled_back(service)
+    incident = msgspec.json.decode(Path(result.incident).with_suffix(".json").read_bytes(),
+                                   type=reports.Incident)
+    world = world_of(service)
+    samples = search(service).history["green"]
+    first = next((at, rate) for at, rate, *_ in samples if at > drilled and rate > FAST.error_rate)
+    assert all(rate > FAST.error_rate for at, rate, *_ in samples if at >= first[0])
+    assert incident.first_bad_at == EPOCH + timedelta(seconds=first[0])
+    assert incident.detected_at == world.clock  # the evaluation after the last tick
+    assert incident.seconds_to_detect == world.now - first[0] > 0
+    [sample] = [v for v in incident.first_bad if v.signal == "error-rate"]
+    assert (sample.at, sample.value) == (incident.first_bad_at, first[1])
+    # The rollback is read back within the same simulated second (the world did not tick).
+    assert incident.restored_at == incident.action_at == world.clock
+    assert incident.seconds_to_restore == incident.seconds_to_detect > 0
+    markdown = Path(result.incident).read_text()
+    assert f"(+{incident.seconds_to_detect:.1f} s)" in markdown
+    assert f"(+{incident.seconds_to_restore:.1f} s after the first bad measurement)" in markdown
+
+
+async def test_the_demo_clock_moves_between_ticks_while_it_runs_and_never_backwards() -> None:
+    service = build_demo_service()
+    cluster = service.cluster
+    assert isinstance(cluster, DemoCluster)
+    assert service.clock() == cluster.world.clock  # stopped: the world's own time
+    watch = cluster.changes()
+    await asyncio.wait_for(anext(watch), 30)  # the clock runs and has ticked
+    tick = timedelta(seconds=cluster.tick_seconds)
+    readings = []
+    for _ in range(3):  # across ticks: between two ticks the time moves on, never back
+        at = service.clock()
+        assert cluster.world.clock <= at <= cluster.world.clock + tick
+        readings.append(at)
+        await asyncio.wait_for(anext(watch), 30)
+    assert readings == sorted(readings) and service.clock() >= readings[-1]
+    await watch.aclose()

@@ -7,8 +7,10 @@ import asyncio
 import json
 import socket
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from tests.guard.conftest import APP, Canary
@@ -16,6 +18,7 @@ from tests.guard.receiver import Receiver
 from tests.kube.conftest import kubectl
 from turnout.backend.config import GuardSettings
 from turnout.backend.guard import Evaluation, Guard
+from turnout.backend.guard import incident as reports
 from turnout.backend.models import Color
 from turnout.backend.notify import Fanout, PagerDuty
 from turnout.backend.service import ReleaseService
@@ -53,10 +56,20 @@ async def test_errors_in_the_canary_roll_back_with_a_report_and_a_page(
         guard = Guard(lab_service(), SETTINGS, Fanout((PagerDuty("routing-key", pagerduty.url),)))
         await guard.arm(APP, canary.namespace)
         assert (await guard.check(APP, canary.namespace)).decision == "ok"
+        injected = datetime.now(UTC)
         canary.fault("green", error_rate=0.5)
         result = await until(guard, canary, "rollback")
         assert canary.canary_weight == "0"
         report = json.loads(Path(result.incident).with_suffix(".json").read_text())
+        incident = msgspec.json.decode(Path(result.incident).with_suffix(".json").read_bytes(),
+                                       type=reports.Incident)
+        # The first bad point is Prometheus' own (a range query), after the fault, before detection.
+        [first] = [v for v in incident.first_bad if v.signal == "error-rate"]
+        assert injected <= first.at == incident.first_bad_at <= incident.detected_at
+        assert first.value is not None and first.value > 0.05
+        assert first.detail.startswith("first sample over the threshold")
+        assert incident.restored_at is not None and incident.seconds_to_restore is not None
+        assert incident.seconds_to_restore >= incident.seconds_to_detect
         [rate] = [t for t in report["triggers"] if t["signal"] == "error-rate"]
         assert rate["value"] > rate["threshold"] == 0.05
         assert 'http_requests_total{app="search",color="green"' in rate["source"]

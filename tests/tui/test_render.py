@@ -66,3 +66,17 @@ def test_a_read_only_flag_says_why_in_its_row() -> None:
 
     row = flag_row(Flag(key="f", read_only="prerequisites (x)\x1b[31m"), {})
     assert row[-1].plain == "read-only: prerequisites (x)"  # made inert
+
+
+async def test_the_recovery_clock_of_a_demo_drill_shows_real_detection_and_restore_times() -> None:
+    from tests.guard.test_guard_demo import drill_until_rolled_back
+
+    service = build_demo_service()
+    result, _ = await drill_until_rolled_back(service)
+    incident = msgspec.json.decode(Path(result.incident).with_suffix(".json").read_bytes(),
+                                   type=incidents.Incident)
+    gap = incident.seconds_to_detect
+    assert gap > 0 and incident.seconds_to_restore == gap  # restored within the detecting second
+    shown = str(recovery_clock(incident, service.clock(), {}))
+    assert f"detected +{gap:.1f}s" in shown and f"traffic restored +{gap:.1f}s" in shown
+    assert "+0.0s" not in shown
