@@ -419,14 +419,17 @@ class ReleaseService(ClusterViews, Coordination):
     # --- slot verbs ----------------------------------------------------------
 
     async def scale(self, name: str, color: str, replicas: int, *, namespace: str | None = None,
-                    dry_run: bool = False, reason: str = "") -> App:
-        """Set the replica count of one color."""
+                    dry_run: bool = False, reason: str = "", restore: bool = False) -> App:
+        """Set the replica count of one color; `restore` puts it back to a count it had, an
+        HPA governing it back to its own bounds (not left raised to the count)."""
         checked = plans.check_color(color)
         if not 0 <= replicas <= 1000:
             raise InvalidInput(f"replicas {replicas}: expected 0..1000")
         app = await self.cluster.get_app(name, namespace)
         slot = app.slot(checked)
-        after = await self.cluster.scale(app, checked, replicas, dry_run=dry_run)
+        after = (await self.cluster.scale_back(app, checked, replicas, dry_run=dry_run)
+                 if restore and isinstance(self.cluster, Autoscaled) else
+                 await self.cluster.scale(app, checked, replicas, dry_run=dry_run))
         # Under an HPA the color may end elsewhere than asked (its minimum): audit what was set.
         await self._audit(app, f"scale-{checked}", {"replicas": slot.desired},
                           {"replicas": after.desired if not dry_run else replicas}, reason, dry_run)
