@@ -79,7 +79,7 @@ class KubeCluster(KubeInspection, KubeGuardRecords):
         """Namespace the watch cache covers; None for every namespace."""
         self.clock = clock
         self.informer = Informer(http, conventions, namespace, by_namespace=self.by_namespace)
-        self.recorder = Recorder(http)
+        self.recorder = Recorder(http, lambda app: self.conv(app.namespace).live_name(app.name))
         self._context = context
         self._access: dict[tuple[str, str], tuple[float, str]] = {}
 
