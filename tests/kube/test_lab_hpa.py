@@ -77,10 +77,17 @@ def test_a_deploy_leaves_the_old_color_at_the_hpa_minimum_and_the_hpas_as_they_w
     settled_shop(lab, ns)
     with_hpas(lab, ns)
     before = {c: get(lab, ns, f"hpa/shop-{c}")["spec"] for c in ("blue", "green")}
+    # The confirmation says the old color's scale-down is held by its HPA.
+    asked = turnout(lab, "-n", ns, "deploy", "shop", "--image", "registry.local/shop:1.6.0")
+    assert asked.code == 2
+    assert ("then scale " + ns + "/shop blue in context lab: replicas 3 -> 2, held at the "
+            "HPA's minimum 2 (asked 1); horizontalpodautoscaler/shop-blue keeps its bounds "
+            "2..10") in asked.err, asked.err
     run = turnout(lab, *deploy(lab, ns, "registry.local/shop:1.6.0", "--analysis", "1s",
                                "--monitor", "1s")[3:])
     assert run.code == 0, run.err
     assert json.loads(run.out)["outcome"] == "promoted"
+    assert "held at the HPA's minimum 2 (asked 1)" in run.err
     assert replicas(lab, ns, "blue") == 2  # asked 1: the HPA's minimum holds it at 2
     assert replicas(lab, ns, "green") == 3
     for color in ("blue", "green"):
