@@ -133,8 +133,14 @@ class ManifestSource(Protocol):
 class Autoscaled(Protocol):
     """A cluster where an HPA may govern a color: scales are planned through its bounds."""
 
-    async def scale_plan(self, app: App, color: Color, replicas: int) -> ScalePlan:
-        """What scaling `color` to `replicas` will do, the HPA governing it considered."""
+    async def scale_plan(self, app: App, color: Color, replicas: int, *,
+                         restore: bool = False) -> ScalePlan:
+        """What scaling `color` to `replicas` will do, the HPA governing it considered
+        (`restore`: as `scale_back` does it)."""
+        ...
+
+    async def scale_back(self, app: App, color: Color, replicas: int, *, dry_run: bool) -> Slot:
+        """Put `color` back to `replicas` with its HPA's own bounds (a failed deploy's restore)."""
         ...
 
 

@@ -7,7 +7,9 @@ HPA wins at its next sync. So a scale of such a color moves the HPA's bounds:
   color ends at that minimum and the HPA keeps, or gets back, its own bounds;
 - asked above it: the minimum is raised to the count asked (the maximum too if it was
   lower), the HPA's own bounds kept in an annotation on it, and given back when the
-  color is scaled to its minimum again or made live.
+  color is scaled to its minimum again or made live;
+- a restore (a failed deploy putting a color back to its count before): the HPA gets its
+  own bounds back whatever the count, which is kept within them.
 
 Nothing here performs I/O; the Kubernetes adapter reads the HPA and writes the plan.
 """
@@ -83,7 +85,9 @@ class ScalePlan(msgspec.Struct, frozen=True, kw_only=True):
             return head + (f" ({self.note})" if self.note else "")
         hpa = f"horizontalpodautoscaler/{self.hpa}"
         held = (f", held at the HPA's minimum {self.replicas} (asked {self.asked})"
-                if self.asked < self.replicas else "")
+                if self.asked < self.replicas else
+                f", held at the HPA's maximum {self.replicas} (asked {self.asked})"
+                if self.asked > self.replicas else "")
         if self.restores:
             return f"{head}{held}; {hpa} gets its own bounds {self.own} back (now {self.bounds})"
         if not self.moves_hpa:
@@ -94,14 +98,18 @@ class ScalePlan(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def plan(app: str, namespace: str, color: str, asked: int, before: int, *, hpa: str = "",
-         bounds: Bounds | None = None, saved: Bounds | None = None, note: str = "") -> ScalePlan:
+         bounds: Bounds | None = None, saved: Bounds | None = None, note: str = "",
+         restore: bool = False) -> ScalePlan:
     """The plan for scaling `color` to `asked`, under the HPA `hpa` with `bounds` now and its
-    own bounds `saved` in Turnout's annotation (None: the bounds now are its own)."""
+    own bounds `saved` in Turnout's annotation (None: the bounds now are its own); with
+    `restore`, the HPA's own bounds come back and the count is kept within them."""
     if not hpa or bounds is None:
         return ScalePlan(app=app, namespace=namespace, color=color, asked=asked, replicas=asked,
                          before=before, note=note)
     own = saved or bounds
-    if asked <= own.min:
+    if restore:
+        target, replicas = own, min(max(asked, own.min), own.max)
+    elif asked <= own.min:
         target, replicas = own, own.min
     else:
         target, replicas = Bounds(asked, max(own.max, asked)), asked

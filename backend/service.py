@@ -431,10 +431,11 @@ class ReleaseService:
         return plan(app.name, app.namespace, color, replicas, app.slot(color).desired)
 
     async def scale(self, name: str, color: str, replicas: int, *, namespace: str | None = None,
-                    dry_run: bool = False, reason: str = "") -> App:
-        """Set the replica count of one color."""
+                    dry_run: bool = False, reason: str = "", restore: bool = False) -> App:
+        """Set the replica count of one color; `restore` puts it back to a count it had, an
+        HPA governing it back to its own bounds (not left raised to the count)."""
         return await self.apply_slot("scale", name, color, replicas, namespace=namespace,
-                                     dry_run=dry_run, reason=reason)
+                                     dry_run=dry_run, reason=reason, restore=restore)
 
     async def set_image(self, name: str, color: str, image: str, *, namespace: str | None = None,
                         dry_run: bool = False, reason: str = "") -> App:
@@ -444,7 +445,7 @@ class ReleaseService:
 
     async def apply_slot(self, verb: str, name: str, color: str, value: int | str, *,
                          namespace: str | None = None, dry_run: bool = False,
-                         reason: str = "") -> App:
+                         reason: str = "", restore: bool = False) -> App:
         """Perform the slot change `preview_slot` showed (same names, same parameters): the
         one dispatch of `scale` and `set-image`, audited as `scale-blue`, `set-image-green`."""
         verbs.check_slot(verb, color, value)
@@ -452,7 +453,9 @@ class ReleaseService:
         change = verbs.plan_slot(app, verb, color, value)
         after: int | str = change.after
         if verb == "scale":
-            slot = await self.cluster.scale(app, change.color, int(value), dry_run=dry_run)
+            slot = (await self.cluster.scale_back(app, change.color, int(value), dry_run=dry_run)
+                    if restore and isinstance(self.cluster, Autoscaled) else
+                    await self.cluster.scale(app, change.color, int(value), dry_run=dry_run))
             # Under an HPA the color may end elsewhere than asked (its minimum): audit what was set.
             after = after if dry_run else slot.desired
         else:

@@ -415,7 +415,8 @@ class TurnoutApp(AnsweringApp):
         lines = (Text.assemble("context    ", safe(self.service.context), "   namespace ",
                                safe(target.namespace)),
                  Text.assemble("image      ", safe(image), f"  into {flow.new}"),
-                 *(Text.assemble(f"{i + 1:>2}. ", safe(s.describe())) for i, s in enumerate(flow.stages)))
+                 *(Text.assemble(f"{i + 1:>2}. ", safe(s.describe())) for i, s in enumerate(flow.stages)),
+                 *((Text.assemble("    ", safe(flow.scale_down)),) if flow.scale_down else ()))
         if not await self.push_screen_wait(ConfirmScreen(ConfirmRequest(
                 title=f"Deploy {target.namespace}/{target.name}", lines=lines, confirm_label="Deploy"))):
             self.notify("Cancelled: nothing was changed.", title="Deploy")

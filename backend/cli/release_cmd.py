@@ -68,8 +68,12 @@ async def deploy(args: argparse.Namespace, ctx: CliContext) -> int:
         flow = await service.plan_deploy(request)
         if ctx.opt("dry_run"):
             return _write_plan(ctx, flow, service.clock())
-        ctx.confirm(f"deploy {request.image} to {service.context}/{flow.namespace}/{flow.app}: "
-                    f"{flow.old} {flow.old_version} -> {flow.new} {flow.version} ({request.strategy})")
+        then = f"; then {flow.scale_down}" if flow.scale_down else ""
+        ctx.confirm(inert(f"deploy {request.image} to {service.context}/{flow.namespace}/"
+                          f"{flow.app}: {flow.old} {flow.old_version} -> {flow.new} "
+                          f"{flow.version} ({request.strategy}){then}", single_line=True))
+        if flow.scale_down:  # said with --yes too, as `scale` says it
+            ctx.err.write(f"turnout: {inert(flow.scale_down, single_line=True)}\n")
         release = await service.deploy(request, say=progress(ctx))
     write_release(ctx, release)
     return EXIT_CODES[release.outcome]
@@ -83,6 +87,8 @@ def _write_plan(ctx: CliContext, flow: Flow, now: datetime) -> int:
     ctx.out.write(f"{inert(flow.app)}: {inert(flow.old_version)} ({flow.old}) -> "
                   f"{inert(flow.version)} ({flow.new}), {flow.strategy} (dry run: nothing written)\n")
     ctx.out.writelines(f"  {i}. {stage.describe()}\n" for i, stage in enumerate(flow.stages, 1))
+    if flow.scale_down:
+        ctx.out.write(f"  {inert(flow.scale_down, single_line=True)}\n")
     return 0
 
 

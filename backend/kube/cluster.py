@@ -96,7 +96,7 @@ class KubeCluster:
         """Namespace the watch cache covers; None for every namespace."""
         self.clock = clock
         self.informer = Informer(http, conventions, namespace, by_namespace=self.by_namespace)
-        self.recorder = Recorder(http)
+        self.recorder = Recorder(http, lambda app: self.conv(app.namespace).live_name(app.name))
         self._context = context
         self.inspection = KubeInspection(http, conventions, self.informer, self._objects,
                                          self.by_namespace)
@@ -310,7 +310,11 @@ class KubeCluster:
         goal = (entry.before if back else entry.target).traffic(app.traffic)
         await self._converge(app, objects, goal, False, resuming=entry)
         await self._traffic_event(app.traffic, goal, app)
-        return await self._produced(app, goal)
+        produced = await self._produced(app, goal)
+        # The interrupted change may have switched the live Service already: whichever color
+        # is live now gets its HPA's own bounds back, as after any switch.
+        await self._give_back_bounds(app, produced.live)
+        return produced
 
     async def _slot_write(self, app: App, color: Color, dry_run: bool,
                           spec_for: Callable[[wire.Deployment], dict[str, Any]],
@@ -356,7 +360,15 @@ class KubeCluster:
 
     async def scale(self, app: App, color: Color, replicas: int, *, dry_run: bool) -> Slot:
         """Set the color's replicas; under an HPA, through its bounds (`backend/scaling.py`)."""
-        p = await self.scale_plan(app, color, replicas)
+        return await self._scale(app, color, replicas, dry_run=dry_run, restore=False)
+
+    async def scale_back(self, app: App, color: Color, replicas: int, *, dry_run: bool) -> Slot:
+        """Put the color back to `replicas`, its HPA (if any) back to its own bounds."""
+        return await self._scale(app, color, replicas, dry_run=dry_run, restore=True)
+
+    async def _scale(self, app: App, color: Color, replicas: int, *, dry_run: bool,
+                     restore: bool) -> Slot:
+        p = await self.scale_plan(app, color, replicas, restore=restore)
         if not p.hpa:
             return await self._slot_write(app, color, dry_run,
                                           lambda _: {"spec": {"replicas": replicas}})
@@ -373,14 +385,15 @@ class KubeCluster:
         return dep, (None if dep is None else
                      await governor(self.http, app.namespace, dep.metadata.name))
 
-    async def scale_plan(self, app: App, color: Color, replicas: int) -> ScalePlan:
+    async def scale_plan(self, app: App, color: Color, replicas: int, *,
+                         restore: bool = False) -> ScalePlan:
         """What scaling `color` to `replicas` will do, the HPA governing it considered."""
         dep, gov = await self._governed(app, color)
         before = dep.spec.replicas if dep else app.slot(color).desired
         if not isinstance(gov, Governor):
             return plan_scale(app.name, app.namespace, color, replicas, before, note=gov or "")
         return plan_scale(app.name, app.namespace, color, replicas, before, hpa=gov.name,
-                          bounds=gov.bounds, saved=gov.saved)
+                          bounds=gov.bounds, saved=gov.saved, restore=restore)
 
     async def _scale_governed(self, app: App, color: Color, p: ScalePlan, dry_run: bool) -> Slot:
         """The HPA's bounds and the Deployment's replicas, each written conditionally on what

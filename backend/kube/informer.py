@@ -35,10 +35,27 @@ WATCH_SECONDS = 30
 SUFFIXES = ("-preview", "-canary", "-blue", "-green")
 
 
+def _filled(name: str, template: str) -> str | None:
+    """The `{app}` in `name` when `name` is `template` filled in, else None."""
+    head, _, tail = template.partition("{app}")
+    if len(name) <= len(head) + len(tail) or not (name.startswith(head) and name.endswith(tail)):
+        return None
+    return name[len(head):len(name) - len(tail)]
+
+
 def app_of(item: Any, conv: Conventions) -> str:
-    """The app an object belongs to: its app label, else its name without a role suffix."""
+    """The app an object belongs to: its app label; else the app its name gives under the
+    namespace's Service names (`live_service`, `preview_service`; the longer pattern first,
+    a bare `{app}` matching any name left to the end); else its name without a role suffix."""
     meta: wire.Meta = item.metadata
-    name = meta.labels.get(conv.app_label) or meta.name
+    if label := meta.labels.get(conv.app_label):
+        return str(label)
+    name = meta.name
+    patterns = sorted((t for t in (conv.live_service, conv.preview_service)
+                       if "{app}" in t and t != "{app}"), key=len, reverse=True)
+    for template in patterns:
+        if (app := _filled(name, template)) is not None:
+            return app
     return next((name.removesuffix(s) for s in SUFFIXES if name.endswith(s)), name)
 
 

@@ -77,5 +77,5 @@ async def read_manifests(http: KubeHttp, app: App, conv: Conventions) -> Manifes
                      hpas=found("horizontalpodautoscalers"), pdbs=found("poddisruptionbudgets"),
                      policies=found("networkpolicies"), ingresses=found("ingresses"),
                      namespace_labels=None if isinstance(labels, str) else labels,
-                     live_service=app.name, gateway=app.traffic.router == "gateway",
+                     live_service=conv.live_name(app.name), gateway=app.traffic.router == "gateway",
                      unreadable=unreadable)

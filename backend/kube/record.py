@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Callable
 from datetime import datetime
 
 import msgspec
@@ -37,8 +38,11 @@ class _Review(msgspec.Struct):
 class Recorder:
     """Writes audit Events; remembers the server-side identity."""
 
-    def __init__(self, http: KubeHttp) -> None:
+    def __init__(self, http: KubeHttp,
+                 live_name: Callable[[App], str] = lambda app: app.name) -> None:
         self.http = http
+        self.live_name = live_name
+        """The name of an app's live Service (the namespace's conventions may rename it)."""
         self._identity = ""
 
     async def identity(self) -> str:
@@ -60,7 +64,8 @@ class Recorder:
         stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
         body = {"apiVersion": "v1", "kind": "Event",
                 "metadata": {"generateName": f"{app.name}.turnout-"},
-                "involvedObject": {"apiVersion": "v1", "kind": "Service", "name": app.name,
+                "involvedObject": {"apiVersion": "v1", "kind": "Service",
+                                   "name": self.live_name(app),
                                    "namespace": app.namespace},
                 "reason": reason, "type": "Normal",
                 "message": f"{message} (by {who}, os user {os_user()}, context {app.context})",

@@ -90,7 +90,14 @@ class DeployConsole:
             raise ReadOnly(f"read-only mode: refused deploy of {request.image} to {app.name}")
         await self._check(app, request)
         await self.port.preflight(app, canary=request.strategy == "canary")
-        return app, await self._new_flow(app, request)
+        flow = await self._new_flow(app, request)
+        return app, msgspec.structs.replace(flow, scale_down=await self._scale_down(flow))
+
+    async def _scale_down(self, flow: Flow) -> str:
+        """The scale-down's own confirmation line when an HPA has a say in it."""
+        p = await self.service.plan_scale(flow.app, flow.old, flow.scale_down_to,
+                                          namespace=flow.namespace)
+        return p.line(flow.context) if p.hpa or p.note else ""
 
     async def _check(self, app: App, request: DeployRequest) -> None:
         if not request.image or any(ch.isspace() for ch in request.image):

@@ -128,6 +128,9 @@ class Flow(msgspec.Struct, frozen=True, kw_only=True):
     """Decided once the flow is restoring (rolled-back, aborted or failed)."""
     cause: str = ""
     """Why the flow is restoring, in one line with the measured values."""
+    scale_down: str = ""
+    """How the old color's scale-down will go where an HPA governs it (through its bounds,
+    held at its minimum), as planned; empty when no HPA is in the way."""
     verdicts: tuple[Verdict, ...] = ()
     """The latest verdicts on the new color."""
     exposed_at: datetime | None = None

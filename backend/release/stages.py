@@ -220,7 +220,8 @@ class Stages:
             await self.service.resume_traffic(flow.app, namespace=ns, back=True)
             app = await self.service.state(flow.app, ns)
         if app.slot(flow.old).desired < flow.old_replicas:  # scaled down already: back up first
-            await self.service.scale(flow.app, flow.old, flow.old_replicas, namespace=ns, reason=why)
+            await self.service.scale(flow.app, flow.old, flow.old_replicas, namespace=ns,
+                                     reason=why, restore=True)
             await self._rolled_out(flow, flow.old)
         if app.traffic.live != flow.old:
             await self.service.switch(flow.app, flow.old, namespace=ns, reason=why)
@@ -230,5 +231,6 @@ class Stages:
             flow, restored_at=flow.restored_at or self.now()))
         app = await self.service.state(flow.app, ns)
         if app.slot(flow.new).desired != flow.new_prev_replicas:
-            await self.service.scale(flow.app, flow.new, flow.new_prev_replicas, namespace=ns, reason=why)
+            await self.service.scale(flow.app, flow.new, flow.new_prev_replicas, namespace=ns,
+                                     reason=why, restore=True)
         return flow

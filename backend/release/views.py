@@ -29,6 +29,7 @@ def flow_view(flow: Flow, now: datetime) -> dict[str, Any]:
         "abort_requested": flow.abort_requested, "driver": flow.driver,
         "heartbeat": msgspec.to_builtins(flow.heartbeat), "by": flow.by,
         "started_at": msgspec.to_builtins(flow.started_at),
+        "scale_down": flow.scale_down or None,
     }
 
 

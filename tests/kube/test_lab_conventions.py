@@ -4,6 +4,7 @@ drive it, and `set-image` adds no label to its template."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,10 @@ import yaml
 
 from tests.kube.conftest import get, kubectl, turnout
 from tests.lab.conftest import Lab
+from turnout.backend.config import Conventions
+from turnout.backend.gate import WriteGate
+from turnout.backend.kube import KubeCluster, KubeHttp, load_target
+from turnout.backend.kube.informer import Subscription
 
 pytestmark = pytest.mark.lab
 
@@ -91,3 +96,42 @@ def test_stable_and_canary_values_and_a_live_service_name_are_followed_by_writes
     assert switched.code == 0, switched.err
     assert get(lab, ns, "service/api-live")["spec"]["selector"] == {
         "app": "api", "track": "canary"}
+    # The audit Event is filed against the live Service by its conventional name, so the
+    # app's own events show it.
+    audit = [e for e in get(lab, ns, "events")["items"] if e["reason"] == "TurnoutTraffic"]
+    assert [e["involvedObject"]["name"] for e in audit] == ["api-live"], audit
+    shown = turnout(lab, "-n", ns, "events", "api", "-o", "json", env=env)
+    assert shown.code == 0, shown.err
+    assert any(e["object"] == "Service/api-live" and e["reason"] == "TurnoutTraffic"
+               for e in json.loads(shown.out)["events"])
+
+
+async def test_a_renamed_live_services_changes_are_keyed_to_its_app(
+        lab: Lab, lab_namespace: str) -> None:
+    ns = lab_namespace
+    create(lab, ns, pair("api", "track", {"blue": "stable", "green": "canary"}, live="api-live"))
+    conv = Conventions(app_label="app", color_label="track", blue="stable", green="canary",
+                       live_service="{app}-live")
+    target = load_target([Path(lab.kubeconfig)], "lab")
+    cluster = KubeCluster(KubeHttp(target, WriteGate(), 5.0), target.context, Conventions(),
+                          namespace=ns, by_namespace={ns: conv})
+    try:
+        changes = cluster.changes()
+        assert isinstance(changes, Subscription)
+        await cluster.informer.wait_synced(10)
+        await asyncio.to_thread(kubectl, lab, "-n", ns, "annotate", "service/api-live",
+                                "turnout.test/poke=1")
+        keys: list[tuple[str, str]] = []
+        services = cluster.informer.stores["services"]
+        async with asyncio.timeout(20):
+            async for key in changes:
+                keys.append(key)
+                found = services.get((ns, "api-live"))
+                if found is not None and "turnout.test/poke" in found.metadata.annotations:
+                    break
+        # The store is written before its change is sent: the Service's own is in by now.
+        while not changes.queue.empty():
+            keys.append(changes.queue.get_nowait())
+        assert (ns, "api") in keys and (ns, "api-live") not in keys, keys
+    finally:
+        await cluster.close()

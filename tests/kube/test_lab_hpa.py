@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.kube.conftest import get, kubectl, seed_app, turnout
+from tests.kube.test_lab_unfinished import killed_after_first_write
 from tests.lab.conftest import Lab
 from tests.release.test_lab_release import deploy, replicas, settled_shop
 from turnout.backend.demo.manifests import autoscaler
@@ -76,12 +77,61 @@ def test_a_deploy_leaves_the_old_color_at_the_hpa_minimum_and_the_hpas_as_they_w
     settled_shop(lab, ns)
     with_hpas(lab, ns)
     before = {c: get(lab, ns, f"hpa/shop-{c}")["spec"] for c in ("blue", "green")}
+    # The confirmation says the old color's scale-down is held by its HPA.
+    asked = turnout(lab, "-n", ns, "deploy", "shop", "--image", "registry.local/shop:1.6.0")
+    assert asked.code == 2
+    assert ("then scale " + ns + "/shop blue in context lab: replicas 3 -> 2, held at the "
+            "HPA's minimum 2 (asked 1); horizontalpodautoscaler/shop-blue keeps its bounds "
+            "2..10") in asked.err, asked.err
     run = turnout(lab, *deploy(lab, ns, "registry.local/shop:1.6.0", "--analysis", "1s",
                                "--monitor", "1s")[3:])
     assert run.code == 0, run.err
     assert json.loads(run.out)["outcome"] == "promoted"
+    assert "held at the HPA's minimum 2 (asked 1)" in run.err
     assert replicas(lab, ns, "blue") == 2  # asked 1: the HPA's minimum holds it at 2
     assert replicas(lab, ns, "green") == 3
     for color in ("blue", "green"):
         assert get(lab, ns, f"hpa/shop-{color}")["spec"] == before[color]
         assert hpa(lab, ns, color)[2] is None
+
+
+def test_a_failed_deploys_restore_gives_the_new_colors_hpa_its_own_bounds_back(
+        lab: Lab, lab_namespace: str) -> None:
+    # blue live at 4, green idle at 3: the deploy raises green's HPA to 4..10, and the
+    # restore puts green back to 3, above the HPA's minimum 2.
+    ns = lab_namespace
+    settled_shop(lab, ns)
+    kubectl(lab, "-n", ns, "scale", "deployment/shop-blue", "--replicas=4")
+    kubectl(lab, "-n", ns, "wait", "--for=jsonpath={.status.readyReplicas}=4", "--timeout=90s",
+            "deployment/shop-blue")
+    with_hpas(lab, ns)
+    before = {c: get(lab, ns, f"hpa/shop-{c}")["spec"] for c in ("blue", "green")}
+    crash = {"spec": {"template": {"metadata": {"labels": {"lab.turnout.dev/crashloop": "true"}}}}}
+    kubectl(lab, "-n", ns, "patch", "deployment/shop-green", "--type=merge", "-p",
+            json.dumps(crash))
+    run = turnout(lab, *deploy(lab, ns, "registry.local/shop:1.6.0", "--analysis", "2s",
+                               "--progress-deadline", "40s")[3:])
+    assert run.code in (20, 22), run.err
+    assert json.loads(run.out)["outcome"] == "rolled-back"
+    said = [e["message"] for e in get(lab, ns, "events")["items"]
+            if e["reason"] == "TurnoutSlot"]
+    assert any("shop-green: bounds 2..10 -> 4..10" in m for m in said), said  # raised, then
+    assert (replicas(lab, ns, "blue"), replicas(lab, ns, "green")) == (4, 3)
+    for color in ("blue", "green"):
+        assert get(lab, ns, f"hpa/shop-{color}")["spec"] == before[color]
+        assert hpa(lab, ns, color)[2] is None
+
+
+def test_a_color_made_live_by_resume_gets_its_hpa_bounds_back(
+        lab: Lab, lab_namespace: str) -> None:
+    ns = lab_namespace
+    settled_shop(lab, ns)
+    with_hpas(lab, ns)
+    assert turnout(lab, "-n", ns, "scale", "shop", "green", "5", "--yes").code == 0
+    assert hpa(lab, ns, "green") == (5, 10, "2,10")
+    killed_after_first_write(lab, ns, ("switch", "shop", "--to", "green"))
+    assert hpa(lab, ns, "green") == (5, 10, "2,10")  # killed before it could give them back
+    resumed = turnout(lab, "-n", ns, "resume", "shop", "--yes")
+    assert resumed.code == 0, resumed.err
+    assert hpa(lab, ns, "green") == (2, 10, None)
+    assert hpa(lab, ns, "blue") == (2, 10, None)

@@ -14,6 +14,7 @@ from turnout.backend.errors import ConfigError
 from turnout.backend.kube import wire
 from turnout.backend.kube.cluster import image_patch
 from turnout.backend.kube.discover import Objects, by_namespace
+from turnout.backend.kube.informer import app_of
 
 
 def test_a_namespace_overrides_only_its_own_fields(tmp_path: Path) -> None:
@@ -69,3 +70,24 @@ def test_service_names_follow_the_templates() -> None:
     assert (conv.live_name("api"), conv.preview_name("api")) == ("api-live", "api-next")
     assert (Conventions().live_name("shop"), Conventions().preview_name("shop")) == (
         "shop", "shop-preview")
+
+
+def _service(name: str, labels: dict[str, str] | None = None) -> wire.Service:
+    return wire.Service(metadata=wire.Meta(name=name, namespace="ns", labels=labels or {}))
+
+
+def test_an_unlabelled_object_is_keyed_to_its_app_by_the_namespaces_service_names() -> None:
+    conv = Conventions(app_label="app", live_service="{app}-live", preview_service="{app}-next")
+    assert [app_of(_service(n), conv) for n in ("api-live", "api-next", "api-green")] == [
+        "api", "api", "api"]
+    assert app_of(_service("svc-api", {"app": "api"}), conv) == "api"  # the label first
+    wrapped = Conventions(live_service="web-{app}-svc")
+    assert app_of(_service("web-api-svc"), wrapped) == "api"
+    # The defaults: role suffixes, and a bare `{app}` live Service is the name itself.
+    assert [app_of(_service(n), Conventions()) for n in ("shop", "shop-preview", "shop-canary")
+            ] == ["shop", "shop", "shop"]
+
+
+def test_an_app_label_is_the_app_even_when_it_ends_like_a_role() -> None:
+    labelled = _service("edge-canary", {"app.kubernetes.io/name": "edge-canary"})
+    assert app_of(labelled, Conventions()) == "edge-canary"

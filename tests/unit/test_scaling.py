@@ -66,3 +66,23 @@ def test_the_plan_never_goes_below_the_hpa_minimum_and_keeps_its_own_bounds(
 def test_a_malformed_annotation_is_no_saved_bounds(text: str) -> None:
     found = parse_bounds(text)
     assert found is None or 0 <= found.min <= found.max
+
+
+def test_a_restore_gives_the_hpa_its_own_bounds_back_above_the_minimum() -> None:
+    # A failed deploy had raised green's HPA to 4..10 for the deploy; green goes back to 3.
+    p = plan("shop", "ns", "green", 3, 4, hpa="shop-green", bounds=Bounds(4, 10),
+             saved=Bounds(2, 10), restore=True)
+    assert (p.replicas, p.target, p.restores) == (3, Bounds(2, 10), True)
+    assert hpa_patch(p, "7")["metadata"]["annotations"] == {BOUNDS_ANNOTATION: None}
+    assert "gets its own bounds 2..10 back" in p.line("lab")
+
+
+@given(st.integers(0, 50), st.integers(1, 20), st.integers(0, 30), st.booleans())
+def test_a_restore_never_leaves_turnouts_bounds_on_the_hpa(
+        asked: int, low: int, extra: int, pinned: bool) -> None:
+    own = Bounds(low, low + extra)
+    now = Bounds(max(own.min, 5), max(own.max, 5)) if pinned else own
+    p = plan("a", "n", "blue", asked, 4, hpa="h", bounds=now, saved=own if pinned else None,
+             restore=True)
+    assert p.target == own and own.min <= p.replicas <= own.max
+    assert p.moves_hpa == pinned
