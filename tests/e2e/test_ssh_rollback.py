@@ -76,11 +76,15 @@ def test_rollback_over_ssh_with_typed_confirmation(lab: Lab, lab_namespace: str,
     tmux.keys("Enter")
     tmux.wait_for("RST")  # the pod table's restart column: the app screen is open
     tmux.keys("b")
+    tmux.wait_for(f"Roll back {APP} to:")  # the dialog: the previous color first, then versions
+    tmux.keys("Enter")
     tmux.wait_for(f"Type {APP} to confirm")
     tmux.keys("Enter")  # focus is on Cancel: nothing happens, the dialog closes
     tmux.wait_for("nothing was changed")
     assert _canary_weight(lab, lab_namespace) == "30"
     tmux.keys("b")
+    tmux.wait_for(f"Roll back {APP} to:")  # the dialog: the previous color first, then versions
+    tmux.keys("Enter")
     tmux.wait_for(f"Type {APP} to confirm")
     tmux.keys("Tab")  # from Cancel past the disabled Confirm to the name field
     # Keys sent in the same instant as the Tab can still reach Cancel before the focus has

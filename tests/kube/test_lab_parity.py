@@ -28,6 +28,7 @@ from turnout.tui.app import TurnoutApp
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmScreen
 from turnout.tui.screens.flags import FlagsScreen
+from turnout.tui.screens.rollback import RollbackScreen
 from turnout.tui.screens.slot import SlotScreen
 from turnout.tui.screens.weight import WeightScreen
 
@@ -116,6 +117,10 @@ async def tui_verb(lab: Lab, namespace: str, name: str, key: str, *, typed: bool
             await _until(pilot, lambda: isinstance(app.screen, AppScreen) and app.screen.selected)
             await app.workers.wait_for_complete()  # the screen's access check
             await pilot.press(key)
+            if key == "b" and not read_only:  # the rollback dialog: the previous color first
+                await _until(pilot, lambda: isinstance(app.screen, RollbackScreen)
+                             and app.screen.is_mounted)
+                await pilot.press("enter")
             if percent and not read_only:
                 await _until(pilot, lambda: isinstance(app.screen, WeightScreen))
                 await pilot.press(*percent, "enter")
