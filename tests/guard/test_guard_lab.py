@@ -7,7 +7,7 @@ import asyncio
 import json
 import socket
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -63,11 +63,14 @@ async def test_errors_in_the_canary_roll_back_with_a_report_and_a_page(
         report = json.loads(Path(result.incident).with_suffix(".json").read_text())
         incident = msgspec.json.decode(Path(result.incident).with_suffix(".json").read_bytes(),
                                        type=reports.Incident)
-        # The first bad point is Prometheus' own (a range query), after the fault, before detection.
+        # The first bad point: Prometheus' own first sample over the threshold (a range query),
+        # or, when the ratio crossed it only at the detecting query, that measurement itself.
+        # Either is after the fault (a scrape begun just before it may carry its first errors,
+        # hence a second's grace) and not after detection.
         [first] = [v for v in incident.first_bad if v.signal == "error-rate"]
-        assert injected <= first.at == incident.first_bad_at <= incident.detected_at
+        assert injected - timedelta(seconds=1) <= first.at == incident.first_bad_at
+        assert incident.first_bad_at <= incident.detected_at
         assert first.value is not None and first.value > 0.05
-        assert first.detail.startswith("first sample over the threshold")
         assert incident.restored_at is not None and incident.seconds_to_restore is not None
         assert incident.seconds_to_restore >= incident.seconds_to_detect
         [rate] = [t for t in report["triggers"] if t["signal"] == "error-rate"]
