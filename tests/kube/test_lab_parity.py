@@ -43,7 +43,7 @@ VERBS = [
     ("rollback", "b", True, ()),
     ("panic", "exclamation_mark", True, ()),
     ("scale", "S", False, ("green", "2")),
-    ("set-image", "I", False, ("green", "registry.local/shop:2.0")),
+    ("set-image", "i", False, ("green", "registry.local/shop:2.0")),
 ]
 CLI_VERB = {"promote-full": "promote"}
 AUDITED = {"panic": "abort", "scale": "scale-green", "set-image": "set-image-green"}
