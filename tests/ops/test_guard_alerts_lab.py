@@ -70,13 +70,22 @@ def prometheus(guard_port: int, tmp_path: Path, processes: Processes) -> str:
     with (tmp_path / "prometheus.log").open("wb") as sink:
         processes.start([binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
                          f"--web.listen-address=127.0.0.1:{port}"], stdout=sink, stderr=sink, text=False)
-    return f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: _ready(url), "Prometheus ready")
+    return url
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/-/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def query(url: str, expr: str) -> list[dict]:  # type: ignore[type-arg]
     try:
         body = httpx.get(f"{url}/api/v1/query", params={"query": expr}, timeout=5).json()
-    except httpx.HTTPError:
+    except (httpx.HTTPError, ValueError):  # not listening yet, or still starting (plain text 503)
         return []
     return body["data"]["result"] if body.get("status") == "success" else []  # type: ignore[no-any-return]
 
@@ -84,7 +93,7 @@ def query(url: str, expr: str) -> list[dict]:  # type: ignore[type-arg]
 def firing(url: str, name: str) -> list[dict]:  # type: ignore[type-arg]
     try:
         alerts = httpx.get(f"{url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
-    except httpx.HTTPError:
+    except (httpx.HTTPError, ValueError, KeyError):  # not listening yet, or still starting
         return []
     return [a for a in alerts if a["labels"]["alertname"] == name and a["state"] == "firing"]
 
