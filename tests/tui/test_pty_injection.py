@@ -77,8 +77,12 @@ class Terminal:
         if data:
             os.write(self.master, data)
         if until:
-            self.written += _read_until(self.master, until, seconds, self.written)
-            assert until in self.written, f"{until!r} never shown"
+            # After a key, only what the key made counts: a marker already on the screen (a
+            # footer's label, say) would let the next key race the screen it waits for.
+            seen = b"" if data else self.written
+            fresh = _read_until(self.master, until, seconds, seen)
+            self.written += fresh
+            assert until in seen + fresh, f"{until!r} never shown after {data!r}"
         else:
             self.pause(1.0)
         assert self.proc.poll() is None, f"the TUI exited after {data!r}: markup was executed"
@@ -240,9 +244,10 @@ async def test_every_outside_source_stays_inert_on_a_real_terminal_against_the_l
         term.keys(b"", b"shop", 60.0)
         term.keys(b"\r", b"HostileReason")  # the app: image in the idle color, the Event tail
         term.keys(b"", b"shop:1.5.0-image [/]", 10.0)
-        term.keys(b"a", b"Abort")  # a confirmation, then someone takes the lock underneath it
+        term.keys(b"a", b"Abort: ")  # a confirmation, then someone takes the lock underneath it
         _hostile_lease(lab, lab_namespace)
-        term.keys(b"\t\r", b"mallory")  # the write is refused: the error names the holder
+        term.keys(b"\t")  # from Cancel to Abort, seen to move before Enter (as a person would)
+        term.keys(b"\r", b"mallory")  # the write is refused: the error names the holder
         term.keys(b"", b"actions unavailable")  # the app screen learns of the lock
         term.keys(b"a", b"Not available")  # greyed out now: the refusal names the holder again
         term.keys(b"\t")  # to the green pods
