@@ -6,9 +6,12 @@ of requests in flight and times each. Then a real Node OpenFeature client
 (tests/node, `npm ci`) per mode — OFREP and the flagd in-process file kept by
 `turnout flags sync` — evaluates a flag in a loop while `turnout flags off`
 turns it off; the row is the time from the write's commit to the Node
-process's first DISABLED answer. A third Node client follows `turnout flags sync
---to grpc://` (flagd's gRPC sync stream, each change pushed) and evaluates only
-when its provider reports the pushed change. The in-process row is the same flag
+process's first DISABLED answer. The file mode runs twice: the provider alone
+(Node's fs.watchFile polls every 5 007 ms) and with deploy/flagd-file-poll.cjs
+preloaded, as deploy/flags.yaml runs the app (the provider's poll every 250 ms).
+A further Node client follows `turnout flags sync --to grpc://` (flagd's gRPC
+sync stream, each change pushed) and evaluates only when its provider reports
+the pushed change. The in-process row is the same flag
 through `Evaluator`, for the comparison.
 
 Run alone: `python bench/bench_ofrep.py`.
@@ -40,9 +43,10 @@ from turnout.backend.gate import WriteGate
 
 REPO = Path(__file__).resolve().parents[1]
 NODE_DIR = REPO / "tests" / "node"
+FILE_POLL = REPO / "deploy" / "flagd-file-poll.cjs"
 TURNOUT = [sys.executable, "-m", "turnout.backend"]
 SINGLE_REQUESTS, BULK_REQUESTS, IN_FLIGHT = 4000, 1000, 16
-KILL_ROUNDS = 3
+KILL_ROUNDS = 5
 
 
 def _row(name: str, value: float, unit: str) -> dict[str, Any]:
@@ -133,11 +137,14 @@ def bench_in_process() -> list[dict[str, Any]]:
     return [_row("in-process Evaluator, same flag (for comparison)", best / len(users) * 1e6, "µs")]
 
 
-def _kill_switch_once(url: str, mode: str, target: str) -> float:
+def _kill_switch_once(url: str, mode: str, target: str, file_poll: bool) -> float:
     node = shutil.which("node")
     assert node is not None
-    watcher = subprocess.Popen([node, "watch.mjs", mode, target, "new-checkout", "boolean", "user-3"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=NODE_DIR)
+    preload = ["--require", str(FILE_POLL)] if file_poll else []
+    env = {**os.environ, "FLAGD_OFFLINE_FLAG_SOURCE_PATH": target} if file_poll else None
+    argv = [node, *preload, "watch.mjs", mode, target, "new-checkout", "boolean", "user-3"]
+    watcher = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=NODE_DIR,
+                               env=env)
     try:
         assert watcher.stdout is not None and watcher.stderr is not None
         ready = watcher.stdout.readline()
@@ -191,12 +198,14 @@ def bench_kill_switch(url: str, serving: str, synced: Path, streaming: str) -> l
     if shutil.which("node") is None or not (NODE_DIR / "node_modules").is_dir():
         return [_row("skipped: Node clients not installed (make node-deps)", 0.0, "")]
     rows = []
-    for mode, target, label in (("ofrep", serving, "OFREP provider (a request per evaluation)"),
-                                ("flagd", str(synced), "flagd in-process file (fs.watchFile poll)"),
-                                ("flagd-grpc", streaming, "flagd in-process gRPC sync (pushed)")):
+    for mode, target, poll, label in (
+            ("ofrep", serving, False, "OFREP provider (a request per evaluation)"),
+            ("flagd", str(synced), False, "flagd file, provider's own 5 s poll"),
+            ("flagd", str(synced), True, "flagd file, 250 ms poll (flagd-file-poll.cjs)"),
+            ("flagd-grpc", streaming, False, "flagd in-process gRPC sync (pushed)")):
         delays = []
         for _ in range(KILL_ROUNDS):
-            delays.append(_kill_switch_once(url, mode, target))
+            delays.append(_kill_switch_once(url, mode, target, poll))
             time.sleep(1.0)  # the sync has rewritten the file with the flag back on
         rows += [_row(f"kill switch -> Node {label}, median", statistics.median(delays) * 1e3, "ms"),
                  _row(f"kill switch -> Node {label}, max", max(delays) * 1e3, "ms")]

@@ -72,3 +72,17 @@ def test_the_grpc_sync_sidecar_listens_on_the_pods_loopback_where_the_app_connec
     assert env["FLAGD_RESOLVER"] == "in-process"
     assert (env["FLAGD_HOST"], int(env["FLAGD_PORT"])) == (host, port)
     assert env["FLAGD_STREAM_DEADLINE_MS"] == "0"
+
+
+def test_the_file_app_preloads_the_poll_script_from_the_configmap_the_header_creates() -> None:
+    pod = _deployments()["checkout-web"]
+    (app,) = pod["containers"]
+    env = {e["name"]: e["value"] for e in app["env"]}
+    option, script = env["NODE_OPTIONS"].split()
+    assert option == "--require" and Path(script).name == "flagd-file-poll.cjs"
+    assert (EXAMPLE.parent / Path(script).name).is_file()
+    assert 10 <= int(env["TURNOUT_FLAGD_POLL_MS"]) <= 1000  # the kill switch within 1 s
+    mounts = {m["mountPath"]: m["name"] for m in app["volumeMounts"]}
+    volume = next(v for v in pod["volumes"] if v["name"] == mounts[str(Path(script).parent)])
+    name = volume["configMap"]["name"]
+    assert f"create configmap {name} --from-file=deploy/{Path(script).name}" in EXAMPLE.read_text()

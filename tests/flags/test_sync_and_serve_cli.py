@@ -131,3 +131,36 @@ def test_bucketing_command_sets_the_rule_with_the_moved_share(
           "-o", "json"])
     assert json.loads(capsys.readouterr().out)["bucket"] == concat_bucket("new-checkout", "user-3")
     assert main(["flags", "bucketing", "concat", "--flags-url", store.as_uri()]) != 0
+
+
+def test_a_reader_never_sees_a_partial_file_while_it_is_replaced(tmp_path: Path) -> None:
+    """Readers polling the file as the flagd provider does (open, read whole) see the old
+    document or the new one, each complete, over many replaces of a document far larger
+    than one write(); rewriting in place would show them truncated or mixed files."""
+    import threading
+
+    path = tmp_path / "flags.json"
+    documents = [json.dumps({"flags": {f"f{i}": {"state": state} for i in range(20_000)}}).encode()
+                 for state in ("ENABLED", "DISABLED")]
+    replace_atomically(path, documents[0])
+    done = threading.Event()
+    seen: list[bytes] = []
+    reads = [0]
+
+    def read_until_done() -> None:
+        while not done.is_set() or reads[0] < 50:
+            data = path.read_bytes()
+            reads[0] += 1
+            if data not in documents:
+                seen.append(data)
+
+    reader = threading.Thread(target=read_until_done)
+    reader.start()
+    try:
+        for n in range(200):
+            replace_atomically(path, documents[(n + 1) % 2])
+    finally:
+        done.set()
+        reader.join(timeout=120)
+    assert not reader.is_alive() and reads[0] >= 50
+    assert not seen, f"{len(seen)} partial reads, e.g. {len(seen[0])} of {len(documents[0])} bytes"

@@ -26,6 +26,8 @@ lab = lab_conftest.lab
 HERE = Path(__file__).resolve().parent
 NODE_MODULES = HERE / "node_modules"
 FLAGD_CORE = NODE_MODULES / "@openfeature" / "flagd-core"
+# The preload that sets the flagd provider's file poll (deploy/flags.yaml loads it in the app).
+FILE_POLL = HERE.parents[1] / "deploy" / "flagd-file-poll.cjs"
 
 
 def _missing(reason: str) -> None:
@@ -47,9 +49,11 @@ class NodeClients:
         assert done.returncode == 0, f"node {script} failed: {done.stderr[-2000:]}"
         return done.stdout
 
-    def start(self, script: str, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([self.node, script, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, cwd=self.folder)
+    def start(self, script: str, *args: str, node_options: tuple[str, ...] = (),
+              env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+        return subprocess.Popen([self.node, *node_options, script, *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=self.folder,
+                                env={**os.environ, **(env or {})})
 
 
 @pytest.fixture(scope="session")

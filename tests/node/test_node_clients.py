@@ -27,7 +27,7 @@ from turnout.backend.flags.model import FlagSet
 from turnout.backend.flags.redis_store import RedisStore
 from turnout.backend.gate import WriteGate
 
-from .conftest import NodeClients, installed_flagd_rule
+from .conftest import FILE_POLL, NodeClients, installed_flagd_rule
 from .flagsets import contexts, cross_check_flagset
 
 CONTEXTS = 10_000
@@ -142,16 +142,20 @@ def _kill_switch_seconds(node_clients: NodeClients, store_url: str, mode: str, t
     return _kill_switch(node_clients, store_url, mode, target)[0]
 
 
-def _kill_switch(node_clients: NodeClients, store_url: str, mode: str, target: str
-                 ) -> tuple[float, list[str]]:
+def _kill_switch(node_clients: NodeClients, store_url: str, mode: str, target: str, *,
+                 file_poll: bool = False, ready_with: str = "") -> tuple[float, list[str]]:
     """Seconds from the write's commit to the watcher's DISABLED answer, and the lines the
-    watcher printed on the way (the change events it saw)."""
+    watcher printed on the way (the change events it saw). `file_poll`: the app loads
+    deploy/flagd-file-poll.cjs as deploy/flags.yaml does (NODE_OPTIONS=--require)."""
     args = ["watch.mjs", mode, target, "new-checkout", "boolean", "user-3"]
-    watcher = node_clients.start(*args, *([TOKEN] if mode == "ofrep" else []))
+    preload = ("--require", str(FILE_POLL)) if file_poll else ()
+    env = {"FLAGD_OFFLINE_FLAG_SOURCE_PATH": target} if file_poll else None
+    watcher = node_clients.start(*args, *([TOKEN] if mode == "ofrep" else []), node_options=preload, env=env)
     try:
         assert watcher.stdout is not None
         ready = watcher.stdout.readline()
         assert ready.startswith("ready ") and "DISABLED" not in ready, ready
+        assert ready_with in ready, ready
         off = subprocess.run([*TURNOUT, "flags", "off", "new-checkout", "--flags-url", store_url,
                               "--reason", "node kill-switch test", "-o", "json", "--yes"],
                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
@@ -187,9 +191,24 @@ def test_kill_switch_reaches_the_node_flagd_file_client(
     _seed(store_url, cross_check_flagset("concat"))
     target = tmp_path / "flags.json"
     _sync(store_url, target, processes)
-    seconds = _kill_switch_seconds(node_clients, store_url, "flagd", str(target))
-    print(f"kill switch -> Node flagd file client: {seconds * 1000:.0f} ms")
-    # The provider notices the replaced file by fs.watchFile's stat poll (every 5007 ms in Node).
+    # The provider alone polls the file with fs.watchFile's default, every 5 007 ms.
+    seconds, _ = _kill_switch(node_clients, store_url, "flagd", str(target), ready_with="file-listeners=1")
+    print(f"kill switch -> Node flagd file client (provider's own poll): {seconds * 1000:.0f} ms")
+    assert 0 <= seconds < 30
+
+
+@pytest.mark.lab
+def test_kill_switch_reaches_the_node_flagd_file_client_through_the_poll_preload(
+    node_clients: NodeClients, store_url: str, tmp_path: Path, processes: Processes
+) -> None:
+    _seed(store_url, cross_check_flagset("concat"))
+    target = tmp_path / "flags.json"
+    _sync(store_url, target, processes)
+    # Two listeners on the file's one poller: the preload started it (250 ms) and the
+    # provider's listener joined it, so the provider polls at the preload's interval.
+    seconds, _ = _kill_switch(node_clients, store_url, "flagd", str(target), file_poll=True,
+                              ready_with="file-listeners=2")
+    print(f"kill switch -> Node flagd file client (deploy/flagd-file-poll.cjs): {seconds * 1000:.0f} ms")
     assert 0 <= seconds < 30
 
 
@@ -246,3 +265,22 @@ def test_the_js_hash_port_matches_node_imurmurhash_on_10000_strings(node_clients
     assert done.returncode == 0, done.stderr
     theirs = [int(v) for v in done.stdout.split()]
     assert theirs == [js_murmur3(t) for t in texts]
+
+
+@pytest.mark.parametrize("given", ["abc", "0.5", "5", "60000"])
+def test_the_poll_preload_refuses_a_bad_interval_in_one_line(node_clients: NodeClients, given: str,
+                                                             tmp_path: Path) -> None:
+    done = subprocess.run([node_clients.node, "--require", str(FILE_POLL), "-e", "console.log('app ran')"],
+                          capture_output=True, text=True, timeout=60,
+                          env={"FLAGD_OFFLINE_FLAG_SOURCE_PATH": str(tmp_path / "flags.json"),
+                               "TURNOUT_FLAGD_POLL_MS": given})
+    assert done.returncode == 2 and "app ran" not in done.stdout
+    assert done.stderr.count("\n") == 1 and "TURNOUT_FLAGD_POLL_MS" in done.stderr
+
+
+def test_the_poll_preload_lets_an_app_run_and_exit(node_clients: NodeClients) -> None:
+    # Not persistent: a process that has nothing else to do exits though the poller runs.
+    argv = [node_clients.node, "--require", str(FILE_POLL), "-e", "console.log('app ran')"]
+    for env in ({}, {"FLAGD_OFFLINE_FLAG_SOURCE_PATH": "/nonexistent/flags.json"}):
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
+        assert done.returncode == 0 and done.stdout == "app ran\n", done.stderr

@@ -1,9 +1,13 @@
 // node watch.mjs MODE TARGET FLAG KIND USER [TOKEN]
-// Prints `ready REASON` once the client serves FLAG for USER, then waits for the kill switch:
+// Prints `ready REASON` once the client serves FLAG for USER (flagd file mode: `ready REASON
+// file-listeners=N`, the listeners on Node's one stat poller for the file: 1 is the provider's
+// own poll, 2 the provider joined the poller deploy/flagd-file-poll.cjs started), then waits
+// for the kill switch:
 //  - ofrep, flagd (file): evaluates every 5 ms, as a busy app would;
 //  - flagd-grpc: evaluates nothing until the provider reports the change the sync stream
 //    pushed (`changed EPOCH_MS ["keys"]` for each such event), then evaluates once.
 // Prints `disabled EPOCH_MS` the first time the flag resolves DISABLED (else `still REASON`), and exits.
+import { watchFile, unwatchFile } from 'node:fs';
 import { ProviderEvents } from '@openfeature/server-sdk';
 import { client, evaluate, close } from './clients.mjs';
 
@@ -23,8 +27,17 @@ if (mode === 'flagd-grpc') {
   });
 }
 
+// Node returns the file's existing poller to a second watchFile; count its listeners but ours.
+function fileListeners(path) {
+  const probe = () => {};
+  const count = watchFile(path, probe).listenerCount('change') - 1;
+  unwatchFile(path, probe);
+  return count;
+}
+
 const first = await evaluate(app, flag, context);
-process.stdout.write(`ready ${first.reason}\n`);
+const listeners = mode === 'flagd' ? ` file-listeners=${fileListeners(target)}` : '';
+process.stdout.write(`ready ${first.reason}${listeners}\n`);
 if (pushed) {
   await pushed;
   const details = await evaluate(app, flag, context);
