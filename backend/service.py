@@ -149,7 +149,7 @@ class ReleaseService:
         return await self.metrics.series(app, color, signal, minutes)
 
     async def check(self, name: str, namespace: str | None = None) -> Checklist:
-        """The app audited against the production shape (`checklist.py`): every item
+        """The app audited against the production shape (`checklist/`): every item
         pass, warn or fail with its object and field. Read-only."""
         from turnout.backend.checklist import audit
 
