@@ -21,7 +21,7 @@ from turnout.backend.cluster_views import ClusterViews
 from turnout.backend.coordination import Coordination
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags.bucketing_edit import RuleChange
-from turnout.backend.flags.console import FlagChange, FlagConsole
+from turnout.backend.flags.flag_console import FlagChange, FlagConsole
 from turnout.backend.flags.model import Bucketing, Flag, Segment
 from turnout.backend.golden import observed
 from turnout.backend.models import (
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from turnout.backend.guard.incident import Incident
     from turnout.backend.guard.recording import IncidentRecord
     from turnout.backend.notify import Fanout
-    from turnout.backend.release.console import DeployConsole
+    from turnout.backend.release.deploy_console import DeployConsole
     from turnout.backend.release.desk import ReleaseDesk
     from turnout.backend.release.model import DeployRequest, Flow, Release, Steered
     from turnout.backend.release.port import ReleasePort

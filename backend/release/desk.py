@@ -17,7 +17,7 @@ from turnout.backend import verbs
 from turnout.backend.errors import InvalidInput
 from turnout.backend.models import ActionResult, App
 from turnout.backend.release import rollback
-from turnout.backend.release.console import DeployConsole
+from turnout.backend.release.deploy_console import DeployConsole
 from turnout.backend.release.flow import log_only
 from turnout.backend.release.model import DeployRequest, Steered
 from turnout.backend.release.port import ReleasePort

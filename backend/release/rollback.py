@@ -14,7 +14,7 @@ import msgspec
 from turnout.backend import plans
 from turnout.backend.errors import NotFound
 from turnout.backend.models import ActionResult, App
-from turnout.backend.release.console import DeployConsole
+from turnout.backend.release.deploy_console import DeployConsole
 from turnout.backend.release.model import EXIT_CODES, DeployRequest, Flow, Release, Steered
 from turnout.backend.release.views import release_line
 

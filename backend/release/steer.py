@@ -12,7 +12,7 @@ from typing import Literal
 
 from turnout.backend.errors import InvalidInput
 from turnout.backend.models import Verdict
-from turnout.backend.release.console import DeployConsole
+from turnout.backend.release.deploy_console import DeployConsole
 from turnout.backend.release.journal import driver_alive
 from turnout.backend.release.model import EXIT_CODES, Flow, Release, Steered
 from turnout.backend.release.views import release_line
