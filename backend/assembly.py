@@ -22,7 +22,7 @@ import msgspec
 from turnout.backend.config import Config, GuardSettings, conventions_by_namespace, resolve_gate
 from turnout.backend.contexts import Contexts
 from turnout.backend.errors import ConfigError, InvalidInput, TurnoutError
-from turnout.backend.flags.console import FlagConsole
+from turnout.backend.flags.flag_console import FlagConsole
 from turnout.backend.gate import WriteGate
 from turnout.backend.service import ReleaseService
 

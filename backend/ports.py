@@ -160,3 +160,12 @@ class Coordinated(Protocol):
                      back: bool = False) -> Traffic | None:
         """Finish (or with `back` undo) the app's journaled operation; None when none."""
         ...
+
+
+@runtime_checkable
+class FireDrills(Protocol):
+    """An environment that can make a color fail on purpose (the demo), to rehearse a rollback."""
+
+    async def fire_drill(self, app: App) -> Color:
+        """Make the color taking new traffic fail; the color made to fail."""
+        ...

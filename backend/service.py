@@ -8,23 +8,23 @@ behaviour belongs here, never in a widget or a CLI command.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
-from turnout.backend import plans, signals, verbs
+from turnout.backend import plans, verbs
 from turnout.backend.audit import AuditLog, Auditor
 from turnout.backend.cluster_views import ClusterViews
-from turnout.backend.errors import InvalidInput, NotFound, TurnoutError
+from turnout.backend.coordination import Coordination
+from turnout.backend.errors import InvalidInput
 from turnout.backend.flags.bucketing_edit import RuleChange
-from turnout.backend.flags.console import FlagChange, FlagConsole
+from turnout.backend.flags.flag_console import FlagChange, FlagConsole
 from turnout.backend.flags.model import Bucketing, Flag, Segment
+from turnout.backend.golden import observed
 from turnout.backend.models import (
-    COLORS,
     ActionResult,
     App,
     ClusterEvent,
@@ -33,8 +33,14 @@ from turnout.backend.models import (
     PodDetail,
     Traffic,
 )
-from turnout.backend.ports import Autoscaled, ClusterPort, Coordinated, ManifestSource, MetricsPort
+from turnout.backend.ports import (
+    ClusterPort,
+    FireDrills,
+    ManifestSource,
+    MetricsPort,
+)
 from turnout.backend.readiness import wait_ready
+from turnout.backend.slot_writes import SlotWrites
 from turnout.backend.unfinished import refuse_unfinished
 from turnout.backend.verbs import SlotChange, confirmation
 
@@ -45,14 +51,12 @@ if TYPE_CHECKING:
     from turnout.backend.guard.incident import Incident
     from turnout.backend.guard.recording import IncidentRecord
     from turnout.backend.notify import Fanout
-    from turnout.backend.release.console import DeployConsole
+    from turnout.backend.release.deploy_console import DeployConsole
+    from turnout.backend.release.desk import ReleaseDesk
     from turnout.backend.release.model import DeployRequest, Flow, Release, Steered
     from turnout.backend.release.port import ReleasePort
     from turnout.backend.release.stages import Say, Sleep
-    from turnout.backend.release.steer import Verb as SteerVerb
     from turnout.backend.scaling import ScalePlan
-
-    Steering = tuple[SteerVerb, Flow, str]
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -101,6 +105,10 @@ class ReleaseService:
         guard)."""
         self.views = ClusterViews(cluster, read_only=read_only, incidents_folder=incidents_folder)
         """Pods in depth, events, who may act, incidents."""
+        self.slots = SlotWrites(cluster, self.auditor)
+        """Scale and set-image on one color, audited."""
+        self.coordination = Coordination(cluster, self.auditor)
+        """The release lock and the journal's resume, audited."""
 
     @property
     def context(self) -> str:
@@ -127,24 +135,7 @@ class ReleaseService:
         return await self.cluster.get_app(name, namespace)
 
     async def _observed(self, app: App) -> App:
-        now = self.clock()
-        flowing = [c for c in COLORS if app.traffic.weights.of(c) > 0]
-        verdicts = [signals.crash_loop(app.slot(c), now) for c in flowing]
-        if self.metrics is None:  # no error-rate signal by configuration: the restarts say
-            return msgspec.structs.replace(app, verdicts=tuple(verdicts))
-        try:
-            metrics = await self.metrics.golden_signals(app)
-        except TurnoutError as err:
-            log.warning("metrics of %s/%s unavailable: %s", app.namespace, app.name, err)
-            verdicts += [signals.unreachable("error-rate", c, now, f"metrics/{app.name}/{c}", 1)
-                         for c in flowing]
-            return msgspec.structs.replace(app, verdicts=tuple(verdicts))
-        measured = {m.color for m in metrics}
-        verdicts += [signals.error_rate(m, now, source=f"metrics/{app.name}/{m.color}")
-                     for m in metrics if m.color in flowing]
-        verdicts += [signals.no_source("error-rate", c, now, "no metrics for this color")
-                     for c in flowing if c not in measured]
-        return msgspec.structs.replace(app, metrics=metrics, verdicts=tuple(verdicts))
+        return await observed(app, self.metrics, self.clock())
 
     def changes(self) -> AsyncIterator[tuple[str, str]]:
         """(namespace, app) whenever an app changes; from the cluster's watch."""
@@ -158,7 +149,7 @@ class ReleaseService:
         return await self.metrics.series(app, color, signal, minutes)
 
     async def check(self, name: str, namespace: str | None = None) -> Checklist:
-        """The app audited against the production shape (`checklist.py`): every item
+        """The app audited against the production shape (`checklist/`): every item
         pass, warn or fail with its object and field. Read-only."""
         from turnout.backend.checklist import audit
 
@@ -178,18 +169,13 @@ class ReleaseService:
         to a version no color runs previews the deploy that brings it back (`redeploy`: that
         deploy's options; the image comes from the history)."""
         app = await self.cluster.get_app(name, namespace)
-        if action == "rollback" and to_version:
-            request = await self.rollback_redeploy(app, to_version, redeploy)
-            if request is not None:
-                return await self._redeploy_preview(app, request)
-        if action in (*verbs.STEERING_VERBS, "resume"):
-            steering = await self._steering(action, name, app.namespace)
-            if steering is not None:
-                return verbs.outcome(app, action, app.traffic, dry_run=True, changed=False,
-                                     message=steering[2])
-            if action == "resume":
-                return verbs.outcome(app, action, app.traffic, dry_run=True,
-                                     changed=app.operation is not None)
+        through_flow = await self.releases.preview(action, app, to_version=to_version,
+                                                   redeploy=redeploy)
+        if through_flow is not None:
+            return through_flow
+        if action == "resume":
+            return verbs.outcome(app, action, app.traffic, dry_run=True,
+                                 changed=app.operation is not None)
         if action != "rollback":
             refuse_unfinished(app, action)
         plan = verbs.planner(action, app, percent=percent, to=to, to_version=to_version)
@@ -203,18 +189,11 @@ class ReleaseService:
         promote steer the app's deploy in flight when it has one; a rollback to a version no
         color runs deploys it from the history (the deploy's outcome and exit code). The one
         dispatch of every traffic verb: the named verbs below come here too."""
-        if action == "rollback" and to_version:
-            from turnout.backend.release import rollback as rollback_to
-
-            app = await self.cluster.get_app(name, namespace)
-            request = await self.rollback_redeploy(app, to_version, redeploy)
-            if request is not None:
-                request = msgspec.structs.replace(request, reason=reason or request.reason)
-                return await rollback_to.redeploy(self.deploys(say), request, dry_run=dry_run)
-        if action in verbs.STEERING_VERBS:
-            steering = await self._steering(action, name, namespace)
-            if steering is not None:
-                return await self._steer(steering, dry_run=dry_run, say=say)
+        steered = await self.releases.apply(action, name, namespace=namespace,
+                                            to_version=to_version, redeploy=redeploy,
+                                            reason=reason, dry_run=dry_run, say=say)
+        if steered is not None:
+            return steered
         return await self._act(action, name, namespace=namespace, percent=percent, to=to,
                                to_version=to_version, reason=reason, dry_run=dry_run)
 
@@ -265,8 +244,8 @@ class ReleaseService:
         scaled back up and waited for before traffic moves to it."""
         app = await self.cluster.get_app(name, namespace)
         if app.operation is not None and not dry_run:
-            await self._coordinated("rollback of an interrupted operation").resume(
-                name, namespace, back=True)
+            await self.coordination.resume(name, namespace, back=True,
+                                           what="rollback of an interrupted operation")
             app = await self.cluster.get_app(name, namespace)
         if to_version and await self.rollback_redeploy(app, to_version) is not None:
             raise InvalidInput(f"no color of {app.name} runs {to_version}: apply('rollback') "
@@ -284,47 +263,31 @@ class ReleaseService:
 
     async def rollback_redeploy(self, app: App, version: str,
                                 template: DeployRequest | None = None) -> DeployRequest | None:
-        """The deploy a rollback to `version` needs: None when a color runs it (the fast path,
-        a traffic switch); else its image from the release history, with `template`'s flow
-        options. `NotFound`, listing the known versions, for a version never recorded."""
-        from turnout.backend.release import rollback as rollback_to
-
-        if rollback_to.running(app, version):
-            return None
-        releases = await self.history(app.namespace, app.name)
-        image = rollback_to.image_of(app, releases, version)
-        return rollback_to.request_for(app, image, version, template)
+        """The deploy a rollback to `version` needs, None for the fast path
+        (`release/rollback.py`)."""
+        return await self.releases.rollback_request(app, version, template)
 
     async def rollback_versions(self, name: str, namespace: str | None = None) -> tuple[str, ...]:
-        """The versions `rollback --to` accepts for the app, newest first: the colors' own, then
-        the release history's (what the rollback dialog offers)."""
+        """The versions `rollback --to` accepts for the app, newest first."""
         from turnout.backend.release import rollback as rollback_to
 
         app = await self.cluster.get_app(name, namespace)
-        return tuple(rollback_to.known_versions(app, await self.history(app.namespace, app.name)))
-
-    async def _redeploy_preview(self, app: App, request: DeployRequest) -> ActionResult:
-        from turnout.backend.release import rollback as rollback_to
-
-        flow = await self.plan_deploy(request)
-        return ActionResult(action="rollback", app=app.name, namespace=app.namespace,
-                            before=app.traffic, after=plans.switched(app.traffic, flow.new),
-                            dry_run=True, message=rollback_to.confirmation(flow))
+        return await rollback_to.versions(self.deploys(), app)
 
     async def resume(self, name: str, *, namespace: str | None = None, back: bool = False,
                      say: Say | None = None) -> Traffic | Steered | None:
         """Continue the app's deploy whose driver died; else converge an interrupted traffic
         operation (`back`: undo it). None when there was nothing to resume."""
-        steering = await self._steering("resume", name, namespace, back=back)
-        if steering is not None:
-            return await self._steer(steering, say=say)
+        steered = await self.releases.resume(name, namespace, back=back, say=say)
+        if steered is not None:
+            return steered
         return await self.resume_traffic(name, namespace=namespace, back=back)
 
     async def resume_traffic(self, name: str, *, namespace: str | None = None,
                              back: bool = False) -> Traffic | None:
         """Converge the app's interrupted traffic operation from its journal (`back`: undo
         it), never steering a deploy: what a deploy's own restore calls, as it is that deploy."""
-        return await self._coordinated("resume").resume(name, namespace, back=back)
+        return await self.coordination.resume(name, namespace, back=back)
 
     async def _traffic(self, action: str, app: App, plan: verbs.Planner, *, dry_run: bool = False,
                        reason: str = "") -> ActionResult:
@@ -342,24 +305,23 @@ class ReleaseService:
 
     # --- the release flow ----------------------------------------------------
 
-    def deploys(self, say: Say | None = None) -> DeployConsole:
-        """The release flow's console on this service: its records, pace and the guard's
-        triggers, as assembled; `say` receives progress lines."""
-        from turnout.backend.release.console import DeployConsole
-        from turnout.backend.release.flow import log_only
-        from turnout.backend.release.guard_link import guard_triggers
+    @functools.cached_property
+    def releases(self) -> ReleaseDesk:
+        """The release flow on this service (`release/desk.py`): what goes through it."""
+        from turnout.backend.release.desk import ReleaseDesk
 
-        return DeployConsole(self, self.release_records(), sleep=self.pace, say=say or log_only,
-                             triggers=guard_triggers(self, self._guard()))
+        return ReleaseDesk(self, self._releases)
+
+    def deploys(self, say: Say | None = None) -> DeployConsole:
+        """The release flow's console on this service; `say` receives progress lines."""
+        return self.releases.console(say)
 
     def release_records(self) -> ReleasePort:
         """Where this environment keeps release flows and history, as assembled."""
-        if self._releases is None:
-            raise InvalidInput(f"context {self.context} keeps no release records: release flows "
-                               "need a Kubernetes cluster or the demo")
-        return self._releases
+        return self.releases.records()
 
-    def _guard(self) -> GuardSettings:
+    def guard_config(self) -> GuardSettings:
+        """The guard's settings as configured, else its defaults."""
         from turnout.backend.config import GuardSettings
 
         return self.guard_settings or GuardSettings()
@@ -380,25 +342,6 @@ class ReleaseService:
         """Deploy an image through the release flow, analysed with the guard's triggers."""
         return await self.deploys(say).deploy(request)
 
-    async def _steering(self, action: str, name: str, namespace: str | None, *,
-                        back: bool = False) -> Steering | None:
-        """The deploy in flight `action` would steer, with the line to confirm; None if none."""
-        from turnout.backend.release.steer import confirmation
-
-        flow = await self.flow(name, namespace)
-        if flow is None:
-            return None
-        verb: SteerVerb = ("promote" if action.startswith("promote")
-                           else "abort" if action == "abort" else "resume")
-        return verb, flow, confirmation(verb, flow, full=action == "promote-full", back=back)
-
-    async def _steer(self, steering: Steering, *, dry_run: bool = False,
-                     say: Say | None = None) -> Steered:
-        from turnout.backend.release.steer import steer
-
-        verb, flow, _ = steering
-        return await steer(self.deploys(say), verb, flow, dry_run=dry_run)
-
     # --- slot verbs ----------------------------------------------------------
 
     async def preview_slot(self, verb: str, name: str, color: str, value: int | str, *,
@@ -406,14 +349,7 @@ class ReleaseService:
         """What `scale` or `set-image` would change on one color; nothing is written."""
         verbs.check_slot(verb, color, value)
         app = await self.cluster.get_app(name, namespace)
-        change = verbs.plan_slot(app, verb, color, value)
-        if verb != "scale":
-            return change
-        scaling = await self._scale_plan(app, change.color, int(value))
-        # Under an HPA the color ends within its bounds: the confirmation says how.
-        return msgspec.structs.replace(change, after=scaling.replicas,
-                                       note=scaling.line(self.context)
-                                       if scaling.hpa or scaling.note else "")
+        return await self.slots.preview(app, verb, color, value)
 
     async def plan_scale(self, name: str, color: str, replicas: int, *,
                          namespace: str | None = None) -> ScalePlan:
@@ -421,14 +357,7 @@ class ReleaseService:
         the HPA's bounds before and after (`ScalePlan.line` is the confirmation)."""
         verbs.check_slot("scale", color, replicas)
         app = await self.cluster.get_app(name, namespace)
-        return await self._scale_plan(app, plans.check_color(color), replicas)
-
-    async def _scale_plan(self, app: App, color: Color, replicas: int) -> ScalePlan:
-        from turnout.backend.scaling import plan
-
-        if isinstance(self.cluster, Autoscaled):
-            return await self.cluster.scale_plan(app, color, replicas)
-        return plan(app.name, app.namespace, color, replicas, app.slot(color).desired)
+        return await self.slots.scale_plan(app, plans.check_color(color), replicas)
 
     async def scale(self, name: str, color: str, replicas: int, *, namespace: str | None = None,
                     dry_run: bool = False, reason: str = "", restore: bool = False) -> App:
@@ -450,49 +379,21 @@ class ReleaseService:
         one dispatch of `scale` and `set-image`, audited as `scale-blue`, `set-image-green`."""
         verbs.check_slot(verb, color, value)
         app = await self.cluster.get_app(name, namespace)
-        change = verbs.plan_slot(app, verb, color, value)
-        after: int | str = change.after
-        if verb == "scale":
-            slot = (await self.cluster.scale_back(app, change.color, int(value), dry_run=dry_run)
-                    if restore and isinstance(self.cluster, Autoscaled) else
-                    await self.cluster.scale(app, change.color, int(value), dry_run=dry_run))
-            # Under an HPA the color may end elsewhere than asked (its minimum): audit what was set.
-            after = after if dry_run else slot.desired
-        else:
-            await self.cluster.set_image(app, change.color, str(value), dry_run=dry_run)
-        await self.auditor.app_write(app, change.action, {change.field: change.before},
-                                     {change.field: after}, reason=reason, dry_run=dry_run)
+        await self.slots.apply(app, verb, color, value, dry_run=dry_run, reason=reason,
+                               restore=restore)
         return await self.app(name, app.namespace)
 
     # --- coordination ----------------------------------------------------------
 
-    def _coordinated(self, what: str) -> Coordinated:
-        if not isinstance(self.cluster, Coordinated):
-            raise InvalidInput(f"{what} needs a Kubernetes cluster (context {self.context} "
-                               "has none)")
-        return self.cluster
-
     async def lock(self, name: str, *, namespace: str | None = None, force: bool = False,
                    reason: str = "") -> str:
         """Take or renew the app's release lock, audited; returns the holder it was taken from."""
-        cluster = self._coordinated("the release lock")
-        app = await self.cluster.get_app(name, namespace)
-        previous = await cluster.lock(name, app.namespace, force=force)
-        held = (await self.cluster.get_app(name, app.namespace)).lock_holder
-        await self.auditor.app_write(app, "lock", {"holder": previous or app.lock_holder},
-                                     {"holder": held}, reason=reason, dry_run=False)
-        return previous
+        return await self.coordination.lock(name, namespace, force=force, reason=reason)
 
     async def unlock(self, name: str, *, namespace: str | None = None, force: bool = False,
                      reason: str = "") -> str:
         """Release the app's lock, audited; returns who held it."""
-        cluster = self._coordinated("the release lock")
-        app = await self.cluster.get_app(name, namespace)
-        held = await cluster.unlock(name, app.namespace, force=force)
-        if held:
-            await self.auditor.app_write(app, "unlock", {"holder": held}, {"holder": ""},
-                                         reason=reason, dry_run=False)
-        return held
+        return await self.coordination.unlock(name, namespace, force=force, reason=reason)
 
     async def wait_ready(self, name: str, color: str, *, namespace: str | None = None,
                          timeout: float = 120.0) -> App:
@@ -599,47 +500,34 @@ class ReleaseService:
             from turnout.backend.notify import Fanout
 
             notifier = self._notifier() if self._notifier is not None else Fanout()
-            self._guard_engine = Guard(self, self._guard(), notifier)
+            self._guard_engine = Guard(self, self.guard_config(), notifier)
         return self._guard_engine
 
     async def incident_records(self, namespace: str | None = None,
                                name: str | None = None) -> tuple[IncidentRecord, ...]:
         """The incident records the guard kept in the cluster, oldest first (one app's with
         `name`), each with its recording for `turnout incident replay`."""
-        from turnout.backend.guard.recording import IncidentStore
+        from turnout.backend.guard.recording import stored_records
 
-        if not isinstance(self.cluster, IncidentStore):
-            raise InvalidInput(f"context {self.context} keeps no incident records")
-        found = await self.cluster.incident_records(namespace)
-        return tuple(r for r in found if name in (None, r.incident.app))
+        return await stored_records(self.cluster, self.context, namespace, name)
 
     async def incident_record(self, incident_id: str,
                               namespace: str | None = None) -> IncidentRecord:
         """One incident record by its id (or the start of one); `NotFound` naming the newest."""
-        found = await self.incident_records(namespace)
-        exact = [r for r in found if r.id == incident_id]
-        matches = exact or [r for r in found if r.id.startswith(incident_id)]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            raise InvalidInput(f"incident {incident_id!r} is ambiguous: "
-                               + ", ".join(r.id for r in matches[-5:]))
-        newest = ", ".join(r.id for r in found[-5:]) or "none recorded"
-        raise NotFound(f"no incident {incident_id!r} in context {self.context} (newest: {newest})")
+        from turnout.backend.guard.recording import pick_record
+
+        return pick_record(await self.incident_records(namespace), incident_id, self.context)
 
     @property
     def fire_drills(self) -> bool:
         """Whether this environment can rehearse a failure (`fire_drill`)."""
-        return getattr(self.cluster, "fire_drill", None) is not None
+        return isinstance(self.cluster, FireDrills)
 
     async def fire_drill(self, name: str, namespace: str | None = None) -> Color:
         """Demo only: make the new color fail so an operator can rehearse a rollback."""
-        drill = getattr(self.cluster, "fire_drill", None)
-        if drill is None:
+        if not isinstance(self.cluster, FireDrills):
             raise InvalidInput("fire drills run only on the demo environment (turnout demo)")
-        app = await self.cluster.get_app(name, namespace)
-        color: Color = await drill(app)
-        return color
+        return await self.cluster.fire_drill(await self.cluster.get_app(name, namespace))
 
     async def who(self) -> str:
         """The acting identity: the API server's view of us where it can tell, else ours."""

@@ -9,7 +9,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on, work
 from textual.app import App as TextualApp
 from textual.binding import Binding
@@ -21,21 +20,18 @@ from textual.theme import Theme
 from turnout.backend.config import Config
 from turnout.backend.contexts import ContextApps, Contexts
 from turnout.backend.errors import TurnoutError
-from turnout.backend.models import ActionResult, App
-from turnout.backend.release import DeployRequest, release_line
-from turnout.backend.release.model import Steered
+from turnout.backend.models import App
 from turnout.backend.sanitize import inert
 from turnout.backend.service import ReleaseService
 from turnout.themes import THEMES, domain_defaults
-from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction, describe
+from turnout.tui import app_verbs
+from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction
 from turnout.tui.answering_app import AnsweringApp
-from turnout.tui.app_verbs import change_slot, take_lock
 from turnout.tui.commands import AppsProvider
 from turnout.tui.keys import APP_ACTIONS, help_text
 from turnout.tui.messages import ActionFinished, AppsRefreshed, ContextRefreshed, RefreshFailed
 from turnout.tui.preferences import load_theme, save_theme
-from turnout.tui.render import Palette, rich_palette, safe
-from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
+from turnout.tui.render import Palette, rich_palette
 from turnout.tui.screens.flags import FlagsScreen
 from turnout.tui.screens.overview import OverviewScreen
 
@@ -55,20 +51,6 @@ def colourless(environ: Mapping[str, str]) -> bool:
     """NO_COLOR (any value, https://no-color.org) or a dumb terminal: no colour escapes at all;
     icons, words and bold still tell every state apart."""
     return "NO_COLOR" in environ or environ.get("TERM", "") in ("dumb", "unknown")
-
-
-def outcome_line(outcome: ActionResult | Steered) -> str:
-    """A verb's outcome in one line for a toast."""
-    if isinstance(outcome, Steered):
-        return f"{outcome.message}. {outcome.note}" if outcome.note else outcome.message
-    w = outcome.after.weights
-    return (f"{outcome.namespace}/{outcome.app}: live {outcome.after.live}, "
-            f"blue {w.blue}% / green {w.green}%")
-
-
-def outcome_ok(outcome: ActionResult | Steered) -> bool:
-    """Whether the outcome is what the operator asked for."""
-    return isinstance(outcome, ActionResult) or outcome.exit_code == 0
 
 
 class TurnoutApp(AnsweringApp):
@@ -326,46 +308,7 @@ class TurnoutApp(AnsweringApp):
     @work(group="action", exit_on_error=False)
     async def confirm_and_run(self, action: ReleaseAction, target: App) -> None:
         """Preview the change, ask, then perform it; nothing is written if cancelled."""
-        from turnout.tui.screens.rollback import RollbackScreen
-        from turnout.tui.screens.weight import WeightScreen
-
-        percent, version = None, ""
-        if action.asks_percent:
-            percent = await self.push_screen_wait(WeightScreen(target))
-            if percent is None:
-                return
-        try:
-            if action.asks_version:
-                versions = await self.service.rollback_versions(target.name, target.namespace)
-                chosen = await self.push_screen_wait(RollbackScreen(target, versions))
-                if chosen is None:
-                    return
-                version = chosen
-            preview = await self.service.preview(action.verb, target.name,
-                                                 namespace=target.namespace, percent=percent,
-                                                 to_version=version)
-        except TurnoutError as err:
-            self.notify(str(err), title=err.title, severity="error")
-            return
-        request = ConfirmRequest(
-            title=f"{action.label}: {target.namespace}/{target.name}",
-            lines=describe(preview, self.service.context, self.palette),
-            confirm_label=action.label, type_to_confirm=target.name if action.typed else "")
-        if not await self.push_screen_wait(ConfirmScreen(request)):
-            self.notify("Cancelled: nothing was changed.", title=action.label)
-            return
-        await self._perform(action, target, percent, version)
-
-    async def _perform(self, action: ReleaseAction, target: App, percent: int | None,
-                       version: str = "") -> None:
-        try:
-            result = await self.service.apply(action.verb, target.name, namespace=target.namespace,
-                                              percent=percent, to_version=version)
-        except TurnoutError as err:
-            self.post_message(ActionFinished(str(err), ok=False, title=err.title))
-            return
-        self.post_message(ActionFinished(outcome_line(result), ok=outcome_ok(result),
-                                         title=action.label))
+        await app_verbs.run_release(self, action, target)
 
     @on(ActionFinished)
     def _action_finished(self, message: ActionFinished) -> None:
@@ -380,55 +323,15 @@ class TurnoutApp(AnsweringApp):
     @work(group="action", exit_on_error=False)
     async def action_fire_drill(self) -> None:
         target: App | None = getattr(self.screen, "selected", None)
-        if target is None:
-            return
-        try:
-            color = await self.service.fire_drill(target.name, target.namespace)
-        except TurnoutError as err:
-            self.notify(str(err), title=err.title, severity="error")
-            return
-        armed = any(a.guard == "armed" for a in self.apps
-                    if (a.name, a.namespace) == (target.name, target.namespace))
-        self.notify(f"{target.name}: {color} now failing; "
-                    + ("the armed guard will roll it back when it sees it." if armed
-                       else "no guard is armed (g arms it)."),
-                    title="Fire drill", severity="warning")
-        self.refresh_apps()
+        if target is not None:
+            await app_verbs.fire_drill(self, target)
 
     @work(group="deploy", exit_on_error=False)
     async def action_deploy(self) -> None:
         """Deploy an image through the release flow: plan, confirm, then run it here."""
         target: App | None = getattr(self.screen, "selected", None)
-        if target is None:
-            return
-        from turnout.tui.screens.deploy import DeployScreen
-
-        image = await self.push_screen_wait(DeployScreen(target))
-        if image is None:
-            return
-        request = DeployRequest(app=target.name, namespace=target.namespace, image=image)
-        try:
-            flow = await self.service.plan_deploy(request)
-        except TurnoutError as err:
-            self.notify(str(err), title=err.title, severity="error")
-            return
-        lines = (Text.assemble("context    ", safe(self.service.context), "   namespace ",
-                               safe(target.namespace)),
-                 Text.assemble("image      ", safe(image), f"  into {flow.new}"),
-                 *(Text.assemble(f"{i + 1:>2}. ", safe(s.describe())) for i, s in enumerate(flow.stages)),
-                 *((Text.assemble("    ", safe(flow.scale_down)),) if flow.scale_down else ()))
-        if not await self.push_screen_wait(ConfirmScreen(ConfirmRequest(
-                title=f"Deploy {target.namespace}/{target.name}", lines=lines, confirm_label="Deploy"))):
-            self.notify("Cancelled: nothing was changed.", title="Deploy")
-            return
-        self.notify(f"{target.name}: deploying {image}; follow it with h", title="Deploy")
-        try:
-            release = await self.service.deploy(request)
-        except TurnoutError as err:
-            self.post_message(ActionFinished(str(err), ok=False, title=err.title))
-            return
-        self.post_message(ActionFinished(release_line(release), ok=release.outcome == "promoted",
-                                         title="Deploy"))
+        if target is not None:
+            await app_verbs.deploy(self, target)
 
     def action_history(self) -> None:
         target: App | None = getattr(self.screen, "selected", None)
@@ -464,57 +367,29 @@ class TurnoutApp(AnsweringApp):
     async def action_panic(self) -> None:
         """Abort the rollout and kill the app's flags, after the app name is typed."""
         target: App | None = getattr(self.screen, "selected", None)
-        if target is None:
-            return
-        try:
-            preview, linked = await self.service.panic_preview(target.name, namespace=target.namespace)
-        except TurnoutError as err:
-            self.notify(str(err), title=err.title, severity="error")
-            return
-        request = ConfirmRequest(
-            title=f"PANIC: {target.namespace}/{target.name}",
-            lines=(*describe(preview, self.service.context, self.palette),
-                   Text.assemble("flags off  ", safe(", ".join(linked) or "none"))),
-            confirm_label="Panic", type_to_confirm=target.name)
-        if not await self.push_screen_wait(ConfirmScreen(request)):
-            self.notify("Cancelled: nothing was changed.", title="Panic")
-            return
-        try:
-            outcome, killed = await self.service.panic(target.name, namespace=target.namespace)
-        except TurnoutError as err:
-            self.post_message(ActionFinished(str(err), ok=False, title=err.title))
-            return
-        self.post_message(ActionFinished(f"{outcome_line(outcome)}; flags off: "
-                                         f"{', '.join(killed) or 'none'}", ok=outcome_ok(outcome),
-                                         title="Panic"))
+        if target is not None:
+            await app_verbs.panic(self, target)
 
     @work(group="action", exit_on_error=False)
     async def action_slot(self, verb: str) -> None:
         """Scale one color, or set its image: ask, confirm the backend's plan, change it."""
         target: App | None = getattr(self.screen, "selected", None)
         if target is not None:
-            await change_slot(self, target, verb)
+            await app_verbs.change_slot(self, target, verb)
 
     @work(group="action", exit_on_error=False)
     async def action_lock(self, verb: str) -> None:
         """Take or release the app's release lock (never someone else's)."""
         target: App | None = getattr(self.screen, "selected", None)
         if target is not None:
-            await take_lock(self, target, verb)
+            await app_verbs.take_lock(self, target, verb)
 
     @work(group="action", exit_on_error=False)
     async def action_arm_guard(self) -> None:
         """Arm (or re-arm after a rollback) the automatic rollback guard on this app."""
         target: App | None = getattr(self.screen, "selected", None)
-        if target is None:
-            return
-        try:
-            await self.service.guard().arm(target.name, target.namespace)
-        except TurnoutError as err:
-            self.notify(str(err), title=err.title, severity="error")
-            return
-        self.notify(f"{target.name}: guard armed", title="Guard")
-        self.refresh_apps()
+        if target is not None:
+            await app_verbs.arm_guard(self, target)
 
     @work(exclusive=True, group="guard", exit_on_error=False)
     async def run_guard(self) -> None:

@@ -22,7 +22,7 @@ from turnout.backend.cli.output import write_data, write_table
 from turnout.backend.errors import InvalidInput
 from turnout.backend.flags import ops
 from turnout.backend.flags.codec import convert, to_builtins
-from turnout.backend.flags.console import FlagChange, confirmation, view
+from turnout.backend.flags.flag_console import FlagChange, confirmation, view
 from turnout.backend.flags.model import Condition, Flag, Plan, Segment
 from turnout.backend.flags.validate import parse_stages, parse_weights, unique_variants
 from turnout.backend.sanitize import inert

@@ -98,11 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, func: commands.Command, help_: str, *,
-                write: bool = False) -> argparse.ArgumentParser:
-        parents = [common, writes] if write else [common]
-        cmd = sub.add_parser(name, parents=parents, help=help_, description=help_)
-        cmd.set_defaults(func=func, write=write, front_end=func in FRONT_ENDS)
+    def command(name: str, func: commands.Command, help_: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, parents=[common], help=help_, description=help_)
+        cmd.set_defaults(func=func, write=False, front_end=func in FRONT_ENDS)
         return cmd
 
     command("demo", commands.demo, "open the TUI on the embedded demo environment").add_argument(  # type: ignore[arg-type]
@@ -116,35 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
         "app", nargs="?")
     command("watch", commands.watch, "print app status each time it changes").add_argument(
         "app", nargs="?")
-    def app_cmd(name: str, func: commands.Command, help_: str) -> argparse.ArgumentParser:
-        return _with_app(command(name, func, help_, write=True))
+    from turnout.backend.cli import release_cmd  # it imports this module
 
-    app_cmd("switch", commands.switch, "make a color live with all traffic").add_argument(
-        "--to", required=True, choices=("blue", "green"))
-    app_cmd("weight", commands.weight, "set the canary color's share of traffic").add_argument(
-        "percent", type=int)
-    app_cmd("step", commands.step, "move the canary to the next weight of its plan")
-    app_cmd("promote", commands.promote, "next step, or --full: make the canary live").add_argument(
-        "--full", action="store_true")
-    app_cmd("abort", commands.abort, "send all traffic back to the stable color")
-    scale = app_cmd("scale", commands.scale, "set a color's replicas")
-    scale.add_argument("color", choices=("blue", "green"))
-    scale.add_argument("replicas", type=int)
-    image = app_cmd("set-image", commands.set_image, "deploy an image into a color")
-    image.add_argument("color", choices=("blue", "green"))
-    image.add_argument("image")
-    failover = app_cmd("failover", commands.failover,
-                       "show an app in two contexts, switch traffic in the backup's "
-                       "(DNS/GSLB stays yours)")
-    failover.add_argument("--from", dest="primary", required=True, metavar="CONTEXT",
-                          help="the primary context (shown, never changed)")
-    failover.add_argument("--to", dest="backup", required=True, metavar="CONTEXT",
-                          help="the backup context whose app takes all traffic")
-    failover.add_argument("--color", choices=("blue", "green"),
-                          help="the backup's color to make live (default: the one running "
-                          "the version live in the primary)")
-    app_cmd("panic", commands.panic, "abort the rollout and turn off the app's linked flags")
-    app_cmd("fire-drill", commands.fire_drill, "demo only: make the new color fail")
+    release_cmd.register_verbs(sub, [common], writes)
     _register_plugins(sub, common, writes)
     _globals_everywhere(parser, common)
     return parser
@@ -163,11 +135,6 @@ def _globals_everywhere(parser: argparse.ArgumentParser, common: argparse.Argume
             _globals_everywhere(child, common)
 
 
-def _with_app(cmd: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    cmd.add_argument("app", help="app name")
-    return cmd
-
-
 def _register_plugins(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                       common: argparse.ArgumentParser, writes: argparse.ArgumentParser) -> None:
     """Command groups that live beside their backend package (flags, guard, release flow)."""
@@ -178,4 +145,4 @@ def _register_plugins(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     guard_cmd.register(sub, parents=[common])
     check_cmd.register(sub, parents=[common])
     incident_cmd.register(sub, parents=[common])
-    release_cmd.register(sub, parents=[common])  # last: it wraps abort, promote and resume
+    release_cmd.register(sub, parents=[common])

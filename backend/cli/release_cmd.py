@@ -1,4 +1,6 @@
-"""`turnout deploy|history|dora`: the release flow's commands.
+"""The release commands: the verbs on an app's traffic and colors (switch, weight, step,
+promote, abort, scale, set-image, failover, panic, fire-drill) and the release flow's
+(deploy, rollback, history, dora).
 
 `abort`, `promote` and `resume` steer a deploy in flight on their own: the
 service decides (README: "Steering a deploy in flight").
@@ -12,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
+from turnout.backend.cli import commands
 from turnout.backend.cli import parser as cli_parser
 from turnout.backend.cli.commands import progress, traffic_verb, write_release
 from turnout.backend.cli.context import CliContext
@@ -185,6 +188,46 @@ def _flow_options(cmd: argparse.ArgumentParser | argparse._ArgumentGroup) -> Non
     cmd.add_argument("--interval", default="2s", metavar="DURATION", help="between measurements")
     cmd.add_argument("--scale-down-to", type=int, default=1, metavar="N",
                      help="replicas the old color keeps after promotion")
+
+
+def register_verbs(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+                   parents: Sequence[argparse.ArgumentParser],
+                   writes: argparse.ArgumentParser) -> None:
+    """Add the verbs that change one app: its traffic, its colors, panic and the fire drill."""
+
+    def verb(name: str, func: commands.Command, help_: str) -> argparse.ArgumentParser:
+        cmd: argparse.ArgumentParser = subparsers.add_parser(
+            name, parents=[*parents, writes], help=help_, description=help_)
+        cmd.set_defaults(func=func, write=True, front_end=False)
+        cmd.add_argument("app", help="app name")
+        return cmd
+
+    verb("switch", commands.switch, "make a color live with all traffic").add_argument(
+        "--to", required=True, choices=("blue", "green"))
+    verb("weight", commands.weight, "set the canary color's share of traffic").add_argument(
+        "percent", type=int)
+    verb("step", commands.step, "move the canary to the next weight of its plan")
+    verb("promote", commands.promote, "next step, or --full: make the canary live").add_argument(
+        "--full", action="store_true")
+    verb("abort", commands.abort, "send all traffic back to the stable color")
+    scale = verb("scale", commands.scale, "set a color's replicas")
+    scale.add_argument("color", choices=("blue", "green"))
+    scale.add_argument("replicas", type=int)
+    image = verb("set-image", commands.set_image, "deploy an image into a color")
+    image.add_argument("color", choices=("blue", "green"))
+    image.add_argument("image")
+    failover = verb("failover", commands.failover,
+                    "show an app in two contexts, switch traffic in the backup's "
+                    "(DNS/GSLB stays yours)")
+    failover.add_argument("--from", dest="primary", required=True, metavar="CONTEXT",
+                          help="the primary context (shown, never changed)")
+    failover.add_argument("--to", dest="backup", required=True, metavar="CONTEXT",
+                          help="the backup context whose app takes all traffic")
+    failover.add_argument("--color", choices=("blue", "green"),
+                          help="the backup's color to make live (default: the one running "
+                          "the version live in the primary)")
+    verb("panic", commands.panic, "abort the rollout and turn off the app's linked flags")
+    verb("fire-drill", commands.fire_drill, "demo only: make the new color fail")
 
 
 def register(subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]

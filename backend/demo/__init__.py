@@ -18,7 +18,7 @@ from turnout.backend.demo.metrics import DemoMetrics
 from turnout.backend.demo.pace import demo_pace
 from turnout.backend.demo.release_port import MemoryPort
 from turnout.backend.demo.world import DemoWorld
-from turnout.backend.flags.console import FlagConsole
+from turnout.backend.flags.flag_console import FlagConsole
 from turnout.backend.gate import WriteGate
 from turnout.backend.service import Clock, ReleaseService
 

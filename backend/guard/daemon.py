@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from turnout.backend.errors import InvalidInput, TurnoutError
 from turnout.backend.guard.delivery import DeliveryCollector
 from turnout.backend.guard.endpoints import Endpoints, parse_listen
-from turnout.backend.guard.engine import DISARMED, Evaluation, Guard
+from turnout.backend.guard.engine import Evaluation, Guard
 from turnout.backend.guard.leader import LeaderElector, check_timings, identity, lease_namespace
-from turnout.backend.guard.ports import LeaseStore
+from turnout.backend.guard.ports import DISARMED, LeaseStore
 from turnout.backend.guard.telemetry import Telemetry
 from turnout.backend.sanitize import inert
 from turnout.backend.tasks import cancel_and_wait

@@ -30,11 +30,12 @@ from turnout.backend import signals
 from turnout.backend.config import GuardSettings
 from turnout.backend.errors import TurnoutError
 from turnout.backend.guard import incident as reports
+from turnout.backend.guard.acting import Acting, state_store
 from turnout.backend.guard.alerts import Alerts, Page, incident_key
 from turnout.backend.guard.episodes import Episodes
 from turnout.backend.guard.measure import CANNOT_EVALUATE, Measurer, Streaks
 from turnout.backend.guard.policy import Outage, Rearms
-from turnout.backend.guard.ports import GuardReportStore, GuardStateStore
+from turnout.backend.guard.ports import ARMED, DISARMED, TRIPPED, GuardReportStore
 from turnout.backend.guard.tape import Tape
 from turnout.backend.guard.telemetry import Telemetry
 from turnout.backend.models import App, Color, GuardReport, Verdict, other
@@ -45,7 +46,6 @@ if TYPE_CHECKING:  # the service imports the guard's incident reports
     from turnout.backend.service import ReleaseService
 
 log = logging.getLogger(__name__)
-ARMED, TRIPPED, DISARMED = "armed", "tripped", "disarmed"
 Key = tuple[str, str]
 REPORT_REFRESH = 30.0
 """Seconds after which unchanged verdicts are published again (fresh values and time)."""
@@ -123,13 +123,15 @@ class Guard:
         self.outage = Outage(self.alerts, self.settings)
         self.tape = Tape(self.service, lambda: self.may_act(), self.settings.evaluation_timeout)
         """Records the series of armed apps and stores incident recordings (`tape.py`)."""
+        self.acting = Acting(self.service, self.settings, self.alerts, self.episodes, self.tape)
+        """Rolls back and reports what the guard decided (`acting.py`)."""
         self.guarding = 0
         """How many apps `run` evaluates now."""
 
     async def arm(self, name: str, namespace: str | None = None) -> App:
         """Arm (or re-arm) the guard on an app; its triggers start from a clean slate."""
         app = await self.service.cluster.get_app(name, namespace)
-        await self._store().set_guard_state(app, ARMED)
+        await state_store(self.service).set_guard_state(app, ARMED)
         self._forget(app)
         if app.guard == TRIPPED:
             self.rearms.rearmed(app, self.service.clock())
@@ -138,7 +140,7 @@ class Guard:
     async def disarm(self, name: str, namespace: str | None = None) -> App:
         """Disarm the guard on an app: it is evaluated but never acted on."""
         app = await self.service.cluster.get_app(name, namespace)
-        await self._store().set_guard_state(app, DISARMED)
+        await state_store(self.service).set_guard_state(app, DISARMED)
         return app
 
     async def check(self, name: str, namespace: str | None = None) -> Evaluation:
@@ -261,11 +263,6 @@ class Guard:
             await self.alerts.resolve(page, f"{app.namespace}/{app.name} is healthy again: every trigger "
                                             f"of {color} passed")
 
-    def _store(self) -> GuardStateStore:
-        if not isinstance(self.service.cluster, GuardStateStore):
-            raise TurnoutError("this cluster backend cannot keep the guard's state")
-        return self.service.cluster
-
     def _streaks(self, app: App, color: Color) -> Streaks:
         return self.streaks.setdefault((app.namespace, app.name, color), Streaks())
 
@@ -329,11 +326,11 @@ class Guard:
         elif not self.may_act():
             return _evaluation(app, color, verdicts, "not leader")
         else:
-            done = await self._roll_back(app, base)
+            done = await self.acting.roll_back(app, base, self.telemetry)
             decision = "rollback" if done.action == "rollback" else "rollback failed"
         if previous is not None and previous.decision == decision:
             return _evaluation(app, color, verdicts, "already alerted", previous.incident)
-        path = await self._report(app, done, decision)
+        path = await self.acting.report(app, done, decision)
         state = TRIPPED if decision == "rollback" else app.guard
         return _evaluation(msgspec.structs.replace(app, guard=state), color, verdicts, decision, path)
 
@@ -343,61 +340,6 @@ class Guard:
         if app.slot(stable).desired == 0:
             return ()
         return tuple(await self.measure.verdicts(app, stable, self._streaks(app, stable), at))
-
-    async def _roll_back(self, app: App, base: reports.Incident) -> reports.Incident:
-        started = self.service.clock()
-        why = ", ".join(v.signal for v in base.triggers)
-        try:
-            await self.service.rollback(app.name, namespace=app.namespace,
-                                        reason=f"{base.by or 'guard'}: {why} failed")
-            after = await self.service.cluster.get_app(app.name, app.namespace)
-        except TurnoutError as err:
-            return msgspec.structs.replace(base, action=f"rollback failed: {err}", action_at=started)
-        restored = self.service.clock() if after.traffic.weights.of(base.color) == 0 else None
-        notes = [] if restored else [f"{base.color} still has {after.traffic.weights.of(base.color)} % "
-                                     "of traffic after the rollback"]
-        killed = await self._kill_flags(app, notes)
-        await self._set_state(app, TRIPPED, notes)
-        incident = msgspec.structs.replace(base, action="rollback", action_at=started, restored_at=restored,
-                                           flags_killed=killed, notes=tuple(notes))
-        if self.telemetry is not None:
-            self.telemetry.rolled_back(app, why, incident)
-        return incident
-
-    async def _kill_flags(self, app: App, notes: list[str]) -> tuple[str, ...]:
-        if not self.settings.kill_flags or self.service.flags is None:
-            return ()
-        try:
-            return await self.service.kill_linked_flags(app.name, reason="guard rollback")
-        except TurnoutError as err:
-            notes.append(f"flags not turned off: {err}")
-            return ()
-
-    async def _set_state(self, app: App, state: str, notes: list[str]) -> None:
-        try:
-            await self._store().set_guard_state(app, state)
-        except TurnoutError as err:
-            notes.append(f"guard state not recorded in the cluster: {err}")
-
-    async def _report(self, app: App, incident: reports.Incident, decision: str) -> str:
-        """Write the report, record the Event, notify; each goes ahead even if another fails."""
-        try:
-            path = str(reports.write(incident, self.service.incidents_folder))
-        except OSError as err:
-            log.warning("incident report not written: %s", err)
-            path = ""
-        summary = (f"{decision}: {app.namespace}/{app.name} {incident.color} failed "
-                   f"({'; '.join(f'{v.signal} {v.detail}' for v in incident.triggers)})")
-        if not self.service.read_only and isinstance(self.service.cluster, GuardStateStore):
-            try:
-                await self.service.cluster.record_incident(app, summary[:1000])
-            except TurnoutError as err:
-                log.warning("incident event not recorded: %s", err)
-        await self.tape.opened(app, incident)
-        page = self.alerts.incident_page(incident, decision)
-        self.episodes.opened[(app.namespace, app.name, incident.color)] = page
-        await self.alerts.send(page)
-        return path
 
     async def run(self, names: list[str], namespace: str | None, stop: asyncio.Event,
                   on_result: Callable[[Evaluation], None] | None = None) -> None:

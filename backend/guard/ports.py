@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # imported where used: the TUI's first frame need not pay for
 from turnout.backend.models import App, Color, GuardReport
 from turnout.backend.signals import PromSample
 
+ARMED, TRIPPED, DISARMED = "armed", "tripped", "disarmed"
+"""The guard's states per app, as a `GuardStateStore` records them."""
+
 
 @runtime_checkable
 class GuardStateStore(Protocol):

@@ -18,11 +18,13 @@ and a recording under 700 kB, within a ConfigMap's 1 MiB (a unit test holds it t
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 import msgspec
 
+from turnout.backend.errors import InvalidInput, NotFound
 from turnout.backend.guard.incident import Incident
 from turnout.backend.models import COLORS, App, Color, ColorMetrics, RouterKind, Verdict
 
@@ -112,6 +114,30 @@ class IncidentStore(Protocol):
     async def incident_records(self, namespace: str | None) -> tuple[IncidentRecord, ...]:
         """Every incident record (of a namespace), oldest first."""
         ...
+
+
+async def stored_records(store: object, context: str, namespace: str | None = None,
+                         name: str | None = None) -> tuple[IncidentRecord, ...]:
+    """The incident records `store` keeps, oldest first (one app's with `name`);
+    `InvalidInput` when the context's cluster keeps none."""
+    if not isinstance(store, IncidentStore):
+        raise InvalidInput(f"context {context} keeps no incident records")
+    found = await store.incident_records(namespace)
+    return tuple(r for r in found if name in (None, r.incident.app))
+
+
+def pick_record(found: Sequence[IncidentRecord], incident_id: str, context: str) -> IncidentRecord:
+    """One record by its id (or the start of one): `InvalidInput` when the start is
+    ambiguous, `NotFound` naming the newest when nothing matches."""
+    exact = [r for r in found if r.id == incident_id]
+    matches = exact or [r for r in found if r.id.startswith(incident_id)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise InvalidInput(f"incident {incident_id!r} is ambiguous: "
+                           + ", ".join(r.id for r in matches[-5:]))
+    newest = ", ".join(r.id for r in found[-5:]) or "none recorded"
+    raise NotFound(f"no incident {incident_id!r} in context {context} (newest: {newest})")
 
 
 def frame_of(app: App, verdicts: tuple[Verdict, ...], decision: str, at: datetime,

@@ -10,7 +10,6 @@ silent retry.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,7 @@ from turnout.backend.errors import Conflict, InvalidInput, NotFound, TurnoutErro
 from turnout.backend.guard.ports import LeaseRecord
 from turnout.backend.kube import wire
 from turnout.backend.kube.access import require
-from turnout.backend.kube.autoscale import Governor, governor
+from turnout.backend.kube.autoscale import HpaScaling
 from turnout.backend.kube.diff import differences, traffic_differences
 from turnout.backend.kube.discover import (
     Objects,
@@ -56,15 +55,13 @@ from turnout.backend.models import (
     Slot,
     Traffic,
 )
-from turnout.backend.scaling import ScalePlan, hpa_patch, restore_plan
-from turnout.backend.scaling import plan as plan_scale
+from turnout.backend.scaling import ScalePlan
 from turnout.backend.unfinished import refuse_unfinished
 
 if TYPE_CHECKING:
     from turnout.backend.guard.recording import IncidentRecord
 
 STRATEGIC = "application/strategic-merge-patch+json"
-log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -101,6 +98,8 @@ class KubeCluster:
         self.inspection = KubeInspection(http, conventions, self.informer, self._objects,
                                          self.by_namespace)
         self.records = KubeGuardRecords(http, conventions, self.recorder, clock, self.by_namespace)
+        self.autoscaling = HpaScaling(http, self.conv, self.recorder, clock, context,
+                                      fresh=self._fresh, apply=self._apply)
 
     @property
     def context(self) -> str:
@@ -238,7 +237,7 @@ class KubeCluster:
             await self._traffic_event(fresh.traffic, target, fresh)
         produced = await self._produced(fresh, target)
         if produced.live != fresh.traffic.live:
-            await self._give_back_bounds(fresh, produced.live)
+            await self.autoscaling.give_back_bounds(fresh, produced.live)
         return produced
 
     async def _produced(self, app: App, target: Traffic) -> Traffic:
@@ -313,7 +312,7 @@ class KubeCluster:
         produced = await self._produced(app, goal)
         # The interrupted change may have switched the live Service already: whichever color
         # is live now gets its HPA's own bounds back, as after any switch.
-        await self._give_back_bounds(app, produced.live)
+        await self.autoscaling.give_back_bounds(app, produced.live)
         return produced
 
     async def _slot_write(self, app: App, color: Color, dry_run: bool,
@@ -372,67 +371,12 @@ class KubeCluster:
         if not p.hpa:
             return await self._slot_write(app, color, dry_run,
                                           lambda _: {"spec": {"replicas": replicas}})
-        return await self._scale_governed(app, color, p, dry_run)
-
-    async def _governed(self, app: App, color: Color
-                        ) -> tuple[wire.Deployment | None, Governor | str | None]:
-        objects = await list_objects(self.http, app.namespace,
-                                     f"{self.conv(app.namespace).app_label}={app.name}")
-        conv = self.conv(app.namespace)
-        dep = next((d for d in objects.deployments
-                    if color_of(d.metadata.labels, conv) == color
-                    and d.metadata.labels.get(conv.app_label) == app.name), None)
-        return dep, (None if dep is None else
-                     await governor(self.http, app.namespace, dep.metadata.name))
+        return await self.autoscaling.scale(app, color, p, dry_run)
 
     async def scale_plan(self, app: App, color: Color, replicas: int, *,
                          restore: bool = False) -> ScalePlan:
         """What scaling `color` to `replicas` will do, the HPA governing it considered."""
-        dep, gov = await self._governed(app, color)
-        before = dep.spec.replicas if dep else app.slot(color).desired
-        if not isinstance(gov, Governor):
-            return plan_scale(app.name, app.namespace, color, replicas, before, note=gov or "")
-        return plan_scale(app.name, app.namespace, color, replicas, before, hpa=gov.name,
-                          bounds=gov.bounds, saved=gov.saved, restore=restore)
-
-    async def _scale_governed(self, app: App, color: Color, p: ScalePlan, dry_run: bool) -> Slot:
-        """The HPA's bounds and the Deployment's replicas, each written conditionally on what
-        was read; loosening first, so the HPA never pulls the count back in between."""
-        fresh, _ = await self._fresh(app)
-        dep, gov = await self._governed(fresh, color)
-        if dep is None or not isinstance(gov, Governor) or (gov.bounds, gov.saved) != (
-                p.bounds, p.own if p.pinned else None):
-            raise Conflict(f"{app.namespace}/{app.name} {color}: its HPA changed since the plan "
-                           "was read. Nothing was written; re-read and retry")
-        writes = [Write("hpa", app.namespace, gov.name, hpa_patch(p, gov.resource_version))
-                  ] if p.moves_hpa else []
-        if dep.spec.replicas != p.replicas:
-            scale = Write("deployment", app.namespace, dep.metadata.name, {
-                "metadata": {"resourceVersion": dep.metadata.resource_version},
-                "spec": {"replicas": p.replicas}})
-            writes = [scale, *writes] if p.replicas > p.before else [*writes, scale]
-        if writes and not dry_run:
-            await require(self.http, app.namespace, {("patch", w.kind) for w in writes})
-        await self._apply(app, writes, dry_run)
-        if not dry_run and writes:
-            await self.recorder.event(app, "TurnoutSlot", p.line(self._context), self.clock())
-        after, _ = await self._governed(fresh, color)
-        return slot_record(color, after, fresh.slot(color).pods)
-
-    async def _give_back_bounds(self, app: App, color: Color) -> None:
-        """A color made live gets its HPA's own bounds back, if Turnout had moved them."""
-        try:
-            dep, gov = await self._governed(app, color)
-            if not isinstance(gov, Governor) or gov.saved is None or dep is None:
-                return
-            p = restore_plan(app.name, app.namespace, color, dep.spec.replicas, gov.name,
-                             gov.bounds, gov.saved)
-            await self.http.write("PATCH", Write("hpa", app.namespace, gov.name, {}).path,
-                                  hpa_patch(p, gov.resource_version), content_type=MERGE)
-            await self.recorder.event(app, "TurnoutSlot", p.line(self._context), self.clock())
-        except TurnoutError as err:  # the traffic change stands; the HPA stays as it was
-            log.warning("%s/%s: %s made live, but its HPA keeps Turnout's bounds: %s",
-                        app.namespace, app.name, color, err)
+        return await self.autoscaling.plan(app, color, replicas, restore=restore)
 
     async def set_image(self, app: App, color: Color, image: str, *, dry_run: bool) -> Slot:
         return await self._slot_write(app, color, dry_run, lambda d: image_patch(d, image),

@@ -7,7 +7,7 @@ is journaled in the cluster after every stage (README: "Deploying a release").
 
 from __future__ import annotations
 
-from turnout.backend.release.console import DeployConsole, version_of
+from turnout.backend.release.deploy_console import DeployConsole, version_of
 from turnout.backend.release.dora import Dora, Figure, dora
 from turnout.backend.release.durations import format_duration, parse_duration
 from turnout.backend.release.flow import Driver, RestoreIncomplete

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 
 import msgspec
 
+from turnout.backend import plans
 from turnout.backend.errors import NotFound
-from turnout.backend.models import App
-from turnout.backend.release.console import DeployConsole
+from turnout.backend.models import ActionResult, App
+from turnout.backend.release.deploy_console import DeployConsole
 from turnout.backend.release.model import EXIT_CODES, DeployRequest, Flow, Release, Steered
 from turnout.backend.release.views import release_line
 
@@ -64,6 +65,32 @@ def request_for(app: App, image: str, version: str,
     base = template or DeployRequest(app=app.name, image=image)
     return msgspec.structs.replace(base, app=app.name, namespace=app.namespace, image=image,
                                    reason=base.reason or f"rollback to {version}")
+
+
+async def redeploy_request(console: DeployConsole, app: App, version: str,
+                           template: DeployRequest | None = None) -> DeployRequest | None:
+    """The deploy a rollback to `version` needs: None when a color runs it (the fast path,
+    a traffic switch); else its image from the release history, with `template`'s flow
+    options. `NotFound`, listing the known versions, for a version never recorded."""
+    if running(app, version):
+        return None
+    releases = await console.history(app.namespace, app.name)
+    return request_for(app, image_of(app, releases, version), version, template)
+
+
+async def versions(console: DeployConsole, app: App) -> tuple[str, ...]:
+    """The versions `rollback --to` accepts for the app, newest first: the colors' own, then
+    the release history's (what the rollback dialog offers)."""
+    return tuple(known_versions(app, await console.history(app.namespace, app.name)))
+
+
+async def preview(console: DeployConsole, app: App, request: DeployRequest) -> ActionResult:
+    """The rollback's preview as a traffic verb's: the live color the deploy ends on, and the
+    deploy as the line to confirm; nothing is written."""
+    flow = await console.plan(request)
+    return ActionResult(action="rollback", app=app.name, namespace=app.namespace,
+                        before=app.traffic, after=plans.switched(app.traffic, flow.new),
+                        dry_run=True, message=confirmation(flow))
 
 
 def confirmation(flow: Flow) -> str:

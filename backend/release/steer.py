@@ -12,12 +12,26 @@ from typing import Literal
 
 from turnout.backend.errors import InvalidInput
 from turnout.backend.models import Verdict
-from turnout.backend.release.console import DeployConsole
+from turnout.backend.release.deploy_console import DeployConsole
 from turnout.backend.release.journal import driver_alive
 from turnout.backend.release.model import EXIT_CODES, Flow, Release, Steered
 from turnout.backend.release.views import release_line
 
 Verb = Literal["abort", "promote", "resume"]
+Steering = tuple[Verb, Flow, str]
+"""A deploy in flight an operator's verb steers: the verb, the flow, the line to confirm."""
+
+
+async def steering(console: DeployConsole, action: str, name: str, namespace: str | None, *,
+                   back: bool = False) -> Steering | None:
+    """The deploy in flight `action` (abort, promote, promote-full, resume) would steer, with
+    the line to confirm; None when the app has none."""
+    flow = await console.flow(name, namespace)
+    if flow is None:
+        return None
+    verb: Verb = ("promote" if action.startswith("promote")
+                  else "abort" if action == "abort" else "resume")
+    return verb, flow, confirmation(verb, flow, full=action == "promote-full", back=back)
 
 
 def confirmation(verb: Verb, flow: Flow, *, full: bool = False, back: bool = False) -> str:

@@ -136,7 +136,7 @@ def test_explain_names_the_rule_and_its_bucket(tmp_path: Any, capsys: pytest.Cap
 
 
 async def test_console_explain_uses_the_flag_rule(tmp_path: Any) -> None:
-    from turnout.backend.flags.console import FlagConsole
+    from turnout.backend.flags.flag_console import FlagConsole
     from turnout.backend.flags.local import FileStore
 
     path = tmp_path / "flags.json"

@@ -34,6 +34,25 @@ def hpa(lab: Lab, ns: str, color: str) -> tuple[int, int, str | None]:
             notes.get(BOUNDS_ANNOTATION))
 
 
+def hpa_specs(lab: Lab, ns: str) -> dict[str, Any]:
+    """Each color's HPA spec, as the API server has it."""
+    return {c: get(lab, ns, f"hpa/shop-{c}")["spec"] for c in ("blue", "green")}
+
+
+def assert_hpas_as_before(lab: Lab, ns: str, before: dict[str, Any]) -> None:
+    for color in ("blue", "green"):
+        assert get(lab, ns, f"hpa/shop-{color}")["spec"] == before[color]
+        assert hpa(lab, ns, color)[2] is None
+
+
+def green_raised_to_five(lab: Lab, ns: str) -> None:
+    """The settled shop under HPAs (2..10), green scaled to 5 through its HPA's bounds."""
+    settled_shop(lab, ns)
+    with_hpas(lab, ns)
+    assert turnout(lab, "-n", ns, "scale", "shop", "green", "5", "--yes").code == 0
+    assert hpa(lab, ns, "green") == (5, 10, "2,10")
+
+
 def test_scale_under_an_hpa_moves_its_bounds_says_so_and_gives_them_back(
         lab: Lab, lab_namespace: str) -> None:
     ns = lab_namespace
@@ -61,10 +80,7 @@ def test_scale_under_an_hpa_moves_its_bounds_says_so_and_gives_them_back(
 
 def test_made_live_the_color_gets_its_hpa_bounds_back(lab: Lab, lab_namespace: str) -> None:
     ns = lab_namespace
-    settled_shop(lab, ns)
-    with_hpas(lab, ns)
-    assert turnout(lab, "-n", ns, "scale", "shop", "green", "5", "--yes").code == 0
-    assert hpa(lab, ns, "green") == (5, 10, "2,10")
+    green_raised_to_five(lab, ns)
     switched = turnout(lab, "-n", ns, "switch", "shop", "--to", "green", "--yes")
     assert switched.code == 0, switched.err
     assert hpa(lab, ns, "green") == (2, 10, None)
@@ -76,7 +92,7 @@ def test_a_deploy_leaves_the_old_color_at_the_hpa_minimum_and_the_hpas_as_they_w
     ns = lab_namespace
     settled_shop(lab, ns)
     with_hpas(lab, ns)
-    before = {c: get(lab, ns, f"hpa/shop-{c}")["spec"] for c in ("blue", "green")}
+    before = hpa_specs(lab, ns)
     # The confirmation says the old color's scale-down is held by its HPA.
     asked = turnout(lab, "-n", ns, "deploy", "shop", "--image", "registry.local/shop:1.6.0")
     assert asked.code == 2
@@ -90,9 +106,7 @@ def test_a_deploy_leaves_the_old_color_at_the_hpa_minimum_and_the_hpas_as_they_w
     assert "held at the HPA's minimum 2 (asked 1)" in run.err
     assert replicas(lab, ns, "blue") == 2  # asked 1: the HPA's minimum holds it at 2
     assert replicas(lab, ns, "green") == 3
-    for color in ("blue", "green"):
-        assert get(lab, ns, f"hpa/shop-{color}")["spec"] == before[color]
-        assert hpa(lab, ns, color)[2] is None
+    assert_hpas_as_before(lab, ns, before)
 
 
 def test_a_failed_deploys_restore_gives_the_new_colors_hpa_its_own_bounds_back(
@@ -105,7 +119,7 @@ def test_a_failed_deploys_restore_gives_the_new_colors_hpa_its_own_bounds_back(
     kubectl(lab, "-n", ns, "wait", "--for=jsonpath={.status.readyReplicas}=4", "--timeout=90s",
             "deployment/shop-blue")
     with_hpas(lab, ns)
-    before = {c: get(lab, ns, f"hpa/shop-{c}")["spec"] for c in ("blue", "green")}
+    before = hpa_specs(lab, ns)
     crash = {"spec": {"template": {"metadata": {"labels": {"lab.turnout.dev/crashloop": "true"}}}}}
     kubectl(lab, "-n", ns, "patch", "deployment/shop-green", "--type=merge", "-p",
             json.dumps(crash))
@@ -117,18 +131,13 @@ def test_a_failed_deploys_restore_gives_the_new_colors_hpa_its_own_bounds_back(
             if e["reason"] == "TurnoutSlot"]
     assert any("shop-green: bounds 2..10 -> 4..10" in m for m in said), said  # raised, then
     assert (replicas(lab, ns, "blue"), replicas(lab, ns, "green")) == (4, 3)
-    for color in ("blue", "green"):
-        assert get(lab, ns, f"hpa/shop-{color}")["spec"] == before[color]
-        assert hpa(lab, ns, color)[2] is None
+    assert_hpas_as_before(lab, ns, before)
 
 
 def test_a_color_made_live_by_resume_gets_its_hpa_bounds_back(
         lab: Lab, lab_namespace: str) -> None:
     ns = lab_namespace
-    settled_shop(lab, ns)
-    with_hpas(lab, ns)
-    assert turnout(lab, "-n", ns, "scale", "shop", "green", "5", "--yes").code == 0
-    assert hpa(lab, ns, "green") == (5, 10, "2,10")
+    green_raised_to_five(lab, ns)
     killed_after_first_write(lab, ns, ("switch", "shop", "--to", "green"))
     assert hpa(lab, ns, "green") == (5, 10, "2,10")  # killed before it could give them back
     resumed = turnout(lab, "-n", ns, "resume", "shop", "--yes")

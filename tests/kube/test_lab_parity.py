@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -105,9 +106,11 @@ def lab_service(lab: Lab, namespace: str, *, read_only: bool = False) -> Release
                                  read_only=read_only))
 
 
-async def tui_verb(lab: Lab, namespace: str, name: str, key: str, *, typed: bool,
-                   percent: str = "", value: str = "", read_only: bool = False) -> bool:
-    """Press `key` on the app's screen and confirm; whether a confirmation was asked at all."""
+@asynccontextmanager
+async def app_screen(lab: Lab, namespace: str, name: str, key: str, *,
+                     read_only: bool) -> AsyncIterator[tuple[TurnoutApp, Any]]:
+    """A TUI session on the lab with the app's screen open (its access check done) and `key`
+    pressed; on leaving, its toasts are kept in `NOTES` and the service is closed."""
     service = lab_service(lab, namespace, read_only=read_only)
     app = TurnoutApp(service, Config(), live=False)
     try:
@@ -117,26 +120,33 @@ async def tui_verb(lab: Lab, namespace: str, name: str, key: str, *, typed: bool
             await _until(pilot, lambda: isinstance(app.screen, AppScreen) and app.screen.selected)
             await app.workers.wait_for_complete()  # the screen's access check
             await pilot.press(key)
-            if key == "b" and not read_only:  # the rollback dialog: the previous color first
-                await _until(pilot, lambda: isinstance(app.screen, RollbackScreen)
-                             and app.screen.is_mounted)
-                await pilot.press("enter")
-            if percent and not read_only:
-                await _until(pilot, lambda: isinstance(app.screen, WeightScreen))
-                await pilot.press(*percent, "enter")
-            if value and not read_only:  # the idle color (green) is offered: type the value
-                await _until(pilot, lambda: isinstance(app.screen, SlotScreen)
-                             and getattr(app.screen.focused, "id", "") == "value")
-                await pilot.press(*value, "enter")
-            asked = await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen),
-                                 tries=20 if read_only else 400)
-            if asked:
-                await _confirm(app, pilot, name if typed else "")
+            yield app, pilot
             await app.workers.wait_for_complete()
             await pilot.pause()
             NOTES[:] = [str(n.message) for n in app._notifications]
     finally:
         await service.close()
+
+
+async def tui_verb(lab: Lab, namespace: str, name: str, key: str, *, typed: bool,
+                   percent: str = "", value: str = "", read_only: bool = False) -> bool:
+    """Press `key` on the app's screen and confirm; whether a confirmation was asked at all."""
+    async with app_screen(lab, namespace, name, key, read_only=read_only) as (app, pilot):
+        if key == "b" and not read_only:  # the rollback dialog: the previous color first
+            await _until(pilot, lambda: isinstance(app.screen, RollbackScreen)
+                         and app.screen.is_mounted)
+            await pilot.press("enter")
+        if percent and not read_only:
+            await _until(pilot, lambda: isinstance(app.screen, WeightScreen))
+            await pilot.press(*percent, "enter")
+        if value and not read_only:  # the idle color (green) is offered: type the value
+            await _until(pilot, lambda: isinstance(app.screen, SlotScreen)
+                         and getattr(app.screen.focused, "id", "") == "value")
+            await pilot.press(*value, "enter")
+        asked = await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen),
+                             tries=20 if read_only else 400)
+        if asked:
+            await _confirm(app, pilot, name if typed else "")
     return asked
 
 
@@ -340,20 +350,8 @@ async def tui_key(lab: Lab, namespace: str, name: str, key: str, *,
                   read_only: bool = False) -> bool:
     """Press `key` on the app's screen (no confirmation asked); whether it was carried out
     (a finished-action toast), as opposed to refused before anything ran."""
-    service = lab_service(lab, namespace, read_only=read_only)
-    app = TurnoutApp(service, Config(), live=False)
-    try:
-        async with app.run_test(size=(120, 40)) as pilot:
-            await _until(pilot, lambda: bool(app.apps))
-            app.push_screen(AppScreen(name, namespace))
-            await _until(pilot, lambda: isinstance(app.screen, AppScreen) and app.screen.selected)
-            await app.workers.wait_for_complete()
-            await pilot.press(key)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-            NOTES[:] = [str(n.message) for n in app._notifications]
-    finally:
-        await service.close()
+    async with app_screen(lab, namespace, name, key, read_only=read_only):
+        pass
     if read_only:
         assert any("Read-only" in note for note in NOTES), NOTES
     return any(f"{namespace}/{name}:" in note for note in NOTES)

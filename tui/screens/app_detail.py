@@ -9,7 +9,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.events import Resize
 from textual.widgets import DataTable, Footer
 
@@ -32,6 +31,7 @@ from turnout.tui.render import (
 )
 from turnout.tui.screens.access import GuardedScreen
 from turnout.tui.screens.pod import PodScreen
+from turnout.tui.widgets.app_body import app_body
 from turnout.tui.widgets.chart_panel import ChartPanel
 from turnout.tui.widgets.live_text import LiveText
 from turnout.tui.widgets.slot_panel import SlotPanel
@@ -75,14 +75,7 @@ class AppScreen(GuardedScreen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
-        yield LiveText(id="traffic")
-        with Horizontal(id="slots"):
-            for color in COLORS:
-                yield SlotPanel(color)
-        with Horizontal(id="charts"):
-            yield ChartPanel("errors % (last 15 min)", scale=100, id="chart-errors")
-            yield ChartPanel("p95 latency ms", id="chart-latency")
-        yield LiveText(id="verdicts")
+        yield from app_body("errors % (last 15 min)", "p95 latency ms")
         yield LiveText(id="checklist")
         yield Footer()
 

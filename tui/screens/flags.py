@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from turnout.backend.errors import TurnoutError
-from turnout.backend.flags.console import FlagChange
+from turnout.backend.flags.flag_console import FlagChange
 from turnout.backend.flags.model import Flag
 from turnout.backend.sanitize import inert
 from turnout.tui.backend import service_of

@@ -12,7 +12,6 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
@@ -22,6 +21,7 @@ from turnout.backend.guard import replay
 from turnout.backend.guard.recording import IncidentRecord
 from turnout.backend.models import COLORS, App
 from turnout.tui.render import color_text, health_text, safe, traffic_bar, verdicts_text
+from turnout.tui.widgets.app_body import app_body
 from turnout.tui.widgets.chart_panel import ChartPanel
 from turnout.tui.widgets.live_text import LiveText
 from turnout.tui.widgets.slot_panel import SlotPanel
@@ -62,14 +62,7 @@ class IncidentScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield LiveText(id="cursor")
-        yield LiveText(id="traffic")
-        with Horizontal(id="slots"):
-            for color in COLORS:
-                yield SlotPanel(color)
-        with Horizontal(id="charts"):
-            yield ChartPanel("errors % (recorded)", scale=100, id="chart-errors")
-            yield ChartPanel("p95 latency ms (recorded)", id="chart-latency")
-        yield LiveText(id="verdicts")
+        yield from app_body("errors % (recorded)", "p95 latency ms (recorded)")
         yield Footer()
 
     def on_mount(self) -> None:
