@@ -25,6 +25,7 @@ from turnout.backend.kube import wire
 from turnout.backend.kube.discover import Objects
 from turnout.backend.kube.health import WINDOW, RestartSample, total_restarts
 from turnout.backend.kube.http import Gone, KubeHttp
+from turnout.backend.kube.pod_records import PodRecords
 from turnout.backend.kube.resources import WATCHED, Resource, list_items
 from turnout.backend.tasks import cancel_and_wait
 
@@ -66,6 +67,8 @@ class Informer:
         self.expired: dict[str, int] = dict.fromkeys(self.stores, 0)
         """How many 410 Gone answers each resource's watch recovered from."""
         self.restart_history: dict[str, deque[RestartSample]] = {}
+        self.pod_records = PodRecords()
+        """Domain records of the cached pods, reused by every read until a pod changes."""
         self._rv: dict[str, str] = dict.fromkeys(self.stores, "")
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._subscribers: set[asyncio.Queue[tuple[str, str]]] = set()
