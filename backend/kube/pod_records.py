@@ -43,15 +43,20 @@ class PodRecords:
                history: Sequence[RestartSample]) -> Pod:
         """`pod_record(pod, color, now, history)`, reused when nothing it reads changed."""
         meta = pod.metadata
-        if not meta.uid or not meta.resource_version or not timeless(pod, history):
-            return pod_record(pod, color, now, history)
         key = (meta.uid, color)
-        self._read.add(key)
-        self._reads += 1
         found = self._kept.get(key)
-        if found is None or found[0] != meta.resource_version:
-            found = self._kept[key] = (meta.resource_version, pod_record(pod, color, now, history))
-        return found[1]
+        # A kept record is of a timeless pod; the history grows only as restartCount does,
+        # which changes the resourceVersion, so one sample is still all there is.
+        if found is not None and found[0] == meta.resource_version and len(history) <= 1:
+            self._read.add(key)
+            self._reads += 1
+            return found[1]
+        record = pod_record(pod, color, now, history)
+        if meta.uid and meta.resource_version and timeless(pod, history):
+            self._kept[key] = (meta.resource_version, record)
+            self._read.add(key)
+            self._reads += 1
+        return record
 
     def sweep(self) -> None:
         """End one read: forget the records of pods not read since the last sweep."""
