@@ -114,6 +114,17 @@ class Informer:
         for queue in self._subscribers:
             queue.put_nowait(key)
 
+    def _emit_once(self, changed: Mapping[tuple[str, str], Any]) -> None:
+        """One change per app for a relist's many (10 000 pods relisted are one app's change,
+        not 10 000 refreshes asked for)."""
+        apps: dict[tuple[str, str], Any] = {}
+        for (namespace, _), item in changed.items():
+            subject = self._subject(namespace, item) if isinstance(item, wire.Event) else item
+            conv = self.by_namespace.get(namespace, self.conventions)
+            apps.setdefault((namespace, app_of(subject, conv)), item)
+        for (namespace, _), item in apps.items():
+            self._emit(namespace, item)
+
     def _subject(self, namespace: str, event: wire.Event) -> Any:
         """The cached object an Event is about (a ReplicaSet's Deployment), else the Event
         under the object's name: so a pod's BackOff refreshes that pod's app."""
@@ -156,16 +167,18 @@ class Informer:
         items, rv = await list_items(self.http, resource, self.namespace)
         store = self.stores[resource.field]
         fresh = {(i.metadata.namespace, i.metadata.name): i for i in items}
+        changed: dict[tuple[str, str], Any] = {}
         for key, old in list(store.items()):
             if key not in fresh:
                 del store[key]
-                self._emit(key[0], old)
+                changed[key] = old
         for key, item in fresh.items():
             before = store.get(key)
             store[key] = item
             self._track(resource, item)
             if before is None or before.metadata.resource_version != item.metadata.resource_version:
-                self._emit(key[0], item)
+                changed[key] = item
+        self._emit_once(changed)
         self._rv[resource.field] = rv
         self.relists[resource.field] += 1
         self.synced[resource.field] = True
