@@ -46,6 +46,10 @@ ANNOUNCED = frozenset({"rollback", "no safe target", "would roll back", "rollbac
 """Guard decisions worth a toast; repeats come back as `already alerted` and stay quiet."""
 FIRST_READ_WAIT = 0.25
 """Seconds the first screen waits for the first read of the apps before showing without them."""
+REFRESH_PACE = 0.25
+"""Seconds at least between the starts of two back-to-back refreshes: under a watch's churn
+(100 pod changes a second) refreshes would otherwise run end to end and keep the event loop
+from painting and answering keys. A refresh after a quiet spell starts at once."""
 RECONNECT_MIN = 0.5
 RECONNECT_MAX = 10.0
 """Seconds between attempts to re-open the change stream, doubling up to this."""
@@ -195,9 +199,10 @@ class TurnoutApp(AnsweringApp):
         """Read every app; the result arrives as `AppsRefreshed` (with several contexts, one
         `ContextRefreshed` per context, each from a worker of its own).
 
-        A refresh asked for while one is in flight runs once that one ends, never by
-        cancelling it: under a watch's churn (100 pod changes a second) a read cancelled at
-        each change would never finish, and the screen would never update.
+        A refresh asked for while one is in flight runs once that one ends (and at least
+        `REFRESH_PACE` after it began), never by cancelling it: under a watch's churn (100 pod
+        changes a second) a read cancelled at each change would never finish, and the screen
+        would never update.
         """
         if self.contexts is not None:
             for name in self.contexts.names:
@@ -212,6 +217,7 @@ class TurnoutApp(AnsweringApp):
     async def _refresh(self) -> None:
         try:
             while True:
+                began = asyncio.get_running_loop().time()
                 try:
                     apps = await self.service.apps()
                 except TurnoutError as err:
@@ -220,6 +226,8 @@ class TurnoutApp(AnsweringApp):
                     self.post_message(AppsRefreshed(apps, self.service.clock()))
                 if not self._refresh_pending:
                     return
+                # Changes arriving during the pause join this next refresh.
+                await asyncio.sleep(max(0.0, began + REFRESH_PACE - asyncio.get_running_loop().time()))
                 self._refresh_pending = False
         finally:
             self._refresh_pending = None
@@ -238,9 +246,11 @@ class TurnoutApp(AnsweringApp):
         assert self.contexts is not None
         try:
             while True:
+                began = asyncio.get_running_loop().time()
                 self.post_message(ContextRefreshed(await self.contexts.read(name)))
                 if not self._reading.get(name):
                     return
+                await asyncio.sleep(max(0.0, began + REFRESH_PACE - asyncio.get_running_loop().time()))
                 self._reading[name] = False
         finally:
             self._reading.pop(name, None)

@@ -124,11 +124,12 @@ class KubeCluster:
     def _discover(self, objects: Objects) -> tuple[App, ...]:
         if not self.by_namespace:
             return discover(objects, self.conventions, self._context, self.clock(),
-                            self.informer.restart_history)
+                            self.informer.restart_history, self.informer.pod_records)
         found: list[App] = []
         for ns, part in by_namespace(objects, set(self.by_namespace)):
             found += discover(part, self.conv(ns) if ns else self.conventions, self._context,
-                              self.clock(), self.informer.restart_history)
+                              self.clock(), self.informer.restart_history,
+                              self.informer.pod_records)
         return tuple(sorted(found, key=lambda a: (a.namespace, a.name)))
 
     async def list_apps(self, namespace: str | None) -> tuple[App, ...]:

@@ -25,6 +25,7 @@ from turnout.backend.kube import wire
 from turnout.backend.kube.discover import Objects
 from turnout.backend.kube.health import WINDOW, RestartSample, total_restarts
 from turnout.backend.kube.http import Gone, KubeHttp
+from turnout.backend.kube.pod_records import PodRecords
 from turnout.backend.kube.resources import WATCHED, Resource, list_items
 from turnout.backend.tasks import cancel_and_wait
 
@@ -83,6 +84,8 @@ class Informer:
         self.expired: dict[str, int] = dict.fromkeys(self.stores, 0)
         """How many 410 Gone answers each resource's watch recovered from."""
         self.restart_history: dict[str, deque[RestartSample]] = {}
+        self.pod_records = PodRecords()
+        """Domain records of the cached pods, reused by every read until a pod changes."""
         self._rv: dict[str, str] = dict.fromkeys(self.stores, "")
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._subscribers: set[asyncio.Queue[tuple[str, str]]] = set()
@@ -128,6 +131,17 @@ class Informer:
         for queue in self._subscribers:
             queue.put_nowait(key)
 
+    def _emit_once(self, changed: Mapping[tuple[str, str], Any]) -> None:
+        """One change per app for a relist's many (10 000 pods relisted are one app's change,
+        not 10 000 refreshes asked for)."""
+        apps: dict[tuple[str, str], Any] = {}
+        for (namespace, _), item in changed.items():
+            subject = self._subject(namespace, item) if isinstance(item, wire.Event) else item
+            conv = self.by_namespace.get(namespace, self.conventions)
+            apps.setdefault((namespace, app_of(subject, conv)), item)
+        for (namespace, _), item in apps.items():
+            self._emit(namespace, item)
+
     def _subject(self, namespace: str, event: wire.Event) -> Any:
         """The cached object an Event is about (a ReplicaSet's Deployment), else the Event
         under the object's name: so a pod's BackOff refreshes that pod's app."""
@@ -170,16 +184,18 @@ class Informer:
         items, rv = await list_items(self.http, resource, self.namespace)
         store = self.stores[resource.field]
         fresh = {(i.metadata.namespace, i.metadata.name): i for i in items}
+        changed: dict[tuple[str, str], Any] = {}
         for key, old in list(store.items()):
             if key not in fresh:
                 del store[key]
-                self._emit(key[0], old)
+                changed[key] = old
         for key, item in fresh.items():
             before = store.get(key)
             store[key] = item
             self._track(resource, item)
             if before is None or before.metadata.resource_version != item.metadata.resource_version:
-                self._emit(key[0], item)
+                changed[key] = item
+        self._emit_once(changed)
         self._rv[resource.field] = rv
         self.relists[resource.field] += 1
         self.synced[resource.field] = True
