@@ -26,7 +26,7 @@ from turnout.backend.kube.discover import Objects
 from turnout.backend.kube.health import WINDOW, RestartSample, total_restarts
 from turnout.backend.kube.http import Gone, KubeHttp
 from turnout.backend.kube.pod_records import PodRecords
-from turnout.backend.kube.resources import WATCHED, Resource, list_items
+from turnout.backend.kube.resources import RESOURCES, WATCHED, Resource, list_items
 from turnout.backend.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,25 @@ class Informer:
             return tuple(obj for (ns, _), obj in self.stores[field].items()
                          if namespace is None or ns == namespace)
         return Objects(**{r.field: pick(r.field) for r in WATCHED})
+
+    def prime(self, objects: Objects, versions: Mapping[str, str]) -> None:
+        """Take a direct read of the cache's whole scope as its first list, before the
+        watches start: they then resume from its resourceVersions instead of listing
+        everything again (10 000 pods listed twice at start, the second list racing the
+        first frame). Not in sync until a watch answers; a version the server no longer
+        keeps is a 410 and a relist, as for any watch."""
+        if self._tasks:
+            return
+        for resource in RESOURCES:
+            field = resource.field
+            if self._rv[field] or not versions.get(field):
+                continue
+            store = self.stores[field]
+            for item in getattr(objects, field):
+                store[(item.metadata.namespace, item.metadata.name)] = item
+                self._track(resource, item)
+            self._rv[field] = versions[field]
+            self.relists[field] += 1
 
     def start(self) -> None:
         """Start one list+watch task per resource (idempotent)."""
