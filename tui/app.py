@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +42,10 @@ ANNOUNCED = frozenset({"rollback", "no safe target", "would roll back", "rollbac
 """Guard decisions worth a toast; repeats come back as `already alerted` and stay quiet."""
 FIRST_READ_WAIT = 0.25
 """Seconds the first screen waits for the first read of the apps before showing without them."""
+REFRESH_PACE = 0.25
+"""Seconds at least between the starts of two back-to-back refreshes: under a watch's churn
+(100 pod changes a second) refreshes would otherwise run end to end and keep the event loop
+from painting and answering keys. A refresh after a quiet spell starts at once."""
 RECONNECT_MIN = 0.5
 RECONNECT_MAX = 10.0
 """Seconds between attempts to re-open the change stream, doubling up to this."""
@@ -100,6 +104,8 @@ class TurnoutApp(AnsweringApp):
         self._refresh_pending: bool | None = None
         """None: no refresh in flight; False: one is; True: and another was asked for."""
         self._reading: dict[str, bool] = {}
+        self._first_landed = asyncio.Event()
+        """Set once the first read of the apps has come back, with apps or an error."""
         """Contexts with a read in flight, and whether another was asked for meanwhile."""
         if colourless(os.environ):
             # Textual maps NO_COLOR to greys and ignores TERM=dumb; its own NoColor filter
@@ -144,10 +150,8 @@ class TurnoutApp(AnsweringApp):
 
     async def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        read = await self._first_read()
+        await self._first_read()
         await self.push_screen(OverviewScreen())
-        if not read:
-            self.refresh_apps()
         if self.live:
             # After the first frame: the change stream and the guard's first evaluation
             # import and measure what the overview does not need to draw.
@@ -155,31 +159,46 @@ class TurnoutApp(AnsweringApp):
 
     def _go_live(self) -> None:
         """Follow the cluster from now on (and guard it, where the assembly says so)."""
-        self.watch_changes()
+        self.run_worker(self._watch_after_first_read(), group="live", exit_on_error=False)
         if self.service.guard_here:
             self.run_guard()
         self.set_interval(self.config.refresh_seconds, self.refresh_apps)
 
+    async def _watch_after_first_read(self) -> None:
+        # The change stream starts the watch cache, whose lists would race the first read's
+        # (10 000 pods listed twice); after it, the cache starts from that read.
+        await self._first_landed.wait()
+        self.watch_changes()
+
     # --- live data: workers read, messages carry facts, handlers own state ----
 
-    async def _first_read(self) -> bool:
+    async def _first_read(self) -> None:
         """Give the first read a moment before the first screen, so its first frame shows the
-        apps (laid out once) rather than an empty table; whether they came. A slow or failing
-        cluster is left to `refresh_apps`, which says so."""
-        try:
-            apps = await asyncio.wait_for(self.service.apps(), FIRST_READ_WAIT)
-        except (TimeoutError, TurnoutError):
-            return False
-        self._apps_refreshed(AppsRefreshed(apps, self.service.clock()))
-        return True
+        apps (laid out once) rather than an empty table. A slower read goes on in the refresh
+        worker, which shows its apps or says why it failed: never cancelled and made again,
+        since at 10 000 pods one read takes seconds."""
+        read = asyncio.ensure_future(self.service.apps())
+        await asyncio.wait({read}, timeout=FIRST_READ_WAIT)
+        if read.done() and read.exception() is None:
+            self._apps_refreshed(AppsRefreshed(read.result(), self.service.clock()))
+            self._first_landed.set()
+            return
+        if self.contexts is not None:  # each context is read by a worker of its own
+            read.cancel()
+            self._first_landed.set()
+            self.refresh_apps()
+            return
+        self._refresh_pending = False
+        self.run_worker(self._refresh(read), group="refresh", exit_on_error=False)
 
     def refresh_apps(self) -> None:
         """Read every app; the result arrives as `AppsRefreshed` (with several contexts, one
         `ContextRefreshed` per context, each from a worker of its own).
 
-        A refresh asked for while one is in flight runs once that one ends, never by
-        cancelling it: under a watch's churn (100 pod changes a second) a read cancelled at
-        each change would never finish, and the screen would never update.
+        A refresh asked for while one is in flight runs once that one ends (and at least
+        `REFRESH_PACE` after it began), never by cancelling it: under a watch's churn (100 pod
+        changes a second) a read cancelled at each change would never finish, and the screen
+        would never update.
         """
         if self.contexts is not None:
             for name in self.contexts.names:
@@ -191,17 +210,23 @@ class TurnoutApp(AnsweringApp):
         self._refresh_pending = False
         self.run_worker(self._refresh(), group="refresh", exit_on_error=False)
 
-    async def _refresh(self) -> None:
+    async def _refresh(self, first: Awaitable[tuple[App, ...]] | None = None) -> None:
         try:
             while True:
+                began = asyncio.get_running_loop().time()
                 try:
-                    apps = await self.service.apps()
+                    reading, first = first or self.service.apps(), None
+                    apps = await reading
                 except TurnoutError as err:
                     self.post_message(RefreshFailed(str(err), err.title))
                 else:
                     self.post_message(AppsRefreshed(apps, self.service.clock()))
+                finally:
+                    self._first_landed.set()
                 if not self._refresh_pending:
                     return
+                # Changes arriving during the pause join this next refresh.
+                await asyncio.sleep(max(0.0, began + REFRESH_PACE - asyncio.get_running_loop().time()))
                 self._refresh_pending = False
         finally:
             self._refresh_pending = None
@@ -220,9 +245,11 @@ class TurnoutApp(AnsweringApp):
         assert self.contexts is not None
         try:
             while True:
+                began = asyncio.get_running_loop().time()
                 self.post_message(ContextRefreshed(await self.contexts.read(name)))
                 if not self._reading.get(name):
                     return
+                await asyncio.sleep(max(0.0, began + REFRESH_PACE - asyncio.get_running_loop().time()))
                 self._reading[name] = False
         finally:
             self._reading.pop(name, None)
@@ -305,7 +332,7 @@ class TurnoutApp(AnsweringApp):
         if target is not None:
             self.confirm_and_run(action, target)
 
-    @work(group="action", exit_on_error=False)
+    @work(group="action", exit_on_error=False, description="confirm and run")
     async def confirm_and_run(self, action: ReleaseAction, target: App) -> None:
         """Preview the change, ask, then perform it; nothing is written if cancelled."""
         await app_verbs.run_release(self, action, target)

@@ -42,7 +42,7 @@ from turnout.backend.kube.lock import acquire, check_unlocked, holder_of, releas
 from turnout.backend.kube.manifests import read_manifests
 from turnout.backend.kube.pause import test_pause
 from turnout.backend.kube.record import Recorder
-from turnout.backend.kube.resources import list_objects
+from turnout.backend.kube.resources import list_objects, list_snapshot
 from turnout.backend.kube.routing import Write, color_of, routing_objects, traffic_writes
 from turnout.backend.models import (
     App,
@@ -118,16 +118,21 @@ class KubeCluster:
         labels = {self.conv(namespace).app_label} if namespace else {
             self.conventions.app_label, *(c.app_label for c in self.by_namespace.values())}
         selector = f"{labels.pop()}={app}" if app and len(labels) == 1 else ""
-        return await list_objects(self.http, namespace, selector)
+        if selector or namespace != self.scope:
+            return await list_objects(self.http, namespace, selector)
+        objects, versions = await list_snapshot(self.http, namespace)
+        self.informer.prime(objects, versions)
+        return objects
 
     def _discover(self, objects: Objects) -> tuple[App, ...]:
         if not self.by_namespace:
             return discover(objects, self.conventions, self._context, self.clock(),
-                            self.informer.restart_history)
+                            self.informer.restart_history, self.informer.pod_records)
         found: list[App] = []
         for ns, part in by_namespace(objects, set(self.by_namespace)):
             found += discover(part, self.conv(ns) if ns else self.conventions, self._context,
-                              self.clock(), self.informer.restart_history)
+                              self.clock(), self.informer.restart_history,
+                              self.informer.pod_records)
         return tuple(sorted(found, key=lambda a: (a.namespace, a.name)))
 
     async def list_apps(self, namespace: str | None) -> tuple[App, ...]:

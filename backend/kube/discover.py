@@ -22,9 +22,10 @@ from turnout.backend.errors import InvalidInput
 from turnout.backend.kube import wire
 from turnout.backend.kube.deploys import deploy_of
 from turnout.backend.kube.effective import RoutingRead, operation_conflict, read_routing
-from turnout.backend.kube.health import RestartSample, pod_record
+from turnout.backend.kube.health import RestartSample
 from turnout.backend.kube.journal import Entry, entry_in
 from turnout.backend.kube.lock import lock_holder
+from turnout.backend.kube.pod_records import PodRecords
 from turnout.backend.kube.routing import TrafficObjects, color_of
 from turnout.backend.models import COLORS, App, Color, Drift, GuardReport, Pod, Slot, Weights
 
@@ -108,7 +109,7 @@ Key = tuple[str, str]
 
 
 def _index(objects: Objects, conv: Conventions, now: datetime,
-           histories: Mapping[str, Sequence[RestartSample]]
+           histories: Mapping[str, Sequence[RestartSample]], records: PodRecords
            ) -> tuple[dict[tuple[str, str, Color], wire.Deployment], dict[tuple[str, str, Color],
                                                                            list[Pod]]]:
     deployments: dict[tuple[str, str, Color], wire.Deployment] = {}
@@ -120,7 +121,7 @@ def _index(objects: Objects, conv: Conventions, now: datetime,
     for p in objects.pods:
         color, app = color_of(p.metadata.labels, conv), p.metadata.labels.get(conv.app_label)
         if color and app and (p.metadata.namespace, app, color) in deployments:
-            record = pod_record(p, color, now, histories.get(p.metadata.uid, ()))
+            record = records.record(p, color, now, histories.get(p.metadata.uid, ()))
             pods[(p.metadata.namespace, app, color)].append(record)
     return deployments, pods
 
@@ -151,9 +152,13 @@ def drift_of(routing: RoutingRead, entry: Entry | None) -> Drift | None:
 
 
 def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
-             histories: Mapping[str, Sequence[RestartSample]] | None = None) -> tuple[App, ...]:
-    """Every app found in `objects`, sorted by namespace and name."""
-    deployments, pods = _index(objects, conv, now, histories or {})
+             histories: Mapping[str, Sequence[RestartSample]] | None = None,
+             records: PodRecords | None = None) -> tuple[App, ...]:
+    """Every app found in `objects`, sorted by namespace and name; `records` keeps pod
+    records between calls (the watch cache's reads), so unchanged pods are not rebuilt."""
+    records = records if records is not None else PodRecords()
+    deployments, pods = _index(objects, conv, now, histories or {}, records)
+    records.sweep()
     by_ns: dict[str, TrafficObjects] = defaultdict(TrafficObjects)
     for s in objects.services:
         by_ns[s.metadata.namespace].services[s.metadata.name] = s

@@ -25,7 +25,8 @@ from turnout.backend.kube import wire
 from turnout.backend.kube.discover import Objects
 from turnout.backend.kube.health import WINDOW, RestartSample, total_restarts
 from turnout.backend.kube.http import Gone, KubeHttp
-from turnout.backend.kube.resources import WATCHED, Resource, list_items
+from turnout.backend.kube.pod_records import PodRecords
+from turnout.backend.kube.resources import RESOURCES, WATCHED, Resource, list_items
 from turnout.backend.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ class Informer:
         self.expired: dict[str, int] = dict.fromkeys(self.stores, 0)
         """How many 410 Gone answers each resource's watch recovered from."""
         self.restart_history: dict[str, deque[RestartSample]] = {}
+        self.pod_records = PodRecords()
+        """Domain records of the cached pods, reused by every read until a pod changes."""
         self._rv: dict[str, str] = dict.fromkeys(self.stores, "")
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._subscribers: set[asyncio.Queue[tuple[str, str]]] = set()
@@ -102,6 +105,25 @@ class Informer:
             return tuple(obj for (ns, _), obj in self.stores[field].items()
                          if namespace is None or ns == namespace)
         return Objects(**{r.field: pick(r.field) for r in WATCHED})
+
+    def prime(self, objects: Objects, versions: Mapping[str, str]) -> None:
+        """Take a direct read of the cache's whole scope as its first list, before the
+        watches start: they then resume from its resourceVersions instead of listing
+        everything again (10 000 pods listed twice at start, the second list racing the
+        first frame). Not in sync until a watch answers; a version the server no longer
+        keeps is a 410 and a relist, as for any watch."""
+        if self._tasks:
+            return
+        for resource in RESOURCES:
+            field = resource.field
+            if self._rv[field] or not versions.get(field):
+                continue
+            store = self.stores[field]
+            for item in getattr(objects, field):
+                store[(item.metadata.namespace, item.metadata.name)] = item
+                self._track(resource, item)
+            self._rv[field] = versions[field]
+            self.relists[field] += 1
 
     def start(self) -> None:
         """Start one list+watch task per resource (idempotent)."""
@@ -127,6 +149,17 @@ class Informer:
         key = (namespace, app_of(subject, self.by_namespace.get(namespace, self.conventions)))
         for queue in self._subscribers:
             queue.put_nowait(key)
+
+    def _emit_once(self, changed: Mapping[tuple[str, str], Any]) -> None:
+        """One change per app for a relist's many (10 000 pods relisted are one app's change,
+        not 10 000 refreshes asked for)."""
+        apps: dict[tuple[str, str], Any] = {}
+        for (namespace, _), item in changed.items():
+            subject = self._subject(namespace, item) if isinstance(item, wire.Event) else item
+            conv = self.by_namespace.get(namespace, self.conventions)
+            apps.setdefault((namespace, app_of(subject, conv)), item)
+        for (namespace, _), item in apps.items():
+            self._emit(namespace, item)
 
     def _subject(self, namespace: str, event: wire.Event) -> Any:
         """The cached object an Event is about (a ReplicaSet's Deployment), else the Event
@@ -170,16 +203,18 @@ class Informer:
         items, rv = await list_items(self.http, resource, self.namespace)
         store = self.stores[resource.field]
         fresh = {(i.metadata.namespace, i.metadata.name): i for i in items}
+        changed: dict[tuple[str, str], Any] = {}
         for key, old in list(store.items()):
             if key not in fresh:
                 del store[key]
-                self._emit(key[0], old)
+                changed[key] = old
         for key, item in fresh.items():
             before = store.get(key)
             store[key] = item
             self._track(resource, item)
             if before is None or before.metadata.resource_version != item.metadata.resource_version:
-                self._emit(key[0], item)
+                changed[key] = item
+        self._emit_once(changed)
         self._rv[resource.field] = rv
         self.relists[resource.field] += 1
         self.synced[resource.field] = True

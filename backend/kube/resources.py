@@ -66,30 +66,50 @@ re-read, which would otherwise list a namespace's every Event each time."""
 WATCHED = (*RESOURCES, EVENTS)
 
 
+PAGE = 500
+"""Items asked for per list request. 10 000 pods are 30 MB of JSON: read whole, the body,
+its decompressed chunks and the decoded records were all alive at once (the TUI's peak
+memory); a page at a time, only one page's bytes are."""
+
+
 async def list_items(http: KubeHttp, resource: Resource, namespace: str | None,
                      params: dict[str, str] | None = None) -> tuple[list[Any], str]:
-    """Every item of `resource` and the list's resourceVersion (to start a watch from)."""
+    """Every item of `resource` and the list's resourceVersion (to start a watch from), read
+    in pages of one consistent snapshot."""
+    params = {**(params or {}), "limit": str(PAGE)}
     if resource.selector:
-        params = {**(params or {}), "labelSelector": resource.selector}
-    try:
-        body = await http.get(resource.path(namespace), params)
-    except NotFound:
-        if resource.optional:
-            return [], ""
-        raise
-    listed: wire.KubeList[Any] = decode(body, resource.list_type, f"list {resource.plural}")
-    return listed.items, listed.metadata.resource_version
+        params["labelSelector"] = resource.selector
+    items: list[Any] = []
+    while True:
+        try:
+            body = await http.get(resource.path(namespace), params)
+        except NotFound:
+            if resource.optional:
+                return [], ""
+            raise
+        listed: wire.KubeList[Any] = decode(body, resource.list_type, f"list {resource.plural}")
+        items += listed.items
+        if not listed.metadata.continue_:
+            return items, listed.metadata.resource_version
+        params["continue"] = listed.metadata.continue_
 
 
 async def list_objects(http: KubeHttp, namespace: str | None, app_selector: str = "") -> Objects:
     """One consistent-enough snapshot: every resource listed concurrently."""
-    async def one(resource: Resource) -> list[Any]:
+    return (await list_snapshot(http, namespace, app_selector))[0]
+
+
+async def list_snapshot(http: KubeHttp, namespace: str | None, app_selector: str = ""
+                        ) -> tuple[Objects, dict[str, str]]:
+    """`list_objects`, and each list's resourceVersion by field (a watch can start there)."""
+    async def one(resource: Resource) -> tuple[list[Any], str]:
         params = {"labelSelector": app_selector} if app_selector and resource.by_app else None
-        items, _ = await list_items(http, resource, namespace, params)
-        return items
+        return await list_items(http, resource, namespace, params)
 
     lists = await asyncio.gather(*(one(r) for r in RESOURCES))
-    return Objects(**{r.field: tuple(items) for r, items in zip(RESOURCES, lists, strict=True)})
+    objects = Objects(**{r.field: tuple(items)
+                         for r, (items, _) in zip(RESOURCES, lists, strict=True)})
+    return objects, {r.field: rv for r, (_, rv) in zip(RESOURCES, lists, strict=True)}
 
 
 def encode(obj: object) -> bytes:

@@ -144,3 +144,29 @@ async def test_watch_survives_a_dropped_connection(lab: Lab, lab_namespace: str)
             assert await follows(lab, cluster, changes, lab_namespace, 70) < FOLLOWS
         finally:
             await cluster.close()
+
+
+async def test_the_first_direct_read_is_the_caches_first_list(
+        lab: Lab, lab_namespace: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read before the watches start primes the cache: the watches resume from that read's
+    resourceVersions (no second list of every pod), and what changed in between still
+    arrives through them. Lists are read in pages (two items a page here)."""
+    from turnout.backend.kube import resources
+
+    monkeypatch.setattr(resources, "PAGE", 2)
+    seed_app(lab, lab_namespace, "shop", "nginx")
+    cluster = cluster_for(lab, lab_namespace)
+    try:
+        read = await cluster.list_apps(lab_namespace)
+        pods = {p.name for a in read for p in (*a.blue.pods, *a.green.pods)}
+        assert len(pods) > 2  # more than one page of pods, every one of them read
+        assert {name for _, name in cluster.informer.stores["pods"]} == pods
+        assert cluster.informer.relists["pods"] == 1 and not cluster.informer.serves(lab_namespace)
+        await annotate(lab, lab_namespace, 45)  # after the read, before the watches
+        changes = cluster.changes()
+        await cluster.informer.wait_synced(10)
+        assert cluster.informer.relists["pods"] == 1  # the watch resumed: no list of its own
+        await until(cluster, changes, lambda a: a.traffic.canary_weight == 45)
+        assert cluster.informer.relists["ingresses"] == 1
+    finally:
+        await cluster.close()

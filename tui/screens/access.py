@@ -22,7 +22,7 @@ class GuardedScreen(Screen[None]):
         """The reason to print beside the app: read-only mode has its own banner."""
         return "" if service_of(self).read_only else self.blocked
 
-    @work(exclusive=True, group="access", exit_on_error=False)
+    @work(exclusive=True, group="access", exit_on_error=False, description="write blocker")
     async def load_blocker(self, app: App) -> None:
         """Ask (RBAC answers are cached by the backend), then grey out and say why."""
         blocked = await service_of(self).write_blocker(app)

@@ -193,7 +193,7 @@ class AppScreen(GuardedScreen):
             recovery_clock(self._incident, now, palette),
             activity_text(app, self._audit, now), events_text(self._events, now, palette)))
 
-    @work(exclusive=True, group="events", exit_on_error=False)
+    @work(exclusive=True, group="events", exit_on_error=False, description="event tail")
     async def load_events(self, app: App) -> None:
         """Fetch the event tail; when it cannot be read the last one stays."""
         try:
@@ -205,7 +205,7 @@ class AppScreen(GuardedScreen):
             if (current := self.selected) is not None:
                 self._show_notes(current)
 
-    @work(exclusive=True, group="series", exit_on_error=False)
+    @work(exclusive=True, group="series", exit_on_error=False, description="chart series")
     async def load_series(self, app: App) -> None:
         """Fetch the chart series; a metrics failure leaves the charts as they were."""
         service = service_of(self)

@@ -15,6 +15,7 @@ from turnout.backend.models import App
 from turnout.tui.keys import elsewhere
 from turnout.tui.render import OVERVIEW_COLUMNS, contexts_line, overview_row, safe
 from turnout.tui.screens.access import GuardedScreen
+from turnout.tui.widgets.fixed_table import FixedTable
 from turnout.tui.widgets.status_bar import StatusBar
 from turnout.tui.widgets.table_sync import sync_rows
 
@@ -83,7 +84,7 @@ class OverviewScreen(GuardedScreen):
         yield StatusBar(id="status")
         yield Static(id="contexts", classes="" if self.several else "-hidden")
         yield Input(id="filter", placeholder="filter apps…", classes="-hidden")
-        table: DataTable[Text] = DataTable(id="apps", cursor_type="row", zebra_stripes=True)
+        table = FixedTable(id="apps", cursor_type="row", zebra_stripes=True)
         self._set_columns(table, self.app.size.width)
         yield table
         yield Static(id="blocked", classes="-hidden")

@@ -11,7 +11,8 @@ from textual.widgets import DataTable
 
 from turnout.backend.models import Color, Pod, Slot
 from turnout.backend.timefmt import age_changes_at
-from turnout.tui.render import Palette, age, color_text, pod_row, ready_text, safe
+from turnout.tui.render import Palette, color_text, pod_row, ready_text, safe
+from turnout.tui.widgets.fixed_table import FixedTable
 from turnout.tui.widgets.live_text import LiveText
 from turnout.tui.widgets.table_sync import sync_rows
 
@@ -20,6 +21,8 @@ POD_COLUMNS = (("STATUS", 10), ("READY", 6), ("RST", 4), ("AGE", 4))
 The pod's name takes what is left of the panel (`name_width`)."""
 NAME_MIN = 10
 SCROLLBAR = 2
+Row = tuple[tuple[Pod, str, datetime, datetime], tuple[Text, ...]]
+"""A drawn pod row: (pod, theme, drawn at, age turns over at) and its cells."""
 
 
 class SlotPanel(Vertical):
@@ -39,16 +42,19 @@ class SlotPanel(Vertical):
         self.color = color
         self.border_title = color
         self._shown: dict[str, tuple[Text, ...]] = {}
-        self._rows: dict[str, tuple[tuple[Pod, str, str], tuple[Text, ...]]] = {}
+        self._rows: dict[str, Row] = {}
         self._drawn: tuple[tuple[Pod, ...], str] | None = None
         self._redraw_at = datetime.min.replace(tzinfo=UTC)
         self._name_width = NAME_MIN
+        self._sized = False
+        """Whether the panel has been laid out: rows drawn before then would be drawn again
+        at the name column's real width."""
         self._last: tuple[Slot, datetime, Palette] | None = None
 
     def compose(self) -> ComposeResult:
         yield LiveText(id=f"slot-{self.color}-summary")
-        table: DataTable[Text] = DataTable(id=f"pods-{self.color}", cursor_type="row",
-                                           zebra_stripes=True, cell_padding=0)
+        table = FixedTable(id=f"pods-{self.color}", cursor_type="row", zebra_stripes=True,
+                           cell_padding=0)
         self._add_columns(table)
         yield table
 
@@ -61,13 +67,15 @@ class SlotPanel(Vertical):
         """Give the pod's name what the other columns leave; redraw the rows for it."""
         fixed = sum(width for _, width in POD_COLUMNS)
         width = max(NAME_MIN, self.content_size.width - fixed - SCROLLBAR)
-        if width == self._name_width:
+        first, self._sized = not self._sized, True
+        if width != self._name_width:
+            self._name_width = width
+            table = self.query_one(DataTable)
+            table.clear(columns=True)
+            self._add_columns(table)
+            self._shown, self._rows, self._drawn = {}, {}, None
+        elif not first:
             return
-        self._name_width = width
-        table = self.query_one(DataTable)
-        table.clear(columns=True)
-        self._add_columns(table)
-        self._shown, self._rows, self._drawn = {}, {}, None
         if self._last is not None:
             self._update_pods(*self._last)
 
@@ -81,7 +89,8 @@ class SlotPanel(Vertical):
                                 "\n", safe(slot.image))
         self.query_one(LiveText).show(summary)
         self._last = (slot, now, palette)
-        self._update_pods(slot, now, palette)
+        if self._sized:
+            self._update_pods(slot, now, palette)
 
     def _update_pods(self, slot: Slot, now: datetime, palette: Palette) -> None:
         """Change only what changed: thousands of pods must not re-lay the whole table, and
@@ -89,19 +98,24 @@ class SlotPanel(Vertical):
         theme = self.app.theme
         if (slot.pods, theme) == self._drawn and now < self._redraw_at:
             return
-        rows = {pod.name: self._row(pod, now, palette, theme) for pod in slot.pods}
+        drawn = {pod.name: self._row(pod, now, palette, theme) for pod in slot.pods}
+        rows = {name: row for name, (_, row) in drawn.items()}
         self._shown = sync_rows(self.query_one(DataTable), rows, self._shown)
         for gone in self._rows.keys() - rows.keys():
             del self._rows[gone]
         self._drawn = (slot.pods, theme)
-        self._redraw_at = min((age_changes_at(p.started_at, now) for p in slot.pods),
+        self._redraw_at = min((key[3] for key, _ in drawn.values()),
                               default=datetime.max.replace(tzinfo=now.tzinfo))
 
-    def _row(self, pod: Pod, now: datetime, palette: Palette, theme: str) -> tuple[Text, ...]:
-        """The pod's cells, rebuilt only when the pod, its shown age or the theme changed."""
-        key = (pod, age(pod.started_at, now), theme)
+    def _row(self, pod: Pod, now: datetime, palette: Palette, theme: str) -> Row:
+        """The pod's cells, rebuilt only when the pod or the theme changed or its shown age
+        turned over: an unchanged pod costs a lookup and two compares, not its age."""
         cached = self._rows.get(pod.name)
-        if cached is None or cached[0] != key:
-            cached = (key, pod_row(pod, now, palette, self._name_width))
-            self._rows[pod.name] = cached
-        return cached[1]
+        if cached is not None:
+            was, was_theme, drawn_at, changes_at = cached[0]
+            if (was is pod or was == pod) and was_theme == theme and drawn_at <= now < changes_at:
+                return cached
+        cached = ((pod, theme, now, age_changes_at(pod.started_at, now)),
+                  pod_row(pod, now, palette, self._name_width))
+        self._rows[pod.name] = cached
+        return cached
