@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -29,14 +30,11 @@ from turnout.backend.service import ReleaseService
 from turnout.themes import THEMES, domain_defaults
 from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction, describe
 from turnout.tui.answering_app import AnsweringApp
-from turnout.tui.app_verbs import change_slot, take_lock
 from turnout.tui.commands import AppsProvider
 from turnout.tui.keys import APP_ACTIONS, help_text
 from turnout.tui.messages import ActionFinished, AppsRefreshed, ContextRefreshed, RefreshFailed
 from turnout.tui.preferences import load_theme, save_theme
 from turnout.tui.render import Palette, rich_palette, safe
-from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
-from turnout.tui.screens.flags import FlagsScreen
 from turnout.tui.screens.overview import OverviewScreen
 
 if TYPE_CHECKING:
@@ -69,6 +67,13 @@ def outcome_line(outcome: ActionResult | Steered) -> str:
 def outcome_ok(outcome: ActionResult | Steered) -> bool:
     """Whether the outcome is what the operator asked for."""
     return isinstance(outcome, ActionResult) or outcome.exit_code == 0
+
+
+def _showing_flags(screen: object) -> bool:
+    """Whether `screen` is the flags screen, whose module is loaded only once it is opened
+    (the first frame does without it)."""
+    flags = sys.modules.get("turnout.tui.screens.flags")
+    return flags is not None and isinstance(screen, flags.FlagsScreen)
 
 
 class TurnoutApp(AnsweringApp):
@@ -296,7 +301,7 @@ class TurnoutApp(AnsweringApp):
         if action in ("history", "incident"):
             return isinstance(self._under_cursor(), App) or None
         if action in APP_ACTIONS:
-            if isinstance(self.screen, FlagsScreen):
+            if _showing_flags(self.screen):
                 return False  # app actions do not apply to a flag under the cursor
             if self.service.read_only or not isinstance(self._under_cursor(), App):
                 return None
@@ -326,6 +331,7 @@ class TurnoutApp(AnsweringApp):
     @work(group="action", exit_on_error=False)
     async def confirm_and_run(self, action: ReleaseAction, target: App) -> None:
         """Preview the change, ask, then perform it; nothing is written if cancelled."""
+        from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
         from turnout.tui.screens.rollback import RollbackScreen
         from turnout.tui.screens.weight import WeightScreen
 
@@ -401,6 +407,7 @@ class TurnoutApp(AnsweringApp):
         target: App | None = getattr(self.screen, "selected", None)
         if target is None:
             return
+        from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
         from turnout.tui.screens.deploy import DeployScreen
 
         image = await self.push_screen_wait(DeployScreen(target))
@@ -457,12 +464,16 @@ class TurnoutApp(AnsweringApp):
         self.push_screen(IncidentScreen(found[-1]))
 
     def action_flags(self) -> None:
+        from turnout.tui.screens.flags import FlagsScreen
+
         if not isinstance(self.screen, FlagsScreen):
             self.push_screen(FlagsScreen())
 
     @work(group="action", exit_on_error=False)
     async def action_panic(self) -> None:
         """Abort the rollout and kill the app's flags, after the app name is typed."""
+        from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
+
         target: App | None = getattr(self.screen, "selected", None)
         if target is None:
             return
@@ -493,6 +504,8 @@ class TurnoutApp(AnsweringApp):
         """Scale one color, or set its image: ask, confirm the backend's plan, change it."""
         target: App | None = getattr(self.screen, "selected", None)
         if target is not None:
+            from turnout.tui.app_verbs import change_slot
+
             await change_slot(self, target, verb)
 
     @work(group="action", exit_on_error=False)
@@ -500,6 +513,8 @@ class TurnoutApp(AnsweringApp):
         """Take or release the app's release lock (never someone else's)."""
         target: App | None = getattr(self.screen, "selected", None)
         if target is not None:
+            from turnout.tui.app_verbs import take_lock
+
             await take_lock(self, target, verb)
 
     @work(group="action", exit_on_error=False)

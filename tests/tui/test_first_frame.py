@@ -1,5 +1,6 @@
 """`turnout demo` draws its first screen before loading what that screen does not need: the
-Kubernetes client, HTTP, charts, metrics and the guard (README: `make bench` times it; here
+Kubernetes client, HTTP, charts, metrics and the guard, the other commands of the command line,
+the other screens (README: `make bench` times it; here
 only what is imported is checked, never how long it takes)."""
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from pathlib import Path
 
 HEAVY = ("kubernetes", "httpx", "plotext", "prometheus_api_client", "prometheus_client", "redis",
          "yaml", "aiohttp", "turnout.backend.kube", "turnout.backend.guard.engine",
-         "turnout.tui.screens.app_detail")
+         # the other commands of the command line: `turnout demo` parses without them
+         "turnout.backend.cli.flags_cmd", "turnout.backend.cli.guard_cmd",
+         "turnout.backend.cli.release_cmd", "turnout.backend.cli.kube_cmd",
+         "turnout.backend.cli.check_cmd", "turnout.backend.cli.incident_cmd",
+         # screens other than the overview, and the confirmations
+         "turnout.tui.screens.app_detail", "turnout.tui.screens.flags", "turnout.tui.screens.confirm",
+         "turnout.tui.screens.explain", "turnout.tui.screens.slot", "turnout.tui.app_verbs")
 
 # `turnout demo` as the command line runs it (headless driver, no terminal needed): the
 # modules loaded when the overview first holds the apps' rows are recorded, then it quits.
