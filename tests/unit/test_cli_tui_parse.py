@@ -57,3 +57,11 @@ def test_a_usage_error_on_the_short_path_is_the_whole_parsers(
             parser.parse_args(argv)
         errors.append((exit_.value.code, capsys.readouterr().err))
     assert errors[0] == errors[1] and errors[0][0] == 2
+
+
+def test_the_front_ends_are_found_by_entry_point() -> None:
+    from turnout.backend.cli.commands import front_end
+
+    assert [e.value for e in front_end("tui")] == ["turnout.tui.launch:run"]
+    assert [e.value for e in front_end("serve")] == ["turnout.tui.launch:serve"]
+    assert front_end("no-such-front-end") == ()
