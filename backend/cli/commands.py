@@ -42,10 +42,10 @@ def front_end(name: str) -> tuple[EntryPoint, ...]:
     metadata alone is read (scanning every installed distribution's costs the TUI's first frame
     tens of milliseconds), then any other distribution's."""
     try:
-        own = distribution("turnout").entry_points.select(group="turnout.frontends", name=name)
+        own = tuple(distribution("turnout").entry_points.select(group="turnout.frontends", name=name))
     except PackageNotFoundError:  # a source tree that was never installed
         own = ()
-    return tuple(own) or tuple(entry_points(group="turnout.frontends", name=name))
+    return own or tuple(entry_points(group="turnout.frontends", name=name))
 
 
 def open_tui(ctx: CliContext, *, demo: bool) -> int:
