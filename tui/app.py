@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +25,6 @@ from turnout.backend.models import App
 from turnout.backend.sanitize import inert
 from turnout.backend.service import ReleaseService
 from turnout.themes import THEMES, domain_defaults
-from turnout.tui import app_verbs
 from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction
 from turnout.tui.answering_app import AnsweringApp
 from turnout.tui.commands import AppsProvider
@@ -32,7 +32,6 @@ from turnout.tui.keys import APP_ACTIONS, help_text
 from turnout.tui.messages import ActionFinished, AppsRefreshed, ContextRefreshed, RefreshFailed
 from turnout.tui.preferences import load_theme, save_theme
 from turnout.tui.render import Palette, rich_palette
-from turnout.tui.screens.flags import FlagsScreen
 from turnout.tui.screens.overview import OverviewScreen
 
 if TYPE_CHECKING:
@@ -55,6 +54,13 @@ def colourless(environ: Mapping[str, str]) -> bool:
     """NO_COLOR (any value, https://no-color.org) or a dumb terminal: no colour escapes at all;
     icons, words and bold still tell every state apart."""
     return "NO_COLOR" in environ or environ.get("TERM", "") in ("dumb", "unknown")
+
+
+def _showing_flags(screen: object) -> bool:
+    """Whether `screen` is the flags screen, whose module is loaded only once it is opened
+    (the first frame does without it)."""
+    flags = sys.modules.get("turnout.tui.screens.flags")
+    return flags is not None and isinstance(screen, flags.FlagsScreen)
 
 
 class TurnoutApp(AnsweringApp):
@@ -305,7 +311,7 @@ class TurnoutApp(AnsweringApp):
         if action in ("history", "incident"):
             return isinstance(self._under_cursor(), App) or None
         if action in APP_ACTIONS:
-            if isinstance(self.screen, FlagsScreen):
+            if _showing_flags(self.screen):
                 return False  # app actions do not apply to a flag under the cursor
             if self.service.read_only or not isinstance(self._under_cursor(), App):
                 return None
@@ -335,6 +341,8 @@ class TurnoutApp(AnsweringApp):
     @work(group="action", exit_on_error=False, description="confirm and run")
     async def confirm_and_run(self, action: ReleaseAction, target: App) -> None:
         """Preview the change, ask, then perform it; nothing is written if cancelled."""
+        from turnout.tui import app_verbs  # with the confirmations: not for the first frame
+
         await app_verbs.run_release(self, action, target)
 
     @on(ActionFinished)
@@ -351,6 +359,8 @@ class TurnoutApp(AnsweringApp):
     async def action_fire_drill(self) -> None:
         target: App | None = getattr(self.screen, "selected", None)
         if target is not None:
+            from turnout.tui import app_verbs
+
             await app_verbs.fire_drill(self, target)
 
     @work(group="deploy", exit_on_error=False)
@@ -358,6 +368,8 @@ class TurnoutApp(AnsweringApp):
         """Deploy an image through the release flow: plan, confirm, then run it here."""
         target: App | None = getattr(self.screen, "selected", None)
         if target is not None:
+            from turnout.tui import app_verbs
+
             await app_verbs.deploy(self, target)
 
     def action_history(self) -> None:
@@ -387,6 +399,8 @@ class TurnoutApp(AnsweringApp):
         self.push_screen(IncidentScreen(found[-1]))
 
     def action_flags(self) -> None:
+        from turnout.tui.screens.flags import FlagsScreen
+
         if not isinstance(self.screen, FlagsScreen):
             self.push_screen(FlagsScreen())
 
@@ -395,6 +409,8 @@ class TurnoutApp(AnsweringApp):
         """Abort the rollout and kill the app's flags, after the app name is typed."""
         target: App | None = getattr(self.screen, "selected", None)
         if target is not None:
+            from turnout.tui import app_verbs
+
             await app_verbs.panic(self, target)
 
     @work(group="action", exit_on_error=False)
@@ -402,6 +418,8 @@ class TurnoutApp(AnsweringApp):
         """Scale one color, or set its image: ask, confirm the backend's plan, change it."""
         target: App | None = getattr(self.screen, "selected", None)
         if target is not None:
+            from turnout.tui import app_verbs
+
             await app_verbs.change_slot(self, target, verb)
 
     @work(group="action", exit_on_error=False)
@@ -409,6 +427,8 @@ class TurnoutApp(AnsweringApp):
         """Take or release the app's release lock (never someone else's)."""
         target: App | None = getattr(self.screen, "selected", None)
         if target is not None:
+            from turnout.tui import app_verbs
+
             await app_verbs.take_lock(self, target, verb)
 
     @work(group="action", exit_on_error=False)
@@ -416,6 +436,8 @@ class TurnoutApp(AnsweringApp):
         """Arm (or re-arm after a rollback) the automatic rollback guard on this app."""
         target: App | None = getattr(self.screen, "selected", None)
         if target is not None:
+            from turnout.tui import app_verbs
+
             await app_verbs.arm_guard(self, target)
 
     @work(exclusive=True, group="guard", exit_on_error=False)

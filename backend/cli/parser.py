@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from turnout.backend.cli import commands
@@ -87,8 +88,10 @@ def _writes() -> Parser:
     return p
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; for an `argv` that only opens the TUI, only the demo command:
+    the same parse, without building and importing some fifty other commands first (the
+    TUI's first frame waits for it)."""
     common = _globals()
     writes = _writes()
     parser = Parser(
@@ -106,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     command("demo", commands.demo, "open the TUI on the embedded demo environment").add_argument(  # type: ignore[arg-type]
         "--reset", action="store_true",
         help="forget the demo's changes (kept between commands) and return to its seed")
+    if argv is not None and opens_tui(argv, common):
+        _globals_everywhere(parser, common)
+        return parser
     web = command("serve", commands.serve,  # type: ignore[arg-type]
                   "serve the TUI to a browser on 127.0.0.1 (read-only)")
     web.add_argument("--port", type=int, default=8000)
@@ -120,6 +126,27 @@ def build_parser() -> argparse.ArgumentParser:
     _register_plugins(sub, common, writes)
     _globals_everywhere(parser, common)
     return parser
+
+
+def opens_tui(argv: Sequence[str], common: argparse.ArgumentParser) -> bool:
+    """Whether `argv` only opens the TUI: `demo`, or no command at all, after global flags
+    only. Help, the version, or any other flag before the command answer False (the whole
+    parser then answers, errors included)."""
+    takes_value = {s for a in common._actions if a.nargs != 0 for s in a.option_strings}
+    flags = {s for a in common._actions if a.nargs == 0 for s in a.option_strings}
+    tokens = iter(argv)
+    for token in tokens:
+        if token in ("-h", "--help", "--version", "--"):
+            return False
+        if not token.startswith("-"):
+            return token == "demo"
+        name = token.split("=", 1)[0] if token.startswith("--") else token[:2]
+        if name in takes_value:
+            if token == name:
+                next(tokens, None)
+        elif token not in flags:
+            return False
+    return True
 
 
 def _globals_everywhere(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:

@@ -83,7 +83,6 @@ class OverviewScreen(GuardedScreen):
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
         yield Static(id="contexts", classes="" if self.several else "-hidden")
-        yield Input(id="filter", placeholder="filter apps…", classes="-hidden")
         table = FixedTable(id="apps", cursor_type="row", zebra_stripes=True)
         self._set_columns(table, self.app.size.width)
         yield table
@@ -131,22 +130,34 @@ class OverviewScreen(GuardedScreen):
 
     def _show(self, apps: tuple[App, ...]) -> None:
         table = self.query_one("#apps", DataTable)
-        needle = self.query_one("#filter", Input).value.strip().lower()
+        box = self._filter_box()
+        needle = box.value.strip().lower() if box is not None else ""
         shown = [a for a in apps if needle in f"{a.namespace}/{a.name}".lower()]
         palette = self.app.palette
         columns, bar = self._columns
         rows = {self.row_key(a): overview_row(a, palette, columns, bar) for a in shown}
         self._shown = sync_rows(table, rows, self._shown)
 
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+    def _filter_box(self) -> Input | None:
+        """The filter's input, once the operator first asked for it."""
+        found = self.query("#filter")
+        return found.first(Input) if found else None
+
+    async def action_filter(self) -> None:
+        """Show the filter; its input is mounted on first use (the first frame does without
+        it and its styles)."""
+        box = self._filter_box()
+        if box is None:
+            box = Input(id="filter", placeholder="filter apps…")
+            await self.mount(box, before=self.query_one("#apps"))
         box.remove_class("-hidden")
         box.focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.add_class("-hidden")
+        box = self._filter_box()
+        if box is not None:
+            box.value = ""
+            box.add_class("-hidden")
         self.query_one("#apps").focus()
 
     @on(Input.Changed, "#filter")
