@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 
 from tests.guard.conftest import APP, Canary
 from tests.lab.conftest import Lab
+from tests.support.processes import refused_port
 from turnout.backend.errors import InvalidInput, Unavailable
 from turnout.backend.metrics import DEFAULT_QUERIES, PrometheusMetrics, escape_label, render_query
 from turnout.backend.models import App
@@ -93,9 +93,7 @@ async def test_a_query_prometheus_rejects_is_invalid_input(lab: Lab, search_app:
 
 
 async def test_an_unreachable_prometheus_is_unavailable(search_app: App) -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    dead = f"http://127.0.0.1:{refused_port()}"
     metrics = PrometheusMetrics(dead, timeout=1.0)
     try:
         with pytest.raises(Unavailable, match="unavailable"):
