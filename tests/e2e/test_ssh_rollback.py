@@ -51,7 +51,7 @@ class Tmux:
             params = iter(codes.split(";"))
             for code in params:
                 if code in ("38", "48", "58"):  # a colour: its arguments are no attributes
-                    for _ in range(2 if next(params, "") == "5" else 3):
+                    for _ in range(1 if next(params, "") == "5" else 3):
                         next(params, "")
                 reverse = {"": False, "0": False, "7": True, "27": False}.get(code, reverse)
         return reverse
