@@ -67,7 +67,8 @@ async def test_the_guard_sample_is_fresh_with_enough_requests(prometheus: Promet
     sample = await prometheus.sample(search_app, "green")
     assert sample.value is not None and sample.warnings == ()
     assert sample.requests is not None and sample.requests > 50  # ~20 rps over 10 s
-    assert sample.sampled_at is not None and time.time() - sample.sampled_at < 5
+    # Fresh as the guard means it: within its 10 s query window (a loaded machine answers late).
+    assert sample.sampled_at is not None and time.time() - sample.sampled_at < 10
 
 
 async def test_an_app_with_no_series_gives_an_empty_sample(prometheus: PrometheusMetrics,
