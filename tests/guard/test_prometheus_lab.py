@@ -46,7 +46,7 @@ async def test_an_injected_fault_raises_the_canary_error_rate_within_seconds(
         now = {m.color: m for m in await prometheus.golden_signals(search_app)}
         if (now["green"].error_rate or 0) > 0.2:
             break
-        assert time.monotonic() - injected < 10, now
+        assert time.monotonic() - injected < 60, now  # a bound for a stuck scrape, not a speed
         await asyncio.sleep(0.25)
     assert now["blue"].error_rate is not None and now["blue"].error_rate < 0.05
 
@@ -54,7 +54,7 @@ async def test_an_injected_fault_raises_the_canary_error_rate_within_seconds(
 async def test_injected_latency_shows_in_p95(canary: Canary, prometheus: PrometheusMetrics,
                                              search_app: App) -> None:
     canary.fault("green", latency_ms=300)
-    for _ in range(40):
+    for _ in range(240):  # 60 s: a loaded machine scrapes late
         green = {m.color: m for m in await prometheus.golden_signals(search_app)}["green"]
         if green.p95_ms is not None and green.p95_ms >= 300:
             break
