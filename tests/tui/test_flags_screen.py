@@ -88,6 +88,7 @@ async def test_panic_needs_the_name_then_aborts_and_kills_flags(
         await pilot.press("exclamation_mark")
         await on_top(pilot, ConfirmScreen)
         await pilot.click("#typed")
+        assert await eventually(pilot, lambda: getattr(app.screen.focused, "id", "") == "typed")
         await pilot.press(*"search", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -98,6 +98,7 @@ async def test_panic_names_the_flags_it_turns_off_and_turns_them_off(
         shown = _confirm_text(app)
         assert all(key in shown for key in linked) and "blue 100% / green 0%" in shown
         await pilot.click("#typed")
+        assert await eventually(pilot, lambda: getattr(app.screen.focused, "id", "") == "typed")
         await pilot.press(*"search", "enter")
         await app.workers.wait_for_complete()
     search = await service.app("search")

@@ -89,6 +89,7 @@ async def test_rollback_needs_the_app_name_typed(make_app: Callable[..., Turnout
         confirm = app.screen.query_one("#confirm")
         assert confirm.disabled
         await pilot.click("#typed")
+        assert await eventually(pilot, lambda: getattr(app.screen.focused, "id", "") == "typed")
         await pilot.press(*"searc")
         assert confirm.disabled
         await pilot.press("h", "enter")
