@@ -182,14 +182,14 @@ async def test_the_chosen_theme_persists(make_app: Callable[..., TurnoutApp]) ->
 async def test_an_api_outage_shows_stale_then_recovers_without_exiting() -> None:
     service, app = _live_demo(refresh_seconds=0.1)
     async with app.run_test(size=(120, 40)) as pilot:
-        while not app.connection.startswith("● live"):
-            await pilot.pause(0.05)
-        service.cluster.outage(1.0)  # type: ignore[attr-defined]
-        while "stale since" not in app.connection:
-            await pilot.pause(0.05)
+        assert await eventually(pilot, lambda: app.connection.startswith("● live"), seconds=60)
+        # The outage lasts until the app has been seen stale: one of a fixed second can pass
+        # between two refreshes of a loaded machine, unseen.
+        service.cluster.outage(3600)  # type: ignore[attr-defined]
+        assert await eventually(pilot, lambda: "stale since" in app.connection, seconds=60)
         assert "Unavailable" in app.connection and app.is_running
-        while not app.connection.startswith("● live"):
-            await pilot.pause(0.05)
+        service.cluster.outage(0)  # type: ignore[attr-defined]
+        assert await eventually(pilot, lambda: app.connection.startswith("● live"), seconds=60)
         assert app.is_running
 
 
