@@ -58,9 +58,10 @@ async def _shown_blocker(lab: Lab, namespace: str, context: str) -> tuple[str, b
 
             # The refusal's own toast: an earlier one (a refresh's) would end the wait too soon.
             await eventually(pilot, lambda: "Refused on" in said(), seconds=60)
+            refusal = said()
     finally:
         await service.close()
-    return shown, asked, said()
+    return shown, asked, refusal
 
 
 async def test_another_operators_lock_greys_the_actions_out(lab: Lab, lab_namespace: str) -> None:
