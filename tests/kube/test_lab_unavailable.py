@@ -31,9 +31,8 @@ def start_up(lab: Lab) -> float:
     return turnout(lab, "--version").seconds
 
 
-SLACK = 10.0
-"""Seconds for what `--version` does not import (the Kubernetes client path) and for two start-ups
-differing on a loaded two-core machine;
+SLACK = 3.0
+"""Seconds for what `--version` does not import (the Kubernetes client path) on a busy machine;
 far below the 30 s default timeout or one more retry round that the bound is there to catch."""
 
 
