@@ -7,6 +7,7 @@ capture-pane and the result is checked on the cluster with kubectl.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -40,6 +41,27 @@ class Tmux:
 
     def keys(self, *keys: str) -> None:
         self.run("send-keys", "-t", "op", *keys)
+
+    def reversed(self, text: str) -> bool:
+        """Whether `text` is drawn in reverse video, as Textual draws the focused button."""
+        shown = self.run("capture-pane", "-p", "-e", "-t", "op")
+        found = re.search(r"((?:\x1b\[[0-9;:]*m)+)[^\x1b]*?" + re.escape(text), shown)
+        reverse = False
+        for codes in re.findall(r"\x1b\[([0-9;:]*)m", found.group(1) if found else ""):
+            params = iter(codes.split(";"))
+            for code in params:
+                if code in ("38", "48", "58"):  # a colour: its arguments are no attributes
+                    for _ in range(1 if next(params, "") == "5" else 3):
+                        next(params, "")
+                reverse = {"": False, "0": False, "7": True, "27": False}.get(code, reverse)
+        return reverse
+
+    def wait_reversed(self, text: str, reverse: bool, seconds: float = 30) -> None:
+        """Until `text` is drawn (not) reversed: a focus change seen on the screen."""
+        deadline = time.monotonic() + seconds
+        while self.reversed(text) != reverse and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert self.reversed(text) == reverse, f"{text!r} focus never {reverse}; screen:\n{self.screen()}"
 
     def wait_for(self, text: str, seconds: float = 30) -> str:
         deadline = time.monotonic() + seconds
@@ -86,11 +108,11 @@ def test_rollback_over_ssh_with_typed_confirmation(lab: Lab, lab_namespace: str,
     tmux.wait_for(f"Roll back {APP} to:")  # the dialog: the previous color first, then versions
     tmux.keys("Enter")
     tmux.wait_for(f"Type {APP} to confirm")
+    tmux.wait_reversed(" Cancel ", True)  # the focus starts on Cancel
     tmux.keys("Tab")  # from Cancel past the disabled Confirm to the name field
-    # Keys sent in the same instant as the Tab can still reach Cancel before the focus has
-    # moved (Textual applies the focus change after the keys already read): a person sees
-    # the cursor move first, so the test waits a moment too.
-    time.sleep(0.5)
+    # Keys sent before the focus has moved still reach Cancel: as a person sees the focus
+    # leave Cancel before typing, the test waits until Cancel is drawn unfocused.
+    tmux.wait_reversed(" Cancel ", False)
     tmux.keys("-l", APP)
     tmux.keys("Enter")
     deadline = time.monotonic() + 60  # generous: a rollback waits for the stable color's pods

@@ -31,8 +31,21 @@ class RedisServer:
         self.port = _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._process: subprocess.Popen[bytes] | None = None
+        self._started_once = False
 
     def start(self) -> None:
+        """Start on the port; a first start that finds it taken (picked free, then bound by
+        another xdist worker before redis could) moves to another free one."""
+        for _ in range(5):
+            if self._launch():
+                return
+            if self._started_once:
+                break
+            self.port = _free_port()
+            self.url = f"redis://127.0.0.1:{self.port}/0"
+        raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def _launch(self) -> bool:
         args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", str(self.workdir)]  # fmt: skip
         self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -40,13 +53,27 @@ class RedisServer:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"redis-server exited ({self._process.returncode}) on port {self.port}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
-        raise RuntimeError(f"redis-server did not start on port {self.port}")
+                self._process = None
+                return False
+            if self._answers_as(self._process.pid):  # ours, not another worker's on this port
+                self._started_once = True
+                return True
+            time.sleep(0.02)
+        raise RuntimeError(f"redis-server did not answer on port {self.port}")
+
+    def _answers_as(self, pid: int) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as conn:
+                conn.sendall(b"INFO server\r\n")
+                reply = b""
+                while b"process_id:" not in reply or not reply.endswith(b"\r\n"):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    reply += chunk
+        except OSError:
+            return False
+        return f"process_id:{pid}\r\n".encode() in reply
 
     def stop(self) -> None:
         if self._process is not None:

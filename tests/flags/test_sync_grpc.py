@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.support.processes import Processes, free_port
+from tests.support.processes import Processes, refused_port
 from turnout.backend.cli import main
 from turnout.backend.flags.codec import flagset_from_obj
 from turnout.backend.flags.flagd_import import import_flagd
@@ -214,7 +214,7 @@ def test_a_token_is_asked_for_and_never_printed(
 
 
 def test_nothing_is_served_before_the_store_has_loaded(processes: Processes, client_for: Any) -> None:
-    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    unreachable = f"redis://127.0.0.1:{refused_port()}/0"
     _, address = _serve(processes, unreachable)
     client = client_for(address)
     for call in (lambda: next(client.stream()), client.fetch_all):

@@ -26,8 +26,11 @@ kube = kube_conftest.kube
 lab_namespace = kube_conftest.lab_namespace
 
 APP = "search"
-QUERY_WINDOW = 11.0
-"""Seconds for injected errors to leave the default 10 s PromQL window."""
+CLEAN_QUERY = (
+    f'sum by (color) (rate(http_requests_total{{app="{APP}",code=~"5.."}}[10s]))'
+    f' / sum by (color) (rate(http_requests_total{{app="{APP}"}}[10s]))'
+)
+"""The error ratio over the guard's default 10 s window, per color."""
 
 
 @dataclass
@@ -80,8 +83,24 @@ def canary(lab: Lab, lab_namespace: str) -> Iterator[Canary]:
     app.heal()
     yield app
     app.heal()
-    if app.errors_injected:
-        time.sleep(QUERY_WINDOW)  # the next test must not inherit this one's error rate
+    if app.errors_injected:  # the next test must not inherit this one's error rate
+        _wait_until_clean(lab.env["prometheus_url"])
+
+
+def _wait_until_clean(prometheus: str, seconds: float = 120.0) -> None:
+    """Until Prometheus shows no error in either color's window. A fixed wait of one window
+    races a loaded machine, where a late scrape can still carry the injected errors."""
+    deadline = time.monotonic() + seconds
+    ratios: dict[str, float] = {}
+    while time.monotonic() < deadline:
+        resp = httpx.get(f"{prometheus}/api/v1/query", params={"query": CLEAN_QUERY}, timeout=10)
+        ratios = {r["metric"].get("color", ""): float(r["value"][1])
+                  for r in resp.json()["data"]["result"]}
+        # NaN is a window without requests: no errors either.
+        if ratios.keys() >= {"blue", "green"} and all(not v > 0 for v in ratios.values()):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the injected errors never left the window: {ratios}")
 
 
 @pytest.fixture

@@ -116,6 +116,8 @@ def _leader_then_fault(canary: Canary, replicas: dict[str, Replica], how: signal
     replicas[leader].process.send_signal(how)
     canary.fault("green", health="fail")
     took = wait_for(lambda: canary.canary_weight == "0", "traffic restored by the standby")
+    # The audit Event is posted after the write it records: the weight can be seen first.
+    wait_for(lambda: rollback_actors(lab, ns), "the rollback's audit Event")
     print(f"\n{how.name}: traffic restored {took:.1f} s after the leader stopped "
           f"(lease duration {DEFAULTS.lease_duration:g} s)")
     assert holder(lab, ns).startswith(f"{standby}_")

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from tests.guard.receiver import Receiver
 from tests.guard.test_guard_cli import _Ctx
+from tests.support.processes import refused_port
 from turnout.backend.cli.guard_cmd import EXIT_ERROR, EXIT_ROLLED_BACK, guard
 from turnout.backend.config import Config, GuardSettings
 from turnout.backend.demo import DemoCluster, build_demo_service
@@ -42,9 +43,7 @@ FAST = GuardSettings(interval=0.01)
 
 
 def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return refused_port()
 
 
 def sim(service: ReleaseService, name: str) -> SimApp:

@@ -5,13 +5,13 @@ from before it. Prometheus is a closed port on this machine."""
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 
 from tests.guard.receiver import Receiver
 from tests.guard.test_guard_isolation import sim, tick
+from tests.support.processes import refused_port
 from turnout.backend.config import GuardSettings
 from turnout.backend.demo import build_demo_service
 from turnout.backend.guard import Guard
@@ -28,10 +28,7 @@ ERRORS_ONLY = GuardSettings(interval=0.01, health_failures=1000, restarts_5m=100
 
 
 def dead_prometheus() -> PrometheusMetrics:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return PrometheusMetrics(f"http://127.0.0.1:{port}", timeout=1)
+    return PrometheusMetrics(f"http://127.0.0.1:{refused_port()}", timeout=1)
 
 
 def failing_canary(service: ReleaseService) -> None:

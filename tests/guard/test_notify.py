@@ -5,11 +5,10 @@ Routing keys and webhook URLs are secrets: no error message or repr may carry th
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from tests.guard.receiver import Receiver
+from tests.support.processes import refused_port
 from turnout.backend.errors import Unavailable
 from turnout.backend.notify import Fanout, PagerDuty, Slack, from_environment
 
@@ -53,9 +52,7 @@ async def test_a_refusal_is_unavailable_and_names_no_secret() -> None:
 
 
 async def test_an_unreachable_service_names_no_secret_even_in_the_cause() -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{closed.getsockname()[1]}/{SECRET}"
+    dead = f"http://127.0.0.1:{refused_port()}/{SECRET}"
     with pytest.raises(Unavailable) as failed:
         await PagerDuty(SECRET, dead, timeout=1).notify(title="t", body="b", severity="error")
     assert SECRET not in str(failed.value) and failed.value.__cause__ is None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 
 from tests.guard.conftest import APP, Canary
 from tests.lab.conftest import Lab
+from tests.support.processes import refused_port
 from turnout.backend.errors import InvalidInput, Unavailable
 from turnout.backend.metrics import DEFAULT_QUERIES, PrometheusMetrics, escape_label, render_query
 from turnout.backend.models import App
@@ -46,7 +46,7 @@ async def test_an_injected_fault_raises_the_canary_error_rate_within_seconds(
         now = {m.color: m for m in await prometheus.golden_signals(search_app)}
         if (now["green"].error_rate or 0) > 0.2:
             break
-        assert time.monotonic() - injected < 10, now
+        assert time.monotonic() - injected < 60, now  # a bound for a stuck scrape, not a speed
         await asyncio.sleep(0.25)
     assert now["blue"].error_rate is not None and now["blue"].error_rate < 0.05
 
@@ -54,7 +54,7 @@ async def test_an_injected_fault_raises_the_canary_error_rate_within_seconds(
 async def test_injected_latency_shows_in_p95(canary: Canary, prometheus: PrometheusMetrics,
                                              search_app: App) -> None:
     canary.fault("green", latency_ms=300)
-    for _ in range(40):
+    for _ in range(240):  # 60 s: a loaded machine scrapes late
         green = {m.color: m for m in await prometheus.golden_signals(search_app)}["green"]
         if green.p95_ms is not None and green.p95_ms >= 300:
             break
@@ -67,7 +67,8 @@ async def test_the_guard_sample_is_fresh_with_enough_requests(prometheus: Promet
     sample = await prometheus.sample(search_app, "green")
     assert sample.value is not None and sample.warnings == ()
     assert sample.requests is not None and sample.requests > 50  # ~20 rps over 10 s
-    assert sample.sampled_at is not None and time.time() - sample.sampled_at < 5
+    # Fresh as the guard means it: within its 10 s query window (a loaded machine answers late).
+    assert sample.sampled_at is not None and time.time() - sample.sampled_at < 10
 
 
 async def test_an_app_with_no_series_gives_an_empty_sample(prometheus: PrometheusMetrics,
@@ -93,9 +94,7 @@ async def test_a_query_prometheus_rejects_is_invalid_input(lab: Lab, search_app:
 
 
 async def test_an_unreachable_prometheus_is_unavailable(search_app: App) -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    dead = f"http://127.0.0.1:{refused_port()}"
     metrics = PrometheusMetrics(dead, timeout=1.0)
     try:
         with pytest.raises(Unavailable, match="unavailable"):

@@ -74,12 +74,13 @@ async def test_smoke_requests_pass_on_a_healthy_color_and_name_the_failures(cana
 @pytest.mark.lab
 async def test_a_failing_smoke_test_rolls_the_canary_back(
         canary: Canary, lab_service: Callable[..., ReleaseService], tmp_path: Path) -> None:
-    (tmp_path / "smoke.yaml").write_text("- path: /\n  max_ms: 100\n")
+    # A bound a loaded machine's healthy answer stays under, and a latency far beyond it.
+    (tmp_path / "smoke.yaml").write_text("- path: /\n  max_ms: 800\n")
     settings = GuardSettings(interval=1.0, smoke_tests=str(tmp_path / "smoke.yaml"))
     guard = Guard(lab_service(), settings)
     await guard.arm(APP, canary.namespace)
     assert (await guard.check(APP, canary.namespace)).decision == "ok"
-    canary.fault("green", latency_ms=400)
+    canary.fault("green", latency_ms=1200)
     result = await guard.check(APP, canary.namespace)
     [smoke] = [v for v in result.verdicts if v.signal == "smoke"]
     assert (smoke.outcome, result.decision, canary.canary_weight) == ("fail", "rollback", "0")

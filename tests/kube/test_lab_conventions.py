@@ -118,12 +118,12 @@ async def test_a_renamed_live_services_changes_are_keyed_to_its_app(
     try:
         changes = cluster.changes()
         assert isinstance(changes, Subscription)
-        await cluster.informer.wait_synced(10)
+        await cluster.informer.wait_synced(30)
         await asyncio.to_thread(kubectl, lab, "-n", ns, "annotate", "service/api-live",
                                 "turnout.test/poke=1")
         keys: list[tuple[str, str]] = []
         services = cluster.informer.stores["services"]
-        async with asyncio.timeout(20):
+        async with asyncio.timeout(60):  # generous: the watch, on a loaded machine
             async for key in changes:
                 keys.append(key)
                 found = services.get((ns, "api-live"))

@@ -59,11 +59,11 @@ async def test_the_watch_cache_follows_new_events(lab: Lab, lab_namespace: str) 
                           namespace=lab_namespace)
     try:
         changes = cluster.changes()  # starts the watches
-        await cluster.informer.wait_synced(10)
+        await cluster.informer.wait_synced(30)
         app = await cluster.get_app("shop", lab_namespace)
         before = await cluster.events(app)
         post_event(lab, lab_namespace, "late", "Deployment", "shop-green", "rollout stuck")
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(60):  # generous: the watch, on a loaded machine
             async for key in changes:
                 if key == (lab_namespace, "shop") and cluster.informer.stores["events"].get(
                         (lab_namespace, "late")):

@@ -5,7 +5,6 @@ is seen by the one-shot commands."""
 from __future__ import annotations
 
 import json
-import socket
 import time
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 
 from tests.kube.conftest import get, seed_app, turnout
 from tests.lab.conftest import Lab
+from tests.support.processes import refused_port
 
 pytestmark = pytest.mark.lab
 CRASHLOOP = "lab.turnout.dev/crashloop"
@@ -24,11 +24,7 @@ the command in time."""
 @pytest.fixture
 def closed_port() -> int:
     """A local port nothing listens on."""
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port: int = probe.getsockname()[1]
-    probe.close()
-    return port
+    return refused_port()
 
 
 def status(lab: Lab, ns: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:

@@ -45,7 +45,7 @@ async def eventually_lines(cluster: KubeCluster, app: App, color: str, check: Ca
                            limit: int = 100) -> list[str]:
     """log_lines until `check` passes: kwok learns of new Logs objects through a watch."""
     lines: list[str] = []
-    for _ in range(40):
+    for _ in range(240):  # 60 s: the watch is late on a loaded machine
         lines = await cluster.log_lines(app, color, limit)  # type: ignore[arg-type]
         if check(lines):
             return lines

@@ -137,14 +137,14 @@ async def tui_verb(lab: Lab, namespace: str, name: str, key: str, *, typed: bool
                          and app.screen.is_mounted)
             await pilot.press("enter")
         if percent and not read_only:
-            await _until(pilot, lambda: isinstance(app.screen, WeightScreen))
+            await _until(pilot, lambda: isinstance(app.screen, WeightScreen) and app.screen.is_mounted)
             await pilot.press(*percent, "enter")
         if value and not read_only:  # the idle color (green) is offered: type the value
             await _until(pilot, lambda: isinstance(app.screen, SlotScreen)
                          and getattr(app.screen.focused, "id", "") == "value")
             await pilot.press(*value, "enter")
         asked = await _until(pilot, lambda: isinstance(app.screen, ConfirmScreen),
-                             tries=20 if read_only else 400)
+                             tries=20 if read_only else 1200)
         if asked:
             await _confirm(app, pilot, name if typed else "")
     return asked
@@ -154,14 +154,14 @@ async def _confirm(app: TurnoutApp, pilot: Any, typed: str) -> None:
     # the modal focuses Cancel when it mounts: act only after that
     await _until(pilot, lambda: app.screen.focused is not None and app.screen.focused.id == "cancel")
     if typed:
-        app.screen.query_one("#typed").focus()
-        await pilot.pause()
+        app.screen.query_one("#typed").focus()  # applied later: keys before then reach Cancel
+        await _until(pilot, lambda: getattr(app.screen.focused, "id", "") == "typed")
         await pilot.press(*typed, "enter")
     else:
         await pilot.press("tab", "enter")
 
 
-async def _until(pilot: Any, check: Any, tries: int = 400) -> bool:
+async def _until(pilot: Any, check: Any, tries: int = 1200) -> bool:  # 60 s: the lab, loaded
     for _ in range(tries):
         if check():
             return True

@@ -44,7 +44,7 @@ def test_a_pod_described_with_its_events_and_log_tail_all_inert(
     assert listed.code == 0, listed.err
     assert len(listed.out.splitlines()) == 1 + 6 and pod in listed.out  # header and 3 + 3 pods
 
-    deadline = time.monotonic() + 20  # kwok learns of the Logs object through its watch
+    deadline = time.monotonic() + 60  # kwok learns of the Logs object through its watch
     while (found := described(lab, lab_namespace, pod, "--logs", "5"))["logs"] != [
             "INFO started", "ERROR note [@click=app.quit]evil"]:
         assert time.monotonic() < deadline, found["logs"]
@@ -103,7 +103,7 @@ def test_a_pod_with_a_sidecar_shows_its_default_containers_log(
         time.sleep(0.5)
     pod = pods[0]["metadata"]["name"]
     arrange_logs(kube, lab_namespace, pod, ["INFO from the app"], tmp_path)
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # kwok learns of the Logs object through its watch
     while (found := described(lab, lab_namespace, pod, "--logs", "5"))["logs"] != ["INFO from the app"]:
         assert time.monotonic() < deadline, (found["logs"], found["logs_note"])
         time.sleep(0.25)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import yaml
 
 from tests.kube.conftest import turnout
 from tests.lab.conftest import Lab
+from tests.support.processes import refused_port
 
 pytestmark = pytest.mark.lab
 
@@ -46,9 +46,7 @@ def test_black_holed_endpoint_is_unavailable_within_the_timeout(lab: Lab, tmp_pa
 
 
 def test_refused_connection_is_unavailable(lab: Lab, tmp_path: Path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = refused_port()
     run = turnout(lab, "--request-timeout", "1", "status", kubeconfig=pointed_at(lab, tmp_path,
                                                                                    port))
     assert run.code == 8 and "unreachable" in run.err

@@ -35,7 +35,7 @@ def cluster_for(lab: Lab, namespace: str, server: str | None = None) -> KubeClus
 
 
 async def until(cluster: KubeCluster, changes: AsyncIterator[tuple[str, str]],
-                check: Callable[[App], bool], timeout: float = 10.0) -> float:
+                check: Callable[[App], bool], timeout: float = 60.0) -> float:
     """Wait for a change after which the cached app passes `check`; return when (monotonic)."""
     async with asyncio.timeout(timeout):
         async for namespace, name in changes:
@@ -52,7 +52,7 @@ async def annotate(lab: Lab, ns: str, value: int) -> float:
     return time.monotonic()
 
 
-FOLLOWS = 10.0
+FOLLOWS = 30.0
 """Seconds within which a change must reach the cache. The change arrives through the watch's
 own event stream (there is no periodic relist to fall back on), so the bound only catches a
 stalled watch; how fast it follows is a figure for `make bench`, not a bet on a quiet machine."""
@@ -71,7 +71,7 @@ async def started(lab: Lab, ns: str, server: str | None = None
                   ) -> tuple[KubeCluster, AsyncIterator[tuple[str, str]]]:
     cluster = cluster_for(lab, ns, server)
     changes = cluster.changes()
-    await cluster.informer.wait_synced(10)
+    await cluster.informer.wait_synced(30)
     return cluster, changes
 
 
@@ -117,7 +117,7 @@ async def test_watch_survives_an_api_server_restart_and_a_forced_410(
             await annotate(lab, lab_namespace, value)
         await asyncio.to_thread(compact_etcd, lab)
         await cluster.informer.interrupt("ingresses", resource_version=old)
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(30):
             while cluster.informer.expired["ingresses"] < 1:
                 await asyncio.sleep(0.05)
         assert cluster.informer.relists["ingresses"] >= 2
@@ -133,14 +133,14 @@ async def test_watch_survives_a_dropped_connection(lab: Lab, lab_namespace: str)
         cluster, changes = await started(lab, lab_namespace, proxy.url)
         try:
             await proxy.cut()
-            async with asyncio.timeout(5):
+            async with asyncio.timeout(30):
                 while cluster.informer.serves(lab_namespace):
                     await asyncio.sleep(0.05)
             await annotate(lab, lab_namespace, 60)
             await asyncio.sleep(1.0)
             await proxy.resume()
             await until(cluster, changes, lambda a: a.traffic.canary_weight == 60)
-            await cluster.informer.wait_synced(10)
+            await cluster.informer.wait_synced(30)
             assert await follows(lab, cluster, changes, lab_namespace, 70) < FOLLOWS
         finally:
             await cluster.close()

@@ -23,7 +23,7 @@ def test_a_pod_logs_the_lines_a_test_arranged(kube, lab_namespace, tmp_path) -> 
     lines = [f"line {i}" for i in range(30)] + ["ERROR boom", "last line"]
     arrange_logs(kube, lab_namespace, "talker", lines, tmp_path)
     # kwok learns of the Logs object through a watch: poll until it is in effect.
-    eventually(lambda: log_of(core, lab_namespace, "talker") == lines, timeout=10)
+    eventually(lambda: log_of(core, lab_namespace, "talker") == lines, timeout=60)
     assert log_of(core, lab_namespace, "talker", tail=2) == ["ERROR boom", "last line"]
     arrange_logs(kube, lab_namespace, "talker", ["rewritten"], tmp_path)
     assert log_of(core, lab_namespace, "talker") == ["rewritten"]
@@ -44,7 +44,7 @@ def test_the_readonly_user_reads_logs(lab, kube, lab_namespace, tmp_path) -> Non
     readonly = lab.api_client("lab-readonly")
     try:
         eventually(lambda: log_of(client.CoreV1Api(readonly), lab_namespace, "watched")
-                   == ["seen by all"], timeout=10)
+                   == ["seen by all"], timeout=60)
     finally:
         readonly.close()
 

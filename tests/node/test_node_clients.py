@@ -181,7 +181,9 @@ def test_kill_switch_reaches_the_node_ofrep_client(
     _seed(store_url, cross_check_flagset("cbor"))
     seconds = _kill_switch_seconds(node_clients, store_url, "ofrep", _serve(store_url, processes))
     print(f"kill switch -> Node OFREP client: {seconds * 1000:.0f} ms")
-    assert 0 <= seconds < 10  # every OFREP evaluation is a request: the next one after the reader's reload
+    # Every OFREP evaluation is a request: the next one after the reader's reload. The bound
+    # catches a kill switch left to the reader's TTL (minutes); how fast is for `make bench`.
+    assert 0 <= seconds < 30
 
 
 @pytest.mark.lab

@@ -45,7 +45,7 @@ def started(lab: Lab, ns: str, image: str, *extra: str) -> subprocess.Popen[str]
 
 
 def wait_for(check: Callable[[], bool], proc: subprocess.Popen[str] | None = None,
-             timeout: float = 30) -> None:
+             timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if proc is not None and proc.poll() is not None:
@@ -134,7 +134,7 @@ def test_a_killed_deploy_is_finished_by_resume(lab: Lab, lab_namespace: str) -> 
     proc = started(lab, ns, "registry.local/shop:1.6.0", "--analysis", "3s", "--monitor", "1s")
     wait_for(lambda: canary_weight(lab, ns) == "50", proc)
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
+    proc.wait(timeout=60)
     flow = history(lab, ns)["in_progress"]
     assert flow is not None and flow["stage"] in ("shift 50 %", "analyse at 50 %")
     run = turnout(lab, "-n", ns, "resume", "shop", "--yes", "-o", "json")

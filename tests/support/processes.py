@@ -28,6 +28,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_REFUSING: list[socket.socket] = []
+
+
+def refused_port() -> int:
+    """A TCP port on 127.0.0.1 where every connection is refused, for as long as the tests run.
+
+    Bound and never listening, so the kernel refuses at once, and held, so no other process
+    (another xdist worker's server) can take it: a port picked and released, then dialled
+    later, may by then be someone's open one."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _REFUSING.append(sock)
+    return int(sock.getsockname()[1])
+
+
 def wait_for(condition: Callable[[], object], what: str, seconds: float = 120.0, every: float = 0.05) -> None:
     """Poll until `condition()` is truthy; fail naming `what` after `seconds` (a generous bound,
     never the assertion itself)."""

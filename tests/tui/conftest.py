@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,15 @@ def make_app() -> Callable[..., TurnoutApp]:
         app.animation_level = "none"
         return app
     return build
+
+
+async def on_top(pilot, kind: type, seconds: float = 30.0) -> Any:  # type: ignore[no-untyped-def]
+    """Wait until a `kind` screen is on top and mounted, and return it: keys sent before
+    then reach the screen below."""
+    app = pilot.app
+    assert await eventually(pilot, lambda: isinstance(app.screen, kind) and app.screen.is_mounted,
+                            seconds), f"{kind.__name__} never on top ({type(app.screen).__name__} is)"
+    return app.screen
 
 
 async def eventually(pilot, check: Callable[[], bool], seconds: float = 30.0) -> bool:  # type: ignore[no-untyped-def]

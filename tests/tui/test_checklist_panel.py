@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from tests.tui.conftest import eventually
+from tests.tui.conftest import eventually, on_top
 from tests.unit.test_cli import turnout
 from turnout.backend.checklist import CheckItem, Checklist, lines
 from turnout.tui.app import TurnoutApp
@@ -27,10 +27,9 @@ async def test_k_shows_the_same_items_as_the_cli(make_app: Callable[..., Turnout
     assert status == "fail" and expected  # the demo's checkout has no PodDisruptionBudget
     app = make_app()
     async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.pause()
+        assert await eventually(pilot, lambda: bool(app.apps))  # the rows, before keys move on them
         await pilot.press("down", "down", "enter")  # payments, search, shop/checkout
-        await pilot.pause()
-        screen = app.screen
+        screen = await on_top(pilot, AppScreen)
         assert isinstance(screen, AppScreen) and screen.app_name == "checkout"
         panel = screen.query_one("#checklist", LiveText)
         assert not panel.display
@@ -45,5 +44,4 @@ async def test_k_shows_the_same_items_as_the_cli(make_app: Callable[..., Turnout
         assert text.startswith(f"checklist {status}")
         assert [line for line in text.splitlines()[1:] if not line.startswith("✓ pass")] == expected
         await pilot.press("k")
-        await pilot.pause()
-        assert not panel.display
+        assert await eventually(pilot, lambda: not panel.display)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from textual.widgets import Static
 
+from tests.tui.conftest import eventually, on_top
 from turnout.tui.app import TurnoutApp
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmScreen
@@ -18,15 +19,19 @@ async def _flags(app: TurnoutApp) -> dict[str, bool]:
     return {f.key: f.on for f in await app.service.flags.list()}
 
 
+async def _flags_screen(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Open the flags screen and wait for its rows: keys sent before then move nothing."""
+    await pilot.press("f")
+    screen = await on_top(pilot, FlagsScreen)
+    assert await eventually(pilot, lambda: screen.selected is not None)
+
+
 async def test_kill_switch_is_confirmed_then_flips_the_flag(make_app: Callable[..., TurnoutApp]) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
-        assert isinstance(app.screen, FlagsScreen)
+        await _flags_screen(pilot)
         await pilot.press("down", "space")  # rows by key: dark-mode, new-checkout, ...
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        await on_top(pilot, ConfirmScreen)
         await pilot.press("tab", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -36,14 +41,9 @@ async def test_kill_switch_is_confirmed_then_flips_the_flag(make_app: Callable[.
 async def test_stage_moves_the_rollout_to_the_next_stage(make_app: Callable[..., TurnoutApp]) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
+        await _flags_screen(pilot)
         await pilot.press("down", "right_square_bracket")
-        for _ in range(1000):  # the preview is read in a worker before the confirmation opens
-            if isinstance(app.screen, ConfirmScreen):
-                break
-            await pilot.pause(0.02)
-        assert isinstance(app.screen, ConfirmScreen)
+        await on_top(pilot, ConfirmScreen)  # the preview is read in a worker before it opens
         shown = " ".join(str(s.render()) for s in app.screen.query(Static))
         assert "25% of users change variant (25% off → on)" in shown
         await pilot.press("tab", "enter")
@@ -56,14 +56,12 @@ async def test_stage_moves_the_rollout_to_the_next_stage(make_app: Callable[...,
 async def test_explain_shows_variant_reason_and_bucket(make_app: Callable[..., TurnoutApp]) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
+        await _flags_screen(pilot)
         await pilot.press("down", "down", "down", "e")  # search-ranking is last
-        await pilot.pause()
-        assert isinstance(app.screen, ExplainScreen)
+        await on_top(pilot, ExplainScreen)
         await pilot.press(*"alice", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        assert await eventually(pilot, lambda: "bucket" in str(
+            app.screen.query_one("#answer", Static).render()))  # answered in a worker
         answer = str(app.screen.query_one("#answer", Static).render())
     assert "v3" in answer and "TARGETING_MATCH" in answer and "bucket" in answer
     assert "rule     cbor: flagd fractional v3" in answer
@@ -72,8 +70,7 @@ async def test_explain_shows_variant_reason_and_bucket(make_app: Callable[..., T
 async def test_read_only_cannot_toggle(make_app: Callable[..., TurnoutApp]) -> None:
     app = make_app(read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f")
-        await app.workers.wait_for_complete()
+        await _flags_screen(pilot)
         await pilot.press("down", "space")
         await pilot.pause()
         assert isinstance(app.screen, FlagsScreen)
@@ -84,13 +81,14 @@ async def test_panic_needs_the_name_then_aborts_and_kills_flags(
         make_app: Callable[..., TurnoutApp]) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
+        assert await eventually(pilot, lambda: bool(app.apps))  # the rows, before keys move on them
         await pilot.press("down", "enter")
-        await pilot.pause()
+        await on_top(pilot, AppScreen)
         assert isinstance(app.screen, AppScreen) and app.screen.app_name == "search"
         await pilot.press("exclamation_mark")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        await on_top(pilot, ConfirmScreen)
         await pilot.click("#typed")
+        assert await eventually(pilot, lambda: getattr(app.screen.focused, "id", "") == "typed")
         await pilot.press(*"search", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -12,6 +12,7 @@ from tests.kube.conftest import seed_app
 from tests.kube.test_lab_lock import someone_else_holds
 from tests.lab import conftest as lab_conftest
 from tests.lab.conftest import Lab
+from tests.tui.conftest import eventually
 from turnout.backend.cli.connect import connect
 from turnout.backend.cli.context import CliContext
 from turnout.backend.config import Config
@@ -40,30 +41,27 @@ async def _shown_blocker(lab: Lab, namespace: str, context: str) -> tuple[str, b
     app = TurnoutApp(service, Config(refresh_seconds=0.5))
     try:
         async with app.run_test(size=(120, 40), notifications=True) as pilot:
-            for _ in range(200):
-                if app.apps:
-                    break
-                await pilot.pause(0.05)
+            await eventually(pilot, lambda: bool(app.apps), seconds=60)
             app.push_screen(AppScreen("shop", namespace))
-            await pilot.pause()
             screen = app.screen
             assert isinstance(screen, AppScreen)
-            for _ in range(200):
-                if screen.blocked:
-                    break
-                await pilot.pause(0.05)
+            # The lab answers the access review late on a loaded machine.
+            await eventually(pilot, lambda: screen.is_mounted and bool(screen.blocked)
+                             and "actions unavailable" in str(screen.query_one("#traffic").render()),
+                             seconds=60)
             shown = str(screen.query_one("#traffic").render())
             await pilot.press("b")
             await pilot.pause(0.3)
             asked = isinstance(app.screen, ConfirmScreen | RollbackScreen)
-            for _ in range(200):
-                if app.screen.query(Toast):
-                    break
-                await pilot.pause(0.05)
-            said = "\n".join(str(toast.render()) for toast in app.screen.query(Toast))
+            def said() -> str:
+                return "\n".join(str(toast.render()) for toast in app.screen.query(Toast))
+
+            # The refusal's own toast: an earlier one (a refresh's) would end the wait too soon.
+            await eventually(pilot, lambda: "Refused on" in said(), seconds=60)
+            refusal = said()
     finally:
         await service.close()
-    return shown, asked, said
+    return shown, asked, refusal
 
 
 async def test_another_operators_lock_greys_the_actions_out(lab: Lab, lab_namespace: str) -> None:
@@ -91,10 +89,8 @@ async def test_the_overview_greys_out_a_locked_app_under_the_cursor(lab: Lab, la
     app = TurnoutApp(service, Config(refresh_seconds=0.5))
     try:
         async with app.run_test(size=(120, 40)) as pilot:
-            for _ in range(200):
-                if app.apps and getattr(app.screen, "blocked", ""):
-                    break
-                await pilot.pause(0.05)
+            await eventually(pilot, lambda: bool(app.apps and getattr(app.screen, "blocked", "")),
+                             seconds=60)
             shown = str(app.screen.query_one("#blocked").render())
             assert f"actions unavailable on {lab_namespace}/shop: locked by alice@laptop" in shown
             await pilot.press("a")

@@ -43,21 +43,27 @@ async def test_a_stopped_api_server_is_unavailable_while_the_others_apps_stay_li
                                     60)
             table = app.screen.query_one("#apps", DataTable)
             assert [str(c.label) for c in table.columns.values()][:2] == ["CONTEXT", "APP"]
-            assert table.row_count == 2
-            line = str(app.screen.query_one("#contexts", Static).render())
-            assert "lab ● live" in line and f"{BACKUP} ● live" in line
+            assert await eventually(pilot, lambda: table.row_count == 2)  # the rows follow the apps
+
+            def line() -> str:
+                return str(app.screen.query_one("#contexts", Static).render())
+
+            assert await eventually(pilot, lambda: "lab ● live" in line() and f"{BACKUP} ● live" in line())
 
             table.move_cursor(row=[str(k.value) for k in table.rows].index(f"{BACKUP}/{both}/shop"))
             await pilot.press("s")
-            assert await eventually(pilot, lambda: bool(app.screen.query(Toast)), 10)
-            said = "\n".join(str(t.render()) for t in app.screen.query(Toast))
-            assert f"is in context {BACKUP}" in said
+            def said() -> str:
+                return "\n".join(str(t.render()) for t in app.screen.query(Toast))
+
+            # Its own toast, not any (a refresh's would end the wait too soon); generous: a
+            # loaded machine.
+            assert await eventually(pilot, lambda: f"is in context {BACKUP}" in said(), 60), said()
 
             labctl_second("down")
             assert await eventually(pilot, lambda: state_of(app, BACKUP) == "unavailable", 60)
             assert shop(app, "lab") is not None and state_of(app, "lab") == "live"
-            line = str(app.screen.query_one("#contexts", Static).render())
-            assert f"{BACKUP} ⊘ unavailable" in line and "lab ● live" in line
+            assert await eventually(pilot, lambda: f"{BACKUP} ⊘ unavailable" in line()
+                                    and "lab ● live" in line())
 
             kubectl(second, "-n", both, "scale", "deployment/shop-green", "--replicas=2")
             assert await eventually(

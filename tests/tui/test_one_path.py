@@ -8,12 +8,13 @@ from collections.abc import Callable
 
 from textual.widgets import Static
 
-from tests.tui.conftest import eventually
+from tests.tui.conftest import eventually, on_top
 from turnout.backend.models import Weights
 from turnout.backend.release import DeployRequest
 from turnout.tui.app import TurnoutApp
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmScreen
+from turnout.tui.screens.deploy import DeployScreen
 from turnout.tui.screens.slot import SlotScreen
 
 CHECKOUT = DeployRequest(app="checkout", image="registry.demo/checkout:1.5.0", manual=True,
@@ -22,10 +23,13 @@ CHECKOUT = DeployRequest(app="checkout", image="registry.demo/checkout:1.5.0", m
 
 
 async def _open_checkout(app: TurnoutApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    assert await eventually(pilot, lambda: bool(app.apps))  # the rows, before keys move on them
     await pilot.pause()
     await pilot.press("down", "down", "enter")  # payments, search, shop/checkout
     assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen) and app.screen.is_mounted)
     assert isinstance(app.screen, AppScreen) and app.screen.app_name == "checkout"
+    screen = app.screen
+    assert await eventually(pilot, lambda: screen.selected is not None)  # read in a worker
 
 
 def _confirm_text(app: TurnoutApp) -> str:
@@ -63,7 +67,7 @@ async def test_deploy_from_the_tui_is_analysed_with_the_guards_triggers(
     async with app.run_test(size=(120, 40)) as pilot:
         await _open_checkout(app, pilot)
         await pilot.press("D")
-        await pilot.pause()
+        await on_top(pilot, DeployScreen)
         await pilot.press(*"registry.demo/checkout:1.5.0", "enter")
         assert await eventually(pilot, lambda: isinstance(app.screen, ConfirmScreen)
                                                and app.screen.is_mounted)
@@ -84,6 +88,7 @@ async def test_panic_names_the_flags_it_turns_off_and_turns_them_off(
     linked = [f.key for f in await service.flags.list() if f.meta.app == "search" and f.on]
     assert linked, "the demo links flags to search"
     async with app.run_test(size=(120, 40)) as pilot:
+        assert await eventually(pilot, lambda: bool(app.apps))  # the rows, before keys move on them
         await pilot.pause()
         await pilot.press("down", "enter")
         assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen) and app.screen.is_mounted)
@@ -93,6 +98,7 @@ async def test_panic_names_the_flags_it_turns_off_and_turns_them_off(
         shown = _confirm_text(app)
         assert all(key in shown for key in linked) and "blue 100% / green 0%" in shown
         await pilot.click("#typed")
+        assert await eventually(pilot, lambda: getattr(app.screen.focused, "id", "") == "typed")
         await pilot.press(*"search", "enter")
         await app.workers.wait_for_complete()
     search = await service.app("search")
@@ -149,6 +155,7 @@ async def test_scale_refused_by_the_backend_changes_nothing(
         assert await eventually(pilot, _value_focused(app))
         await pilot.press(*"5000", "enter")
         await app.workers.wait_for_complete()
+        assert await eventually(pilot, lambda: any("replicas 5000" in str(n.message)
+                                                   for n in app._notifications))
         assert not isinstance(app.screen, ConfirmScreen)
-        assert any("replicas 5000" in str(n.message) for n in app._notifications)
     assert (await app.service.app("checkout")).slot(idle).desired == before

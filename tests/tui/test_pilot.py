@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from textual.command import CommandList
+from textual.command import CommandList, CommandPalette
 
 from tests.tui.conftest import eventually
 from turnout.backend.config import Config
@@ -16,14 +16,23 @@ from turnout.backend.service import ReleaseService
 from turnout.tui.app import TurnoutApp
 from turnout.tui.screens.app_detail import AppScreen
 from turnout.tui.screens.confirm import ConfirmScreen
+from turnout.tui.screens.deploy import DeployScreen
 from turnout.tui.screens.rollback import RollbackScreen
+from turnout.tui.screens.weight import WeightScreen
 
 
 async def _open_search(app: TurnoutApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    # The overview's rows first (a worker reads them), or the keys find nothing to open.
+    assert await eventually(pilot, lambda: bool(app.apps))
     await pilot.pause()
     await pilot.press("down", "enter")  # rows sorted by namespace: payments, search, shop
-    await pilot.pause()
+    assert await eventually(pilot, lambda: isinstance(app.screen, AppScreen) and app.screen.is_mounted)
     assert isinstance(app.screen, AppScreen) and app.screen.app_name == "search"
+
+
+def _asking(app: TurnoutApp, screen: type) -> Callable[[], bool]:
+    """`screen` is on top and mounted: keys sent before then reach the screen below."""
+    return lambda: isinstance(app.screen, screen) and app.screen.is_mounted
 
 
 def _live_demo(**config: Any) -> tuple[ReleaseService, TurnoutApp]:
@@ -33,8 +42,8 @@ def _live_demo(**config: Any) -> tuple[ReleaseService, TurnoutApp]:
 
 
 async def _loaded(app: TurnoutApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    while not app.apps:
-        await pilot.pause(0.05)
+    assert await eventually(pilot, lambda: bool(app.apps), seconds=60)
+    await pilot.pause()  # the rows reach the table
 
 
 async def test_step_confirmed_changes_the_weights(make_app: Callable[..., TurnoutApp]) -> None:
@@ -42,8 +51,7 @@ async def test_step_confirmed_changes_the_weights(make_app: Callable[..., Turnou
     async with app.run_test(size=(120, 40)) as pilot:
         await _open_search(app, pilot)
         await pilot.press("s")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        assert await eventually(pilot, _asking(app, ConfirmScreen))
         assert app.screen.focused is not None and app.screen.focused.id == "cancel"
         await pilot.press("tab", "enter")
         await app.workers.wait_for_complete()
@@ -81,6 +89,7 @@ async def test_rollback_needs_the_app_name_typed(make_app: Callable[..., Turnout
         confirm = app.screen.query_one("#confirm")
         assert confirm.disabled
         await pilot.click("#typed")
+        assert await eventually(pilot, lambda: getattr(app.screen.focused, "id", "") == "typed")
         await pilot.press(*"searc")
         assert confirm.disabled
         await pilot.press("h", "enter")
@@ -107,7 +116,7 @@ async def test_resize_during_a_confirmation_keeps_it(make_app: Callable[..., Tur
     async with app.run_test(size=(120, 40)) as pilot:
         await _open_search(app, pilot)
         await pilot.press("s")
-        await pilot.pause()
+        assert await eventually(pilot, _asking(app, ConfirmScreen))
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
@@ -133,13 +142,12 @@ async def test_set_weight_asks_a_percent_then_confirms(make_app: Callable[..., T
     async with app.run_test(size=(120, 40)) as pilot:
         await _open_search(app, pilot)
         await pilot.press("w")
-        await pilot.pause()
+        assert await eventually(pilot, _asking(app, WeightScreen))
         await pilot.press("1", "5", "0", "enter")  # out of range: refused, nothing asked
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)
         await pilot.press("backspace", "backspace", "backspace", "4", "0", "enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        assert await eventually(pilot, _asking(app, ConfirmScreen))
         await pilot.press("tab", "enter")
         await app.workers.wait_for_complete()
     assert (await app.service.app("search")).traffic.weights == Weights(blue=60, green=40)
@@ -150,7 +158,7 @@ async def test_palette_jumps_to_an_app(make_app: Callable[..., TurnoutApp]) -> N
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.press("colon")
-        await pilot.pause()
+        assert await eventually(pilot, lambda: CommandPalette.is_open(app) and app.screen.is_mounted)
         await pilot.press(*"open payments")
         assert await eventually(pilot, lambda: "payments" in str(
             getattr(app.screen.query(CommandList).first().highlighted_option, "prompt", "")))
@@ -174,14 +182,14 @@ async def test_the_chosen_theme_persists(make_app: Callable[..., TurnoutApp]) ->
 async def test_an_api_outage_shows_stale_then_recovers_without_exiting() -> None:
     service, app = _live_demo(refresh_seconds=0.1)
     async with app.run_test(size=(120, 40)) as pilot:
-        while not app.connection.startswith("● live"):
-            await pilot.pause(0.05)
-        service.cluster.outage(1.0)  # type: ignore[attr-defined]
-        while "stale since" not in app.connection:
-            await pilot.pause(0.05)
+        assert await eventually(pilot, lambda: app.connection.startswith("● live"), seconds=60)
+        # The outage lasts until the app has been seen stale: one of a fixed second can pass
+        # between two refreshes of a loaded machine, unseen.
+        service.cluster.outage(3600)  # type: ignore[attr-defined]
+        assert await eventually(pilot, lambda: "stale since" in app.connection, seconds=60)
         assert "Unavailable" in app.connection and app.is_running
-        while not app.connection.startswith("● live"):
-            await pilot.pause(0.05)
+        service.cluster.outage(0)  # type: ignore[attr-defined]
+        assert await eventually(pilot, lambda: app.connection.startswith("● live"), seconds=60)
         assert app.is_running
 
 
@@ -192,8 +200,7 @@ async def test_help_lists_the_apps_own_keys_readable_and_grouped(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("question_mark")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
+        assert await eventually(pilot, _asking(app, HelpScreen))
         text = str(app.screen.query_one("#keys").render())
         assert "Rollback" in text and "Flags" in text
         lines = text.splitlines()
@@ -204,8 +211,7 @@ async def test_help_lists_the_apps_own_keys_readable_and_grouped(
         assert "question_mark" not in text and "exclamation_mark" not in text
         assert "colon" not in text and "Cursor" not in text
         await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, HelpScreen)
+        assert await eventually(pilot, lambda: not isinstance(app.screen, HelpScreen))
 
 
 async def test_user_keymap_rebinds_an_action() -> None:
@@ -229,12 +235,12 @@ async def test_armed_demo_guard_rolls_back_a_fire_drill_and_shows_the_clock() ->
         await _loaded(app, pilot)
         await _open_search(app, pilot)
         await pilot.press("g")
-        for _ in range(100):
+        for _ in range(1200):  # 60 s: a loaded machine runs the demo late
             if (await service.app("search")).guard == "armed":
                 break
             await pilot.pause(0.05)
         await pilot.press("x")
-        for _ in range(200):
+        for _ in range(1200):  # 60 s: a loaded machine runs the demo late
             if (await service.app("search")).traffic.canary_weight == 0:
                 break
             await pilot.pause(0.05)
@@ -276,18 +282,18 @@ async def test_deploy_plans_confirms_and_runs_the_flow_on_the_demo() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await _loaded(app, pilot)
         await pilot.press("down", "down", "enter")  # checkout (namespace shop sorts last)
-        await pilot.pause()
+        assert await eventually(pilot, _asking(app, AppScreen))
         await pilot.press("D")
-        await pilot.pause()
+        assert await eventually(pilot, _asking(app, DeployScreen))
         await pilot.press(*"registry.demo/checkout:1.5.0", "enter")
-        for _ in range(100):
+        for _ in range(1200):  # 60 s: a loaded machine runs the demo late
             if isinstance(app.screen, ConfirmScreen):
                 break
             await pilot.pause(0.05)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("tab", "enter")
         flow = None
-        for _ in range(200):
+        for _ in range(1200):  # 60 s: a loaded machine runs the demo late
             flow = await DeployConsole(service).flow("checkout")
             if flow is not None and (await service.app("checkout")).green.version == "1.5.0":
                 break
@@ -313,7 +319,7 @@ async def test_app_detail_shows_the_clusters_events_with_warnings_marked() -> No
         assert "events" not in str(app.screen.query_one("#verdicts").render())  # a quiet cluster
         await pilot.press("x")  # the demo's fire drill: the canary's pods start crash-looping
         shown = ""
-        for _ in range(200):
+        for _ in range(1200):  # 60 s: a loaded machine runs the demo late
             shown = str(app.screen.query_one("#verdicts").render())
             if "BackOff" in shown:
                 break

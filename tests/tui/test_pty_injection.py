@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -61,6 +62,25 @@ def _read_until(fd: int, marker: bytes, seconds: float, seen: bytes = b"") -> by
     return out
 
 
+def _drawn_unreversed(data: bytes, label: bytes) -> bool:
+    """Whether `data` draws `label` other than in reverse video (how Textual draws the focused
+    button): the attributes are the last SGR sequence before it."""
+    at = data.find(label)
+    while at >= 0:
+        codes = re.findall(rb"\x1b\[([0-9;]*)m", data[max(0, at - 300):at])
+        if codes:
+            reverse, params = False, iter(codes[-1].split(b";"))
+            for code in params:
+                if code in (b"38", b"48", b"58"):  # a colour: its arguments are no attributes
+                    for _ in range(1 if next(params, b"") == b"5" else 3):
+                        next(params, b"")
+                reverse = {b"": False, b"0": False, b"7": True, b"27": False}.get(code, reverse)
+            if not reverse:
+                return True
+        at = data.find(label, at + 1)
+    return False
+
+
 class Terminal:
     """The TUI in a pseudo-terminal: keys in, every byte it writes kept in `written`."""
 
@@ -85,6 +105,19 @@ class Terminal:
             assert until in seen + fresh, f"{until!r} never shown after {data!r}"
         else:
             self.pause(1.0)
+        assert self.proc.poll() is None, f"the TUI exited after {data!r}: markup was executed"
+
+    def focus_leaves(self, data: bytes, label: bytes, seconds: float = 45.0) -> None:
+        """Type `data` (a Tab), then read until the button `label` is redrawn unfocused: a key
+        sent before the focus has moved still reaches the old focus, and a pause is no proof
+        on a loaded machine (both keys then arrive in one read)."""
+        os.write(self.master, data)
+        fresh = b""
+        deadline = time.monotonic() + seconds
+        while not _drawn_unreversed(fresh, label) and time.monotonic() < deadline:
+            fresh += _read_for(self.master, 0.2)
+        self.written += fresh
+        assert _drawn_unreversed(fresh, label), f"the focus never left {label!r} after {data!r}"
         assert self.proc.poll() is None, f"the TUI exited after {data!r}: markup was executed"
 
     def pause(self, seconds: float) -> None:
@@ -243,10 +276,10 @@ async def test_every_outside_source_stays_inert_on_a_real_terminal_against_the_l
     try:
         term.keys(b"", b"shop", 60.0)
         term.keys(b"\r", b"HostileReason")  # the app: image in the idle color, the Event tail
-        term.keys(b"", b"shop:1.5.0-image [/]", 10.0)
+        term.keys(b"", b"shop:1.5.0-image [/]")
         term.keys(b"a", b"Abort: ")  # a confirmation, then someone takes the lock underneath it
         _hostile_lease(lab, lab_namespace)
-        term.keys(b"\t")  # from Cancel to Abort, seen to move before Enter (as a person would)
+        term.focus_leaves(b"\t", b"Cancel")  # from Cancel to Abort, seen to move before Enter
         term.keys(b"\r", b"mallory")  # the write is refused: the error names the holder
         term.keys(b"", b"actions unavailable")  # the app screen learns of the lock
         term.keys(b"a", b"Not available")  # greyed out now: the refusal names the holder again

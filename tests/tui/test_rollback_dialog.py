@@ -57,6 +57,7 @@ async def test_the_dialog_lists_the_history_and_a_pick_deploys_it(
         shown = "\n".join(str(line) for line in app.screen.request.lines)  # type: ignore[attr-defined]
         assert "roll back checkout to 1.3.9: deploy registry.demo/checkout:1.3.9 into green" in shown
         await pilot.click("#typed")
+        assert await eventually(pilot, lambda: getattr(app.screen.focused, "id", "") == "typed")
         await pilot.press(*"checkout", "enter")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -51,7 +51,7 @@ def _then_settle(*keys: str, shows: tuple[str, str] | None = None) -> Callable[.
     """Press `keys`, then wait for the workers (and until widget `shows[0]` shows `shows[1]`):
     the snapshot's own `press` runs after `run_before`, too late to wait for what it opens."""
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
-        for _ in range(200):  # the overview's rows first, or the keys find nothing to open
+        for _ in range(1200):  # the overview's rows first, or the keys find nothing to open
             if pilot.app.apps:
                 break
             await pilot.pause(0.05)
@@ -110,14 +110,14 @@ class TestConfirmations:
 def _then_ask(*keys: str, screen: str) -> Callable[..., Any]:
     """Press `keys` one at a time (a screen opens between two), until `screen` asks."""
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
-        for _ in range(200):
+        for _ in range(1200):  # 60 s: the rows come late on a loaded machine
             if pilot.app.apps:
                 break
             await pilot.pause(0.05)
         for key in keys:
             await pilot.pause()
             await pilot.press(key)
-        for _ in range(200):
+        for _ in range(1200):  # 60 s
             await pilot.pause(0.05)
             if type(pilot.app.screen).__name__ == screen:
                 for box in pilot.app.screen.query("Input"):
