@@ -313,10 +313,10 @@ class TurnoutApp(AnsweringApp):
         if action in APP_ACTIONS:
             if _showing_flags(self.screen):
                 return False  # app actions do not apply to a flag under the cursor
-            if self.service.read_only or not isinstance(self._under_cursor(), App):
+            target = self._under_cursor()
+            if self.service.read_only or not isinstance(target, App):
                 return None
-            if self.contexts is not None and \
-                    self._under_cursor().context != self.service.context:  # type: ignore[attr-defined]
+            if self.contexts is not None and target.context != self.service.context:
                 return None  # verbs act in one context: this session's (keys.refusal says so)
             if getattr(self.screen, "blocked", ""):
                 return None  # locked by someone else, or RBAC: the app screen says which

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer
 
 from turnout.backend.errors import TurnoutError
 from turnout.backend.models import COLORS, App, AuditEntry, ClusterEvent
-from turnout.tui.backend import service_of
+from turnout.tui.backend import app_of, service_of
 from turnout.tui.render import (
     activity_text,
     checklist_text,
@@ -147,12 +147,12 @@ class AppScreen(GuardedScreen):
             panel.show(Text.assemble(("checklist unavailable: ", "bold"), safe(str(err))))
         elif message.checklist is not None:
             panel.remove_class("-error")
-            panel.show(checklist_text(message.checklist, self.app.palette))
+            panel.show(checklist_text(message.checklist, app_of(self).palette))
 
     @property
     def selected(self) -> App | None:
         """This screen's app, from the latest refresh."""
-        return next((a for a in self.app.apps  # type: ignore[attr-defined]
+        return next((a for a in app_of(self).apps
                      if (a.name, a.namespace) == (self.app_name, self.app_namespace)), None)
 
     def _show(self, _: object) -> None:
@@ -161,7 +161,7 @@ class AppScreen(GuardedScreen):
             self.query_one("#traffic", LiveText).show(
                 Text(f"{self.app_name} is gone from namespace {self.app_namespace}"))
             return
-        palette = self.app.palette
+        palette = app_of(self).palette
         now = service_of(self).clock()
         traffic = app.traffic
         self._show_traffic(app)
@@ -184,7 +184,7 @@ class AppScreen(GuardedScreen):
             self.load_series(app)
 
     def _show_traffic(self, app: App) -> None:
-        palette = self.app.palette
+        palette = app_of(self).palette
         traffic = app.traffic
         line = Text.assemble(
             safe(f"{app.namespace}/{app.name}"), "  live ",
@@ -220,7 +220,7 @@ class AppScreen(GuardedScreen):
             self._show_traffic(current)
 
     def _show_notes(self, app: App) -> None:
-        palette = self.app.palette
+        palette = app_of(self).palette
         now = service_of(self).clock()
         self.query_one("#verdicts", LiveText).show(Text.assemble(
             verdicts_text(app, palette), guard_text(app, now, palette),

@@ -15,7 +15,7 @@ from turnout.backend.errors import TurnoutError
 from turnout.backend.flags.flag_console import FlagChange
 from turnout.backend.flags.model import Flag, Segment
 from turnout.backend.sanitize import inert
-from turnout.tui.backend import service_of
+from turnout.tui.backend import app_of, service_of
 from turnout.tui.render import flag_row, safe
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
 from turnout.tui.screens.explain import ExplainScreen
@@ -77,7 +77,7 @@ class FlagsScreen(Screen[None]):
         row = table.cursor_row
         table.clear(columns=True)
         self._add_columns(table, event.size.width)
-        self._shown = sync_rows(table, {f.key: flag_row(f, self.app.palette) for f in self.flags}, {})
+        self._shown = sync_rows(table, {f.key: flag_row(f, app_of(self).palette) for f in self.flags}, {})
         table.move_cursor(row=row)
 
     @on(DataTable.RowHighlighted, "#flags")
@@ -164,7 +164,7 @@ class FlagsScreen(Screen[None]):
             return
         self.flags = message.flags
         problem.update("")
-        palette = self.app.palette
+        palette = app_of(self).palette
         rows = {f.key: flag_row(f, palette) for f in self.flags}
         self._shown = sync_rows(self.query_one("#flags", DataTable), rows, self._shown)
         self._describe()

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Static
 from turnout.backend.describe import describe_lines
 from turnout.backend.errors import TurnoutError
 from turnout.backend.models import PodDetail
-from turnout.tui.backend import service_of
+from turnout.tui.backend import app_of, service_of
 from turnout.tui.render import Palette, safe
 from turnout.tui.widgets.status_bar import StatusBar
 
@@ -98,6 +98,6 @@ class PodScreen(Screen[None]):
             shown.update(error if self._last is None else Text.assemble(error, "\n\n", self._last))
         elif message.detail is not None:
             self._last = pod_text(describe_lines(message.detail, service_of(self).clock()),
-                                  self.app.palette)
+                                  app_of(self).palette)
             shown.update(self._last)
         self._next = self.set_timer(REFRESH_SECONDS, self.load, name="pod-refresh")
