@@ -28,7 +28,7 @@ from turnout.themes import THEMES, domain_defaults
 from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction
 from turnout.tui.answering_app import AnsweringApp
 from turnout.tui.commands import AppsProvider
-from turnout.tui.keys import APP_ACTIONS, help_text
+from turnout.tui.keys import APP_ACTIONS, help_text, refusal
 from turnout.tui.messages import ActionFinished, AppsRefreshed, ContextRefreshed, RefreshFailed
 from turnout.tui.preferences import load_theme, save_theme
 from turnout.tui.render import Palette, rich_palette
@@ -305,6 +305,11 @@ class TurnoutApp(AnsweringApp):
         self.connection = f"{state} {self._stale_since:%H:%M:%S} ({message.title})"
 
     # --- actions ---------------------------------------------------------------
+
+    def why_refused(self, action: str) -> str:
+        """Why an app action is greyed out on the current screen, for the operator (the
+        toast `AnsweringApp.run_action` shows)."""
+        return refusal(self.service, self.screen, action, several=self.contexts is not None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what cannot be done here, rather than failing after a confirmation."""
