@@ -13,7 +13,6 @@ from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from turnout.backend.sanitize import inert
-from turnout.tui.keys import refusal
 
 
 class AnsweringApp(TextualApp[int]):
@@ -57,10 +56,6 @@ class AnsweringApp(TextualApp[int]):
                 if reason:
                     self.notify(reason, title="Not available", severity="warning")
         return False
-
-    def why_refused(self, action: str) -> str:
-        """Why an app action is greyed out on the current screen, for the operator."""
-        return refusal(self, self.screen, action)
 
     def action_help_quit(self) -> None:
         """ctrl+c: say how to quit (Textual's own toast for it is markup)."""

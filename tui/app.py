@@ -28,7 +28,7 @@ from turnout.themes import THEMES, domain_defaults
 from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction
 from turnout.tui.answering_app import AnsweringApp
 from turnout.tui.commands import AppsProvider
-from turnout.tui.keys import APP_ACTIONS, help_text
+from turnout.tui.keys import APP_ACTIONS, help_text, refusal
 from turnout.tui.messages import ActionFinished, AppsRefreshed, ContextRefreshed, RefreshFailed
 from turnout.tui.preferences import load_theme, save_theme
 from turnout.tui.render import Palette, rich_palette
@@ -306,6 +306,11 @@ class TurnoutApp(AnsweringApp):
 
     # --- actions ---------------------------------------------------------------
 
+    def why_refused(self, action: str) -> str:
+        """Why an app action is greyed out on the current screen, for the operator (the
+        toast `AnsweringApp.run_action` shows)."""
+        return refusal(self.service, self.screen, action, several=self.contexts is not None)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out what cannot be done here, rather than failing after a confirmation."""
         if action in ("history", "incident"):
@@ -313,10 +318,10 @@ class TurnoutApp(AnsweringApp):
         if action in APP_ACTIONS:
             if _showing_flags(self.screen):
                 return False  # app actions do not apply to a flag under the cursor
-            if self.service.read_only or not isinstance(self._under_cursor(), App):
+            target = self._under_cursor()
+            if self.service.read_only or not isinstance(target, App):
                 return None
-            if self.contexts is not None and \
-                    self._under_cursor().context != self.service.context:  # type: ignore[attr-defined]
+            if self.contexts is not None and target.context != self.service.context:
                 return None  # verbs act in one context: this session's (keys.refusal says so)
             if getattr(self.screen, "blocked", ""):
                 return None  # locked by someone else, or RBAC: the app screen says which

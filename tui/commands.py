@@ -11,28 +11,28 @@ from textual.fuzzy import Matcher
 from turnout.backend.models import App
 from turnout.backend.sanitize import inert
 from turnout.tui.actions import RELEASE_ACTIONS
-from turnout.tui.backend import service_of
+from turnout.tui.backend import app_of, service_of
 
 
 class AppsProvider(Provider):
     """`search` opens the search app; `rollback search` asks to roll it back."""
 
     def _apps(self) -> tuple[App, ...]:
-        apps: tuple[App, ...] = self.app.apps  # type: ignore[attr-defined]
-        return apps
+        return app_of(self).apps
 
     def _commands(self) -> list[tuple[str, object, str]]:
         commands: list[tuple[str, object, str]] = []
         read_only = service_of(self).read_only
+        app = app_of(self)
         for target in self._apps():
             ref = inert(f"{target.namespace}/{target.name}", single_line=True)
-            commands.append((f"Open {ref}", partial(self.app.open_app, target),  # type: ignore[attr-defined]
+            commands.append((f"Open {ref}", partial(app.open_app, target),
                              f"live {target.traffic.live}"))
             if read_only:
                 continue
             for action in RELEASE_ACTIONS:
                 commands.append((f"{action.label} {ref}",
-                                 partial(self.app.confirm_and_run, action, target),  # type: ignore[attr-defined]
+                                 partial(app.confirm_and_run, action, target),
                                  "asks for confirmation"))
         return commands
 

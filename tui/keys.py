@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import App as TextualApp
@@ -10,6 +11,9 @@ from textual.binding import Binding
 
 from turnout.backend.models import App
 from turnout.tui.actions import RELEASE_ACTIONS
+
+if TYPE_CHECKING:
+    from turnout.backend.service import ReleaseService
 
 RELEASE_IDS = frozenset({*(a.id for a in RELEASE_ACTIONS), "panic", "deploy", "guard", "fire-drill",
                          "scale", "set-image", "lock", "unlock"})
@@ -56,10 +60,10 @@ def elsewhere(target: App, context: str) -> str:
             f"acts in {context}: open Turnout with --context {target.context} to act on it.")
 
 
-def refusal(app: TextualApp[object], screen: object, action: str) -> str:
-    """Why the app refused `action` on `screen` (greyed out by `check_action`), in words;
-    the toast that shows it makes the outside text in it inert."""
-    service = app.service  # type: ignore[attr-defined]
+def refusal(service: ReleaseService, screen: object, action: str, *, several: bool) -> str:
+    """Why the app on `service` refused `action` on `screen` (greyed out by `check_action`),
+    in words, `several` when it shows several contexts; the toast that shows it makes the
+    outside text in it inert."""
     if action == "history":
         return "History is about one app: put the cursor on it, or open it."
     if action == "incident":
@@ -69,7 +73,6 @@ def refusal(app: TextualApp[object], screen: object, action: str) -> str:
     target = getattr(screen, "selected", None)
     if target is not None and not isinstance(target, App):
         return "Release keys act on an app: esc back to the overview or the app screen."
-    several = getattr(app, "contexts", None) is not None
     if several and isinstance(target, App) and target.context != service.context:
         return elsewhere(target, service.context)
     if service.read_only:

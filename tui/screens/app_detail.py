@@ -10,11 +10,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
+from textual.message import Message
 from textual.widgets import DataTable, Footer
 
 from turnout.backend.errors import TurnoutError
 from turnout.backend.models import COLORS, App, AuditEntry, ClusterEvent
-from turnout.tui.backend import service_of
+from turnout.tui.backend import app_of, service_of
 from turnout.tui.render import (
     activity_text,
     checklist_text,
@@ -32,7 +33,7 @@ from turnout.tui.render import (
 from turnout.tui.screens.access import GuardedScreen
 from turnout.tui.screens.pod import PodScreen
 from turnout.tui.widgets.app_body import app_body
-from turnout.tui.widgets.chart_panel import ChartPanel
+from turnout.tui.widgets.chart_panel import ChartPanel, Series
 from turnout.tui.widgets.live_text import LiveText
 from turnout.tui.widgets.slot_panel import SlotPanel
 from turnout.tui.widgets.status_bar import StatusBar
@@ -47,7 +48,8 @@ CHECKLIST_REFRESH_SECONDS = 30.0
 COMPACT_HEIGHT = 34
 """Below this many rows the charts give their space to the pod tables."""
 
-if TYPE_CHECKING:  # the guard is not needed to draw an app
+if TYPE_CHECKING:  # the guard and the checklist are not needed to draw an app
+    from turnout.backend.checklist import Checklist
     from turnout.backend.guard import incident as incidents
 
 
@@ -102,23 +104,55 @@ class AppScreen(GuardedScreen):
             self._checked = time.monotonic()
             self.load_checklist()
 
+    class ChecklistRead(Message, bubble=False):
+        """The app's checklist, or why it could not be read."""
+
+        def __init__(self, checklist: Checklist | None = None,
+                     error: TurnoutError | None = None) -> None:
+            super().__init__()
+            self.checklist = checklist
+            self.error = error
+
+    class EventsRead(Message, bubble=False):
+        """A fresh event tail of the app."""
+
+        def __init__(self, events: tuple[ClusterEvent, ...]) -> None:
+            super().__init__()
+            self.events = events
+
+    class SeriesRead(Message, bubble=False):
+        """The chart series of both colors, or `None` when metrics could not be read."""
+
+        def __init__(self, errors: Series | None = None, latency: Series | None = None) -> None:
+            super().__init__()
+            self.errors = errors
+            self.latency = latency
+
     @work(exclusive=True, group="checklist", exit_on_error=False)
     async def load_checklist(self) -> None:
-        """Read the checklist; a failure is shown in the panel, marked as an error."""
-        panel = self.query_one("#checklist", LiveText)
+        """Read the checklist and post it (or the error)."""
         try:
             checklist = await service_of(self).check(self.app_name, self.app_namespace)
         except TurnoutError as err:
+            self.post_message(self.ChecklistRead(error=err))
+            return
+        self.post_message(self.ChecklistRead(checklist))
+
+    @on(ChecklistRead)
+    def _checklist_read(self, message: ChecklistRead) -> None:
+        """Show the checklist; a failure is shown in the panel, marked as an error."""
+        panel = self.query_one("#checklist", LiveText)
+        if (err := message.error) is not None:
             panel.add_class("-error")
             panel.show(Text.assemble(("checklist unavailable: ", "bold"), safe(str(err))))
-            return
-        panel.remove_class("-error")
-        panel.show(checklist_text(checklist, self.app.palette))
+        elif message.checklist is not None:
+            panel.remove_class("-error")
+            panel.show(checklist_text(message.checklist, app_of(self).palette))
 
     @property
     def selected(self) -> App | None:
         """This screen's app, from the latest refresh."""
-        return next((a for a in self.app.apps  # type: ignore[attr-defined]
+        return next((a for a in app_of(self).apps
                      if (a.name, a.namespace) == (self.app_name, self.app_namespace)), None)
 
     def _show(self, _: object) -> None:
@@ -127,7 +161,7 @@ class AppScreen(GuardedScreen):
             self.query_one("#traffic", LiveText).show(
                 Text(f"{self.app_name} is gone from namespace {self.app_namespace}"))
             return
-        palette = self.app.palette
+        palette = app_of(self).palette
         now = service_of(self).clock()
         traffic = app.traffic
         self._show_traffic(app)
@@ -150,7 +184,7 @@ class AppScreen(GuardedScreen):
             self.load_series(app)
 
     def _show_traffic(self, app: App) -> None:
-        palette = self.app.palette
+        palette = app_of(self).palette
         traffic = app.traffic
         line = Text.assemble(
             safe(f"{app.namespace}/{app.name}"), "  live ",
@@ -186,7 +220,7 @@ class AppScreen(GuardedScreen):
             self._show_traffic(current)
 
     def _show_notes(self, app: App) -> None:
-        palette = self.app.palette
+        palette = app_of(self).palette
         now = service_of(self).clock()
         self.query_one("#verdicts", LiveText).show(Text.assemble(
             verdicts_text(app, palette), guard_text(app, now, palette),
@@ -195,25 +229,38 @@ class AppScreen(GuardedScreen):
 
     @work(exclusive=True, group="events", exit_on_error=False, description="event tail")
     async def load_events(self, app: App) -> None:
-        """Fetch the event tail; when it cannot be read the last one stays."""
+        """Fetch the event tail; when it cannot be read nothing is posted and the last stays."""
         try:
             events = await service_of(self).events_of(app)
         except TurnoutError:
             return
-        if events != self._events:
-            self._events = events
+        self.post_message(self.EventsRead(events))
+
+    @on(EventsRead)
+    def _new_events(self, message: EventsRead) -> None:
+        if message.events != self._events:
+            self._events = message.events
             if (current := self.selected) is not None:
                 self._show_notes(current)
 
     @work(exclusive=True, group="series", exit_on_error=False, description="chart series")
     async def load_series(self, app: App) -> None:
-        """Fetch the chart series; a metrics failure leaves the charts as they were."""
+        """Fetch the chart series and post them; a metrics failure posts no series."""
         service = service_of(self)
         try:
-            errors = {c: await service.series(app, c, "error_rate", CHART_MINUTES) for c in COLORS}
-            latency = {c: await service.series(app, c, "p95_ms", CHART_MINUTES) for c in COLORS}
+            errors: Series = {
+                c: await service.series(app, c, "error_rate", CHART_MINUTES) for c in COLORS}
+            latency: Series = {c: await service.series(app, c, "p95_ms", CHART_MINUTES) for c in COLORS}
         except TurnoutError:
+            self.post_message(self.SeriesRead())
+            return
+        self.post_message(self.SeriesRead(errors, latency))
+
+    @on(SeriesRead)
+    def _series_read(self, message: SeriesRead) -> None:
+        """Draw the series; without them the charts stay as they were, marked stale."""
+        if message.errors is None or message.latency is None:
             self.query_one("#charts").add_class("-stale")
             return
-        self.query_one("#chart-errors", ChartPanel).series = errors
-        self.query_one("#chart-latency", ChartPanel).series = latency
+        self.query_one("#chart-errors", ChartPanel).series = message.errors
+        self.query_one("#chart-latency", ChartPanel).series = message.latency

@@ -7,10 +7,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from turnout.backend.errors import InvalidInput, TurnoutError
+from turnout.backend.flags.evaluate import Evaluation
 from turnout.tui.backend import service_of
 from turnout.tui.render import safe
 
@@ -48,21 +50,41 @@ class ExplainScreen(ModalScreen[None]):
             yield Input(id="attrs", placeholder="attributes, e.g. email=alice@example.com")
             yield Static(id="answer")
 
+    class Answered(Message, bubble=False):
+        """The evaluation, the user's bucket and the bucketing rule, or why there is none."""
+
+        def __init__(self, answer: tuple[Evaluation, int, str] | None = None,
+                     error: TurnoutError | None = None) -> None:
+            super().__init__()
+            self.answer = answer
+            self.error = error
+
     @on(Input.Submitted)
     def _submitted(self) -> None:
-        self.evaluate()
+        self.evaluate(self.query_one("#user", Input).value.strip(),
+                      self.query_one("#attrs", Input).value)
 
     @work(exclusive=True, exit_on_error=False)
-    async def evaluate(self) -> None:
-        answer = self.query_one("#answer", Static)
-        user = self.query_one("#user", Input).value.strip()
+    async def evaluate(self, user: str, attributes: str) -> None:
+        """Evaluate the flag for what was typed and post the answer (or the error)."""
         try:
-            context = {"targetingKey": user, **parse_attributes(self.query_one("#attrs", Input).value)}
-            result, bucket, rule = await service_of(self).flag_console().explain(self.key, context)
+            context = {"targetingKey": user, **parse_attributes(attributes)}
+            answer = await service_of(self).flag_console().explain(self.key, context)
         except TurnoutError as err:
-            answer.update(Text.assemble(f"{err.title}: ", safe(str(err))))
+            self.post_message(self.Answered(error=err))
             return
-        answer.update(Text.assemble(
+        self.post_message(self.Answered(answer))
+
+    @on(Answered)
+    def _answered(self, message: Answered) -> None:
+        shown = self.query_one("#answer", Static)
+        if (err := message.error) is not None:
+            shown.update(Text.assemble(f"{err.title}: ", safe(str(err))))
+            return
+        if message.answer is None:
+            return
+        result, bucket, rule = message.answer
+        shown.update(Text.assemble(
             "variant  ", safe(str(result.variant)), "\nvalue    ", safe(repr(result.value)),
             "\nreason   ", str(result.reason), "\nbucket   ", f"{bucket} of 0..99",
             "\nrule     ", rule,

@@ -7,14 +7,15 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from turnout.backend.errors import TurnoutError
 from turnout.backend.flags.flag_console import FlagChange
-from turnout.backend.flags.model import Flag
+from turnout.backend.flags.model import Flag, Segment
 from turnout.backend.sanitize import inert
-from turnout.tui.backend import service_of
+from turnout.tui.backend import app_of, service_of
 from turnout.tui.render import flag_row, safe
 from turnout.tui.screens.confirm import ConfirmRequest, ConfirmScreen
 from turnout.tui.screens.explain import ExplainScreen
@@ -76,7 +77,7 @@ class FlagsScreen(Screen[None]):
         row = table.cursor_row
         table.clear(columns=True)
         self._add_columns(table, event.size.width)
-        self._shown = sync_rows(table, {f.key: flag_row(f, self.app.palette) for f in self.flags}, {})
+        self._shown = sync_rows(table, {f.key: flag_row(f, app_of(self).palette) for f in self.flags}, {})
         table.move_cursor(row=row)
 
     @on(DataTable.RowHighlighted, "#flags")
@@ -115,21 +116,55 @@ class FlagsScreen(Screen[None]):
                     f"{inert(flag.read_only, single_line=True)}")
         return "No flag under the cursor."
 
+    class Listed(Message, bubble=False):
+        """A read of every flag, or why there is none: no store, or the store failed."""
+
+        def __init__(self, flags: tuple[Flag, ...] = (), error: TurnoutError | None = None,
+                     *, configured: bool = True) -> None:
+            super().__init__()
+            self.flags = flags
+            self.error = error
+            self.configured = configured
+
+    class Written(Message, bubble=False):
+        """A flag change ended: what was saved, or why nothing was; the list is read again
+        when `reload`."""
+
+        def __init__(self, title: str, saved: Flag | Segment | None = None,
+                     error: TurnoutError | None = None, *, reload: bool = True) -> None:
+            super().__init__()
+            self.title = title
+            self.saved = saved
+            self.error = error
+            self.reload = reload
+
     @work(exclusive=True, group="flags", exit_on_error=False)
     async def load(self) -> None:
-        """Read every flag; a store failure keeps the last list and says why."""
+        """Read every flag and post the list (or why it could not be read)."""
         console = service_of(self).flags
-        problem = self.query_one("#flag-problem", Static)
         if console is None:
-            problem.update("No flag store configured: set flags_url (or TURNOUT_FLAGS_URL).")
+            self.post_message(self.Listed(configured=False))
             return
         try:
-            self.flags = await console.list()
+            flags = await console.list()
         except TurnoutError as err:
+            self.post_message(self.Listed(error=err))
+            return
+        self.post_message(self.Listed(flags))
+
+    @on(Listed)
+    def _listed(self, message: Listed) -> None:
+        """Show the list; a store failure keeps the last list and says why."""
+        problem = self.query_one("#flag-problem", Static)
+        if not message.configured:
+            problem.update("No flag store configured: set flags_url (or TURNOUT_FLAGS_URL).")
+            return
+        if (err := message.error) is not None:
             problem.update(Text.assemble(f"{err.title}: ", safe(str(err)), " (showing the last list)"))
             return
+        self.flags = message.flags
         problem.update("")
-        palette = self.app.palette
+        palette = app_of(self).palette
         rows = {f.key: flag_row(f, palette) for f in self.flags}
         self._shown = sync_rows(self.query_one("#flags", DataTable), rows, self._shown)
         self._describe()
@@ -160,7 +195,7 @@ class FlagsScreen(Screen[None]):
         try:
             change = await service_of(self).plan_flag("stage", flag.key, step=step)
         except TurnoutError as err:
-            self.notify(str(err), title=err.title, severity="error", markup=False)
+            self.post_message(self.Written("Stage", error=err, reload=False))
             return
         moves = change.preview.describe() if change.preview else "no user changes variant"
         lines = (Text.assemble("flag     ", safe(flag.key)),
@@ -175,8 +210,7 @@ class FlagsScreen(Screen[None]):
         try:
             change = await service_of(self).plan_flag(verb, key)
         except TurnoutError as err:
-            self.notify(str(err), title=err.title, severity="error", markup=False)
-            self.load()
+            self.post_message(self.Written(title, error=err))
             return
         await self._commit(change, title)
 
@@ -185,11 +219,21 @@ class FlagsScreen(Screen[None]):
         try:
             saved = await service_of(self).write_flag(change, reason="tui")
         except TurnoutError as err:
-            self.notify(str(err), title=err.title, severity="error", markup=False)
+            self.post_message(self.Written(title, error=err))
         else:
+            self.post_message(self.Written(title, saved))
+
+    @on(Written)
+    def _written(self, message: Written) -> None:
+        """Say what was saved (or why not), then read the list again."""
+        if (err := message.error) is not None:
+            self.notify(str(err), title=err.title, severity="error", markup=False)
+        elif (saved := message.saved) is not None:
             state = f"{'on' if saved.on else 'OFF'}, " if isinstance(saved, Flag) else ""
-            self.notify(f"{saved.key}: {state}version {saved.version}", title=title, markup=False)
-        self.load()
+            self.notify(f"{saved.key}: {state}version {saved.version}", title=message.title,
+                        markup=False)
+        if message.reload:
+            self.load()
 
     def action_explain(self) -> None:
         flag = self.selected

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
@@ -78,22 +79,40 @@ class HistoryScreen(Screen[None]):
         self.load()
         self.set_interval(REFRESH_SECONDS, self.load, name="history-refresh")
 
+    class Loaded(Message, bubble=False):
+        """A read of the flow and the recorded releases, or why it failed."""
+
+        def __init__(self, flow: Flow | None = None, releases: tuple[Release, ...] = (),
+                     error: TurnoutError | None = None) -> None:
+            super().__init__()
+            self.flow = flow
+            self.releases = releases
+            self.error = error
+
     @work(exclusive=True, exit_on_error=False)
     async def load(self) -> None:
-        """Read the flow, history and figures; a failure is shown, not fatal."""
+        """Read the flow and history; a failure is posted to be shown, not fatal."""
         service = service_of(self)
         try:
             flow = await service.flow(self.app_name, self.app_namespace)
             releases = await service.history(self.app_namespace, self.app_name)
         except TurnoutError as err:
+            self.post_message(self.Loaded(error=err))
+            return
+        self.post_message(self.Loaded(flow, releases))
+
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
+        """Show the flow, the figures over the window and the latest releases."""
+        if (err := message.error) is not None:
             self.query_one("#flow", Static).update(Text.assemble(f"{err.title}: ", safe(str(err))))
             return
         now = service_of(self).clock()
-        self.query_one("#flow", Static).update(flow_text(flow))
-        figures = dora(releases, since=now - timedelta(days=WINDOW_DAYS), until=now,
+        self.query_one("#flow", Static).update(flow_text(message.flow))
+        figures = dora(message.releases, since=now - timedelta(days=WINDOW_DAYS), until=now,
                        app=self.app_name, namespace=self.app_namespace)
         self.query_one("#figures", Static).update(figures_text(figures))
-        self.query_one("#releases", Static).update(self._lines(releases))
+        self.query_one("#releases", Static).update(self._lines(message.releases))
 
     @staticmethod
     def _lines(releases: tuple[Release, ...]) -> Text:

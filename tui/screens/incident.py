@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer
 from turnout.backend.guard import replay
 from turnout.backend.guard.recording import IncidentRecord
 from turnout.backend.models import COLORS, App
+from turnout.tui.backend import app_of
 from turnout.tui.render import color_text, health_text, safe, traffic_bar, verdicts_text
 from turnout.tui.widgets.app_body import app_body
 from turnout.tui.widgets.chart_panel import ChartPanel
@@ -141,7 +142,7 @@ class IncidentScreen(Screen[None]):
         if not self._composed or not self.frames:
             return
         app = replay.app_at(self.record, self.index)
-        palette = self.app.palette  # type: ignore[attr-defined]
+        palette = app_of(self).palette
         now = self.at(self.index)
         self._show_cursor()
         self._show_traffic(app)
@@ -169,7 +170,7 @@ class IncidentScreen(Screen[None]):
             f"frame {self.index + 1}/{self.frames}\n", "━" * filled, "│", "─" * (width - filled)))
 
     def _show_traffic(self, app: App) -> None:
-        palette = self.app.palette  # type: ignore[attr-defined]
+        palette = app_of(self).palette
         self.query_one("#traffic", LiveText).show(Text.assemble(
             safe(f"{app.namespace}/{app.name}"), "  live ",
             color_text(app.traffic.live, palette, live=True), " ",

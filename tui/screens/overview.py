@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from turnout.backend.contexts import ContextApps
 from turnout.backend.models import App
+from turnout.tui.backend import app_of, service_of
 from turnout.tui.keys import elsewhere
 from turnout.tui.render import OVERVIEW_COLUMNS, contexts_line, overview_row, safe
 from turnout.tui.screens.access import GuardedScreen
@@ -98,13 +99,13 @@ class OverviewScreen(GuardedScreen):
 
     def _show_contexts(self, states: tuple[ContextApps, ...]) -> None:
         """Each context's own state: live with its apps, or unavailable and why."""
-        self.query_one("#contexts", Static).update(contexts_line(states, self.app.palette))
+        self.query_one("#contexts", Static).update(contexts_line(states, app_of(self).palette))
 
     def on_resize(self, event: Resize) -> None:
         table = self.query_one("#apps", DataTable)
         row = table.cursor_row
         if self._set_columns(table, event.size.width):
-            self._show(self.app.apps)  # type: ignore[attr-defined]
+            self._show(app_of(self).apps)
             table.move_cursor(row=row)
 
     def _set_columns(self, table: DataTable[Text], width: int) -> bool:
@@ -126,14 +127,14 @@ class OverviewScreen(GuardedScreen):
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return next((a for a in self.app.apps if self.row_key(a) == key), None)  # type: ignore[attr-defined]
+        return next((a for a in app_of(self).apps if self.row_key(a) == key), None)
 
     def _show(self, apps: tuple[App, ...]) -> None:
         table = self.query_one("#apps", DataTable)
         box = self._filter_box()
         needle = box.value.strip().lower() if box is not None else ""
         shown = [a for a in apps if needle in f"{a.namespace}/{a.name}".lower()]
-        palette = self.app.palette
+        palette = app_of(self).palette
         columns, bar = self._columns
         rows = {self.row_key(a): overview_row(a, palette, columns, bar) for a in shown}
         self._shown = sync_rows(table, rows, self._shown)
@@ -162,7 +163,7 @@ class OverviewScreen(GuardedScreen):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self) -> None:
-        self._show(self.app.apps)  # type: ignore[attr-defined]
+        self._show(app_of(self).apps)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
@@ -177,16 +178,15 @@ class OverviewScreen(GuardedScreen):
     def show_blocker(self, app: App) -> None:
         note = self.query_one("#blocked", Static)
         note.set_class(not self.blocked_note, "-hidden")
-        style = self.app.palette.get("health-bad", "")
+        style = app_of(self).palette.get("health-bad", "")
         note.update(Text.assemble(("⊘ actions unavailable on ", style),
                                   safe(f"{app.namespace}/{app.name}: {self.blocked_note}")))
 
     @on(DataTable.RowSelected, "#apps")
     def action_open(self) -> None:
         app = self.selected
-        if app is not None and app.context != self.app.service.context:  # type: ignore[attr-defined]
-            self.app.notify(elsewhere(app, self.app.service.context),  # type: ignore[attr-defined]
-                            title="Other context",
-                            severity="warning")
+        context = service_of(self).context
+        if app is not None and app.context != context:
+            self.app.notify(elsewhere(app, context), title="Other context", severity="warning")
         elif app is not None:
-            self.app.open_app(app)  # type: ignore[attr-defined]
+            app_of(self).open_app(app)

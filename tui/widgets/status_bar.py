@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from turnout.tui.backend import service_of
+from turnout.tui.backend import app_of, service_of
 from turnout.tui.render import safe
 
 
@@ -31,7 +31,7 @@ class StatusBar(Static):
 
     def on_mount(self) -> None:
         service = service_of(self)
-        settings = self.app.config.contexts.get(service.context)  # type: ignore[attr-defined]
+        settings = app_of(self).config.contexts.get(service.context)
         self.context = service.context
         self.read_only = service.read_only
         self.production = bool(settings and settings.production)
