@@ -2,6 +2,6 @@
 
 import sys
 
-from turnout.backend.cli import main
+from turnout.backend.startup import main
 
 sys.exit(main())

@@ -10,10 +10,8 @@ machine with no cluster configured, a flag store alone.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,8 +30,7 @@ if TYPE_CHECKING:
     from turnout.backend.ports import MetricsPort
 
 
-@dataclass(frozen=True, kw_only=True)
-class Options:
+class Options(msgspec.Struct, frozen=True, kw_only=True):
     """What the command line (or a test) chose for one session."""
 
     demo: bool = False
@@ -106,7 +103,7 @@ def build_contexts(config: Config, options: Options, contexts: Sequence[str] = (
     services, broken = {}, {}
     for name in names:
         try:
-            services[name] = build_service(config, dataclasses.replace(options, context=name))
+            services[name] = build_service(config, msgspec.structs.replace(options, context=name))
         except TurnoutError as err:
             broken[name] = err
     return Contexts(services, {n: context_timeout(config, options, n) for n in names}, broken)

@@ -9,15 +9,14 @@ benefit, but this gate is what makes read-only mode true.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from turnout.backend.errors import ReadOnly
 
 MUTATING_HTTP_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-@dataclass(frozen=True, slots=True)
-class WriteGate:
+class WriteGate(msgspec.Struct, frozen=True):
     """Refuses writes when `read_only` is set; `why` says where that came from."""
 
     read_only: bool = False

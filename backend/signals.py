@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
@@ -110,8 +109,7 @@ def health_checks(history: Sequence[bool], color: Color, at: datetime, source: s
 # --- Prometheus error rate -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PromSample:
+class PromSample(msgspec.Struct, frozen=True):
     """One instant-query result for a color: the ratio, its request count and freshness."""
 
     query: str
@@ -231,8 +229,7 @@ def smoke_problem(request: SmokeRequest, status: int, body: str, seconds: float)
     return ""
 
 
-@dataclass(frozen=True)
-class SmokeResult:
+class SmokeResult(msgspec.Struct, frozen=True):
     """One smoke request's outcome; `problem` is empty when it met every expectation."""
 
     name: str

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 from rich.text import Text
 
 from turnout.backend.models import ActionResult
@@ -11,8 +10,7 @@ from turnout.backend.verbs import SlotChange
 from turnout.tui.render import Palette, safe, traffic_bar
 
 
-@dataclass(frozen=True)
-class ReleaseAction:
+class ReleaseAction(msgspec.Struct, frozen=True):
     """A traffic verb of the release service, as the operator triggers it."""
 
     id: str

@@ -18,6 +18,7 @@ from textual.filter import Monochrome, NoColor
 from textual.reactive import reactive
 from textual.theme import Theme
 
+from turnout.backend import startup
 from turnout.backend.config import Config
 from turnout.backend.contexts import ContextApps, Contexts
 from turnout.backend.errors import TurnoutError
@@ -103,6 +104,8 @@ class TurnoutApp(AnsweringApp):
 
     def __init__(self, service: ReleaseService, config: Config, *, live: bool = True,
                  contexts: Contexts | None = None) -> None:
+        self._themes_ready = False
+        """Until Turnout's themes are registered: see `get_css_variables`."""
         super().__init__()
         self.contexts = contexts
         """Several contexts side by side in the overview; app screens and verbs act in
@@ -124,8 +127,9 @@ class TurnoutApp(AnsweringApp):
         self._stale_since = datetime.now()
         for theme in THEMES:
             self.register_theme(theme)
+        self._themes_ready = True
         self._palette: tuple[str, Palette] = ("", {})
-        self.theme = self._initial_theme(config)
+        self._start_with_theme(self._initial_theme(config))
         self.set_keymap(config.keymap)
 
     @property
@@ -139,6 +143,24 @@ class TurnoutApp(AnsweringApp):
         """An explicit config/env theme wins; otherwise the one chosen last time."""
         chosen = config.theme if config.theme != Config().theme else load_theme() or config.theme
         return chosen if chosen in self.available_themes else "turnout-dark"
+
+    def _start_with_theme(self, name: str) -> None:
+        """Start in theme `name`. Assigning `theme` before the first frame would parse the whole
+        stylesheet twice (its watcher re-parses it for the new variables, tens of milliseconds
+        of the first frame), so a theme as dark as Textual's default, and as ANSI-less, is set as
+        Textual's `set_reactive` documents, before any parse, with the variables it defines."""
+        chosen, default = self.get_theme(name), self.current_theme
+        if chosen is None or (chosen.dark, chosen.ansi) != (default.dark, default.ansi):
+            self.theme = name  # the ANSI colour filter differs too: the full switch
+        else:
+            self.set_reactive(TextualApp.theme, name)
+        self.stylesheet.set_variables(self.get_css_variables())
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's CSS variables. Textual's own `__init__` asks for them, for its default
+        theme, before Turnout's themes are registered; `_start_with_theme` replaces them at
+        once, so none are generated then (a few milliseconds of the first frame)."""
+        return super().get_css_variables() if self._themes_ready else {}
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """The domain variables (`$slot-blue`, `$health-bad`…) for themes that lack them, so
@@ -158,6 +180,7 @@ class TurnoutApp(AnsweringApp):
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         await self._first_read()
         await self.push_screen(OverviewScreen())
+        self.screen.call_after_refresh(startup.resume)
         if self.live:
             # After the first frame: the change stream and the guard's first evaluation
             # import and measure what the overview does not need to draw.

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import msgspec
@@ -57,8 +56,7 @@ class Checklist(msgspec.Struct, frozen=True, kw_only=True):
         return tuple(i for i in self.items if i.status == "fail")
 
 
-@dataclass(frozen=True)
-class Manifests:
+class Manifests(msgspec.Struct, frozen=True):
     """What the checklist reads about one app, as the API server returned it."""
 
     app: str
@@ -74,7 +72,7 @@ class Manifests:
     live_service: str = ""
     gateway: bool = False
     """The app is routed by an HTTPRoute: TLS ends at its Gateway, not an Ingress."""
-    unreadable: Mapping[str, str] = field(default_factory=dict)
+    unreadable: Mapping[str, str] = msgspec.field(default_factory=dict)
     """Kinds that could not be read (`horizontalpodautoscalers` -> the reason)."""
 
 
@@ -126,11 +124,10 @@ def show(value: object) -> str:
 
 # --- items --------------------------------------------------------------------
 
-@dataclass
-class Items:
+class Items(msgspec.Struct):
     """The items being gathered, with one helper per status rule."""
 
-    out: list[CheckItem] = field(default_factory=list)
+    out: list[CheckItem] = msgspec.field(default_factory=list)
 
     def add(self, item: str, status: Status, obj: str, path: str, expected: str,
             actual: object) -> None:

@@ -6,11 +6,13 @@ entry point, so scripts and pipelines pay nothing for it.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import sys
 from collections.abc import Sequence
 
+from turnout.backend import startup
 from turnout.backend.cli.context import CliContext
 from turnout.backend.cli.parser import build_parser
 from turnout.backend.config import load_config
@@ -25,10 +27,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="turnout: %(levelname)s: %(message)s")
+    if not _opens_tui(args):
+        startup.resume()  # the TUI resumes the collector once its first frame is drawn
     try:
         ctx = CliContext(args=args, config=load_config())
         if getattr(args, "func", None) is None:
-            from turnout.backend.cli.commands import open_tui
+            from turnout.backend.cli.front_ends import open_tui
 
             return open_tui(ctx, demo=bool(ctx.opt("demo")))
         if getattr(args, "front_end", False):
@@ -43,6 +47,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _opens_tui(args: argparse.Namespace) -> bool:
+    """Whether the parsed command hands over to the TUI: no command at all, or `demo`."""
+    if getattr(args, "func", None) is None:
+        return True
+    return bool(getattr(args, "tui", False)) and not getattr(args, "reset", False)
 
 
 if __name__ == "__main__":

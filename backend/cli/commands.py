@@ -6,10 +6,7 @@ Each is `async def cmd(args, ctx) -> int`; errors propagate as `TurnoutError`.
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from collections.abc import Awaitable, Callable
-from importlib.metadata import EntryPoint, PackageNotFoundError, distribution, entry_points
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -22,7 +19,7 @@ from turnout.backend.cli.output import (
     write_contexts,
     write_data,
 )
-from turnout.backend.errors import ConfigError, NotFound, TurnoutError, Unavailable
+from turnout.backend.errors import NotFound, TurnoutError, Unavailable
 from turnout.backend.models import ActionResult
 from turnout.backend.release.model import EXIT_CODES, Flow, Release, Steered
 from turnout.backend.release.views import release_line, release_view
@@ -33,65 +30,6 @@ if TYPE_CHECKING:
     from turnout.backend.release.stages import Say
 
 Command = Callable[[argparse.Namespace, CliContext], Awaitable[int]]
-FrontEnd = Callable[[argparse.Namespace, CliContext], int]
-"""Commands that hand the terminal to a front end run outside the CLI's event loop."""
-
-
-def front_end(name: str) -> tuple[EntryPoint, ...]:
-    """The `turnout.frontends` entry point called `name`: Turnout's own distribution first, whose
-    metadata alone is read (scanning every installed distribution's costs the TUI's first frame
-    tens of milliseconds), then any other distribution's."""
-    try:
-        own = tuple(distribution("turnout").entry_points.select(group="turnout.frontends", name=name))
-    except PackageNotFoundError:  # a source tree that was never installed
-        own = ()
-    return own or tuple(entry_points(group="turnout.frontends", name=name))
-
-
-def open_tui(ctx: CliContext, *, demo: bool) -> int:
-    """Hand over to the TUI front end, found by entry point so this package never imports it."""
-    found = front_end("tui")
-    if not found:
-        raise ConfigError("the TUI front end is not installed (pip install turnout)")
-    if demo:
-        ctx.args.demo = True
-    run = next(iter(found)).load()
-    if ctx.several_contexts:
-        from turnout.backend.cli.connect import contexts
-
-        view = contexts(ctx)
-        # The app screens and verbs act in one context: the first one given.
-        code: int = run(view.primary(), ctx.config, contexts=view)
-        return code
-    code = run(ctx.service(), ctx.config)
-    return code
-
-
-def serve(args: argparse.Namespace, ctx: CliContext) -> int:
-    """The TUI in a browser on 127.0.0.1; read-only unless --write is given."""
-    found = front_end("serve")
-    if not found:
-        raise ConfigError("the browser front end is not installed (pip install turnout)")
-    command = [sys.executable, "-m", "turnout.backend"]
-    command += [f"--context={name}" for name in ctx.contexts]
-    command += ["--all-contexts"] if ctx.opt("all_contexts") else []
-    for flag in ("kubeconfig", "namespace", "request_timeout"):
-        if ctx.opt(flag) is not None:
-            command += [f"--{flag.replace('_', '-')}", str(ctx.opt(flag))]
-    command += ["--demo"] if ctx.opt("demo") else []
-    command += [] if args.write else ["--read-only"]
-    code: int = next(iter(found)).load()(shlex.join(command), "127.0.0.1", args.port)
-    return code
-
-
-def demo(args: argparse.Namespace, ctx: CliContext) -> int:
-    if args.reset:
-        from turnout.backend.assembly import reset_demo
-
-        reset_demo()
-        ctx.err.write("demo: back to its seed; every later command starts from there\n")
-        return 0
-    return open_tui(ctx, demo=True)
 
 
 async def status(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import sys
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import msgspec
@@ -18,15 +17,14 @@ from turnout.backend.service import ReleaseService
 from turnout.backend.timeouts import request_timeout
 
 
-@dataclass
-class CliContext:
+class CliContext(msgspec.Struct):
     """One invocation of the CLI."""
 
     args: argparse.Namespace
     config: Config
-    out: TextIO = field(default_factory=lambda: sys.stdout)
-    err: TextIO = field(default_factory=lambda: sys.stderr)
-    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+    out: TextIO = msgspec.field(default_factory=lambda: sys.stdout)
+    err: TextIO = msgspec.field(default_factory=lambda: sys.stderr)
+    stdin: TextIO = msgspec.field(default_factory=lambda: sys.stdin)
 
     def __post_init__(self) -> None:
         # One bound for every backend: the option replaces the config's value for all of them.

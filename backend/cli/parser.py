@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from turnout.backend.cli import commands
+from turnout.backend.cli import front_ends
 from turnout.backend.cli.output import FORMATS
 
-FRONT_ENDS: tuple[object, ...] = (commands.demo, commands.serve)
+if TYPE_CHECKING:
+    from turnout.backend.cli.commands import Command
+
+FRONT_ENDS: tuple[object, ...] = (front_ends.demo, front_ends.serve)
 
 
 def installed_version() -> str:
@@ -101,27 +104,28 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action=VersionAction)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, func: commands.Command, help_: str) -> argparse.ArgumentParser:
+    def command(name: str, func: Command | front_ends.Handover,
+                help_: str) -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, parents=[common], help=help_, description=help_)
         cmd.set_defaults(func=func, write=False, front_end=func in FRONT_ENDS)
         return cmd
 
-    command("demo", commands.demo, "open the TUI on the embedded demo environment").add_argument(  # type: ignore[arg-type]
-        "--reset", action="store_true",
-        help="forget the demo's changes (kept between commands) and return to its seed")
+    demo = command("demo", front_ends.demo, "open the TUI on the embedded demo environment")
+    demo.add_argument("--reset", action="store_true",
+                      help="forget the demo's changes (kept between commands) and return to its seed")
+    demo.set_defaults(tui=True)
     if argv is not None and opens_tui(argv, common):
         _globals_everywhere(parser, common)
         return parser
-    web = command("serve", commands.serve,  # type: ignore[arg-type]
-                  "serve the TUI to a browser on 127.0.0.1 (read-only)")
+    from turnout.backend.cli import commands, release_cmd  # release_cmd imports this module
+
+    web = command("serve", front_ends.serve, "serve the TUI to a browser on 127.0.0.1 (read-only)")
     web.add_argument("--port", type=int, default=8000)
     web.add_argument("--write", action="store_true", help="allow actions (default read-only)")
     command("status", commands.status, "show apps: live color, weights, pods").add_argument(
         "app", nargs="?")
     command("watch", commands.watch, "print app status each time it changes").add_argument(
         "app", nargs="?")
-    from turnout.backend.cli import release_cmd  # it imports this module
-
     release_cmd.register_verbs(sub, [common], writes)
     _register_plugins(sub, common, writes)
     _globals_everywhere(parser, common)

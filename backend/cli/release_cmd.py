@@ -25,12 +25,12 @@ from turnout.backend.release import (
     DeployRequest,
     Flow,
     Release,
-    dora,
     flow_view,
     format_duration,
     parse_duration,
     release_view,
 )
+from turnout.backend.release.dora import dora
 from turnout.backend.release.model import Strategy
 from turnout.backend.sanitize import inert
 

@@ -5,7 +5,6 @@ its flags (`turnout demo --reset` forgets them all)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +30,7 @@ class _Saved(msgspec.Struct, frozen=True):
     flags: Document | None = None
 
 
-@dataclass(frozen=True)
-class Kept:
+class Kept(msgspec.Struct, frozen=True):
     """One demo as an earlier run left it."""
 
     world: DemoWorld

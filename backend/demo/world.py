@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import msgspec
 
 from turnout.backend.models import (
     COLORS,
@@ -30,8 +31,7 @@ CRASH_INTERVAL = 12.0
 """Seconds between restarts of a crash-looping demo pod."""
 
 
-@dataclass
-class SimPod:
+class SimPod(msgspec.Struct):
     """A pod in the simulation; mutable, never leaves the demo package."""
 
     name: str
@@ -39,19 +39,18 @@ class SimPod:
     created: float
     ready_after: float
     crashing: bool = False
-    restarts: list[float] = field(default_factory=list)
+    restarts: list[float] = msgspec.field(default_factory=list)
     next_crash: float = 0.0
-    annotations: dict[str, str] = field(default_factory=lambda: {"prometheus.io/scrape": "true"})
+    annotations: dict[str, str] = msgspec.field(default_factory=lambda: {"prometheus.io/scrape": "true"})
 
 
-@dataclass
-class SimSlot:
+class SimSlot(msgspec.Struct):
     """One color's Deployment in the simulation."""
 
     color: Color
     version: str
     replicas: int
-    pods: list[SimPod] = field(default_factory=list)
+    pods: list[SimPod] = msgspec.field(default_factory=list)
     faulty: bool = False
     generation: int = 1
 
@@ -60,8 +59,7 @@ class SimSlot:
         return self.version
 
 
-@dataclass
-class SimApp:
+class SimApp(msgspec.Struct):
     """One blue/green app in the simulation."""
 
     name: str
@@ -74,10 +72,10 @@ class SimApp:
     plan: tuple[int, ...]
     traffic_generation: int = 1
     guard: str = "disarmed"
-    incidents: list[str] = field(default_factory=list)
+    incidents: list[str] = msgspec.field(default_factory=list)
     guard_report: GuardReport | None = None
-    history: dict[Color, list[tuple[float, float, float, float]]] = field(default_factory=dict)
-    endpoints: dict[str, str] = field(default_factory=dict)
+    history: dict[Color, list[tuple[float, float, float, float]]] = msgspec.field(default_factory=dict)
+    endpoints: dict[str, str] = msgspec.field(default_factory=dict)
     """Per-color base URLs, as the `turnout.dev/endpoints` annotation gives them (none seeded)."""
 
 

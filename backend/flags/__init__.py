@@ -11,14 +11,19 @@ Applications evaluate in-process from a snapshot kept fresh by change notices:
         ...
 
 Store back ends (Redis, file, LaunchDarkly) import their client libraries only
-when `open_store` picks them.
+when `open_store` picks them; the names below are loaded on first use.
 """
 
-from turnout.backend.flags.evaluate import Evaluation, Evaluator, Reason
-from turnout.backend.flags.model import Condition, Flag, FlagSet, Meta, Plan, Rule, Segment
-from turnout.backend.flags.reader import FlagReader, ReaderState
-from turnout.backend.flags.store import FlagStore, HistoryEntry, StoreReset
-from turnout.backend.flags.urls import open_store, resolve_url
+from typing import TYPE_CHECKING
+
+from turnout.backend.lazy import exports
+
+if TYPE_CHECKING:
+    from turnout.backend.flags.evaluate import Evaluation, Evaluator, Reason
+    from turnout.backend.flags.model import Condition, Flag, FlagSet, Meta, Plan, Rule, Segment
+    from turnout.backend.flags.reader import FlagReader, ReaderState
+    from turnout.backend.flags.store import FlagStore, HistoryEntry, StoreReset
+    from turnout.backend.flags.urls import open_store, resolve_url
 
 __all__ = [
     "Condition",
@@ -39,3 +44,23 @@ __all__ = [
     "open_store",
     "resolve_url",
 ]
+
+__getattr__ = exports(__name__, {
+    "Condition": "model",
+    "Evaluation": "evaluate",
+    "Evaluator": "evaluate",
+    "Flag": "model",
+    "FlagReader": "reader",
+    "FlagSet": "model",
+    "FlagStore": "store",
+    "HistoryEntry": "store",
+    "Meta": "model",
+    "Plan": "model",
+    "ReaderState": "reader",
+    "Reason": "evaluate",
+    "Rule": "model",
+    "Segment": "model",
+    "StoreReset": "store",
+    "open_store": "urls",
+    "resolve_url": "urls",
+})

@@ -15,7 +15,9 @@ from turnout.backend.flags.evaluate import Evaluator
 from turnout.backend.flags.model import Bucketing, Flag, FlagSet
 from turnout.backend.flags.store import FlagStore
 
-SAMPLE = tuple(f"preview-user-{i}" for i in range(10_000))
+SAMPLE_SIZE = 10_000
+"""Targeting keys (`preview-user-N`) sampled to estimate how many users a rule change moves;
+built as they are evaluated, not at import, where every command's start would pay for them."""
 
 
 class RuleChange(msgspec.Struct, frozen=True):
@@ -32,20 +34,20 @@ class RuleChange(msgspec.Struct, frozen=True):
         if self.before == self.after:
             return f"{self.key}: already {self.after} (version {self.version})"
         return (f"{self.key}: {self.before} -> {self.after}, version {self.version}; "
-                f"{self.moved:.1%} of users change variant ({len(SAMPLE):,} sampled keys)")
+                f"{self.moved:.1%} of users change variant ({SAMPLE_SIZE:,} sampled keys)")
 
 
 def moved_share(flagset: FlagSet, key: str, rule: Bucketing) -> float:
-    """The share of `SAMPLE` whose variant differs once `key` uses `rule`."""
+    """The share of the sampled keys whose variant differs once `key` uses `rule`."""
     flag = flagset.flags[key]
     changed = msgspec.structs.replace(flag, bucketing=rule)
     before = Evaluator(FlagSet(flags={key: flag}, segments=flagset.segments))
     after = Evaluator(FlagSet(flags={key: changed}, segments=flagset.segments))
     moved = sum(
         before.evaluate(key, {"targetingKey": u}).variant != after.evaluate(key, {"targetingKey": u}).variant
-        for u in SAMPLE
+        for u in (f"preview-user-{i}" for i in range(SAMPLE_SIZE))
     )
-    return moved / len(SAMPLE)
+    return moved / SAMPLE_SIZE
 
 
 async def set_bucketing(store: FlagStore, rule: Bucketing, keys: list[str] | None, *,

@@ -9,7 +9,6 @@ the verdicts that decided it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
@@ -41,8 +40,7 @@ def hold_after(window: float) -> float:
     return max(60.0, 5 * window)
 
 
-@dataclass
-class Stages:
+class Stages(msgspec.Struct):
     """Runs one stage of a flow."""
 
     service: ReleaseService

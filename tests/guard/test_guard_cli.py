@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import StringIO
 
@@ -62,7 +61,6 @@ def test_a_bad_interval_is_invalid_input(capsys: pytest.CaptureFixture[str]) -> 
     assert code == 2 and "--interval" in err
 
 
-@dataclass
 class _Ctx(CliContext):
     """A CLI context over a service the test prepared (a demo mid-incident)."""
 

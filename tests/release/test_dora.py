@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from turnout.backend.release import Release, dora
+from turnout.backend.release import Release
+from turnout.backend.release.dora import dora
 from turnout.backend.release.model import Outcome
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

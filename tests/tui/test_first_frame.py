@@ -23,6 +23,10 @@ HEAVY = ("kubernetes", "httpx", "plotext", "prometheus_api_client", "prometheus_
          "turnout.backend.cli.flags_cmd", "turnout.backend.cli.guard_cmd",
          "turnout.backend.cli.release_cmd", "turnout.backend.cli.kube_cmd",
          "turnout.backend.cli.check_cmd", "turnout.backend.cli.incident_cmd",
+         "turnout.backend.cli.commands", "importlib.metadata",
+         # the release console and delivery figures, the flag reader: the packages load lazily
+         "turnout.backend.release.deploy_console", "turnout.backend.release.dora",
+         "turnout.backend.flags.reader",
          # screens other than the overview, and the confirmations
          "turnout.tui.screens.app_detail", "turnout.tui.screens.flags", "turnout.tui.screens.confirm",
          "turnout.tui.screens.explain", "turnout.tui.screens.slot", "turnout.tui.app_verbs")

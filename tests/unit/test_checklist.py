@@ -7,6 +7,7 @@ import json
 import string
 from typing import Any
 
+import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -117,7 +118,7 @@ def test_an_ingress_only_policy_warns_egress_is_open() -> None:
 
 def test_what_could_not_be_read_is_unknown_and_fails() -> None:
     m = manifests("shop", "shop", "blue", shaped())
-    blind = Manifests(**{**m.__dict__, "pdbs": (), "namespace_labels": None,
+    blind = Manifests(**{**msgspec.structs.asdict(m), "pdbs": (), "namespace_labels": None,
                          "unreadable": {"poddisruptionbudgets": "forbidden",
                                         "namespaces": "forbidden"}})
     checklist = audit(blind)

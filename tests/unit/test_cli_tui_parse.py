@@ -60,7 +60,7 @@ def test_a_usage_error_on_the_short_path_is_the_whole_parsers(
 
 
 def test_the_front_ends_are_found_by_entry_point() -> None:
-    from turnout.backend.cli.commands import front_end
+    from turnout.backend.cli.front_ends import front_end
 
     assert [e.value for e in front_end("tui")] == ["turnout.tui.launch:run"]
     assert [e.value for e in front_end("serve")] == ["turnout.tui.launch:serve"]

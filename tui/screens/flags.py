@@ -67,8 +67,8 @@ class FlagsScreen(Screen[None]):
     def _add_columns(self, table: DataTable[Text], width: int) -> None:
         self._description_width = self._description_for(width)
         for label, column_width in COLUMNS:
-            table.add_column(label, width=column_width)
-        table.add_column("DESCRIPTION", width=self._description_width)
+            table.add_column(Text(label), width=column_width)
+        table.add_column(Text("DESCRIPTION"), width=self._description_width)
 
     def on_resize(self, event: Resize) -> None:
         if self._description_for(event.size.width) == self._description_width:

@@ -14,7 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from turnout.backend.errors import TurnoutError
-from turnout.backend.release import Dora, Flow, Release, dora, format_duration, release_line
+from turnout.backend.release import Dora, Flow, Release, format_duration, release_line
+from turnout.backend.release.dora import dora
 from turnout.tui.backend import service_of
 from turnout.tui.render import safe
 from turnout.tui.widgets.status_bar import StatusBar

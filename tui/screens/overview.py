@@ -117,7 +117,7 @@ class OverviewScreen(GuardedScreen):
         table.clear(columns=True)
         self._shown = {}
         for label in columns[0]:
-            table.add_column(label, width=_width(label, columns[1]))
+            table.add_column(Text(label), width=_width(label, columns[1]))
         return True
 
     @property

@@ -60,8 +60,8 @@ class SlotPanel(Vertical):
 
     def _add_columns(self, table: DataTable[Text]) -> None:
         for label, width in POD_COLUMNS:
-            table.add_column(label, width=width)
-        table.add_column("POD", width=self._name_width)
+            table.add_column(Text(label), width=width)
+        table.add_column(Text("POD"), width=self._name_width)
 
     def on_resize(self) -> None:
         """Give the pod's name what the other columns leave; redraw the rows for it."""
