@@ -187,30 +187,21 @@ def test_kill_switch_reaches_the_node_ofrep_client(
 
 
 @pytest.mark.lab
+@pytest.mark.parametrize(("file_poll", "listeners"), [(False, 1), (True, 2)],
+                         ids=["provider's own poll", "deploy/flagd-file-poll.cjs"])
 def test_kill_switch_reaches_the_node_flagd_file_client(
-    node_clients: NodeClients, store_url: str, tmp_path: Path, processes: Processes
+    node_clients: NodeClients, store_url: str, tmp_path: Path, processes: Processes,
+    file_poll: bool, listeners: int
 ) -> None:
+    """The provider alone polls the file with fs.watchFile's default, every 5 007 ms (one
+    listener). With the preload the file's one poller has two listeners: the preload started
+    it (250 ms) and the provider's joined it, so the provider polls at the preload's interval."""
     _seed(store_url, cross_check_flagset("concat"))
     target = tmp_path / "flags.json"
     _sync(store_url, target, processes)
-    # The provider alone polls the file with fs.watchFile's default, every 5 007 ms.
-    seconds, _ = _kill_switch(node_clients, store_url, "flagd", str(target), ready_with="file-listeners=1")
-    print(f"kill switch -> Node flagd file client (provider's own poll): {seconds * 1000:.0f} ms")
-    assert 0 <= seconds < 30
-
-
-@pytest.mark.lab
-def test_kill_switch_reaches_the_node_flagd_file_client_through_the_poll_preload(
-    node_clients: NodeClients, store_url: str, tmp_path: Path, processes: Processes
-) -> None:
-    _seed(store_url, cross_check_flagset("concat"))
-    target = tmp_path / "flags.json"
-    _sync(store_url, target, processes)
-    # Two listeners on the file's one poller: the preload started it (250 ms) and the
-    # provider's listener joined it, so the provider polls at the preload's interval.
-    seconds, _ = _kill_switch(node_clients, store_url, "flagd", str(target), file_poll=True,
-                              ready_with="file-listeners=2")
-    print(f"kill switch -> Node flagd file client (deploy/flagd-file-poll.cjs): {seconds * 1000:.0f} ms")
+    seconds, _ = _kill_switch(node_clients, store_url, "flagd", str(target), file_poll=file_poll,
+                              ready_with=f"file-listeners={listeners}")
+    print(f"kill switch -> Node flagd file client (file_poll={file_poll}): {seconds * 1000:.0f} ms")
     assert 0 <= seconds < 30
 
 
