@@ -83,7 +83,8 @@ class OverviewScreen(GuardedScreen):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
-        yield Static(id="contexts", classes="" if self.several else "-hidden")
+        if self.several:
+            yield Static(id="contexts")
         table = FixedTable(id="apps", cursor_type="row", zebra_stripes=True)
         self._set_columns(table, self.app.size.width)
         yield table
