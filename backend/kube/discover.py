@@ -94,15 +94,17 @@ def image_of(deployment: wire.Deployment) -> str:
     return containers[0].image if containers else ""
 
 
-def slot_record(color: Color, deployment: wire.Deployment | None, pods: Sequence[Pod]) -> Slot:
+def slot_record(color: Color, deployment: wire.Deployment | None, pods: Sequence[Pod],
+                pods_loading: bool = False) -> Slot:
     """One color's slot; an absent Deployment is an empty slot, not an error."""
     if deployment is None:
-        return Slot(color=color, version="", image="", desired=0, ready=0, available=0)
+        return Slot(color=color, version="", image="", desired=0, ready=0, available=0,
+                    pods_loading=pods_loading)
     status = deployment.status
     return Slot(color=color, version=version_of(deployment), image=image_of(deployment),
                 desired=deployment.spec.replicas, ready=status.ready_replicas,
                 available=status.available_replicas, pods=tuple(pods),
-                revision=deployment.metadata.resource_version)
+                revision=deployment.metadata.resource_version, pods_loading=pods_loading)
 
 
 Key = tuple[str, str]
@@ -153,9 +155,11 @@ def drift_of(routing: RoutingRead, entry: Entry | None) -> Drift | None:
 
 def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
              histories: Mapping[str, Sequence[RestartSample]] | None = None,
-             records: PodRecords | None = None) -> tuple[App, ...]:
+             records: PodRecords | None = None, *, pods_loading: bool = False
+             ) -> tuple[App, ...]:
     """Every app found in `objects`, sorted by namespace and name; `records` keeps pod
-    records between calls (the watch cache's reads), so unchanged pods are not rebuilt."""
+    records between calls (the watch cache's reads), so unchanged pods are not rebuilt.
+    With `pods_loading`, the pods are those of a first list still arriving (each slot says so)."""
     records = records if records is not None else PodRecords()
     deployments, pods = _index(objects, conv, now, histories or {}, records)
     records.sweep()
@@ -177,7 +181,8 @@ def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
             continue
         entry = entry_in(objects.journals, ns, name)
         slots = {c: slot_record(c, deployments.get((ns, name, c)),
-                                sorted(pods.get((ns, name, c), ()), key=lambda p: p.name))
+                                sorted(pods.get((ns, name, c), ()), key=lambda p: p.name),
+                                pods_loading)
                  for c in COLORS}
         live = by_ns[ns].services.get(conv.live_name(name))
         notes = live.metadata.annotations if live else {}

@@ -95,9 +95,23 @@ class Informer:
         covered = self.namespace is None or namespace == self.namespace
         return bool(self._tasks) and covered and self._core_synced()
 
-    def _core_synced(self) -> bool:
+    def _core_synced(self, but: frozenset[str] = frozenset()) -> bool:
         # Events only feed the event tail: a user who may not list them still gets the cache.
-        return all(ok for field, ok in self.synced.items() if field != "events")
+        return all(ok for field, ok in self.synced.items() if field != "events" and field not in but)
+
+    def first_listing(self, namespace: str | None) -> bool:
+        """Whether the watches were started over `namespace` and some resource's first list
+        is still under way (never listed yet)."""
+        covered = self.namespace is None or namespace == self.namespace
+        return bool(self._tasks) and covered and any(
+            not self.relists[field] for field in self.stores if field != "events")
+
+    def serves_loading_pods(self, namespace: str | None) -> bool:
+        """Whether the cache covers `namespace` and is in sync but for the pods, whose first
+        list is still arriving page by page: the pods read now are those listed so far."""
+        covered = self.namespace is None or namespace == self.namespace
+        return bool(self._tasks) and covered and not self.relists["pods"] and \
+            self._core_synced(but=frozenset({"pods"}))
 
     def objects(self, namespace: str | None) -> Objects:
         """The cached objects of `namespace` (or all)."""
@@ -131,10 +145,11 @@ class Informer:
             if resource.field not in self._tasks:
                 self._tasks[resource.field] = asyncio.create_task(self._run(resource))
 
-    async def wait_synced(self, timeout: float) -> None:
-        """Wait until every resource has been listed; `Unavailable` after `timeout`."""
+    async def wait_synced(self, timeout: float, *, but: frozenset[str] = frozenset()) -> None:
+        """Wait until every resource (but those in `but`) has been listed; `TimeoutError`
+        after `timeout`."""
         async with asyncio.timeout(timeout):
-            while not self._core_synced():
+            while not self._core_synced(but):
                 await asyncio.sleep(0.02)
 
     def changes(self) -> AsyncIterator[tuple[str, str]]:
@@ -200,8 +215,20 @@ class Informer:
                 backoff = min(backoff * 2, 5.0)
 
     async def _relist(self, resource: Resource) -> None:
-        items, rv = await list_items(self.http, resource, self.namespace)
         store = self.stores[resource.field]
+        first = not self.relists[resource.field]
+
+        def arrived(page: list[Any]) -> None:
+            # The first list fills the cache page by page (10 000 pods are 20 pages), so the
+            # apps can be drawn before the last page: a reader sees `serves_loading_pods`.
+            fresh = {(i.metadata.namespace, i.metadata.name): i for i in page}
+            for item in page:
+                self._track(resource, item)
+            store.update(fresh)
+            self._emit_once(fresh)
+
+        items, rv = await list_items(self.http, resource, self.namespace,
+                                     on_page=arrived if first else None)
         fresh = {(i.metadata.namespace, i.metadata.name): i for i in items}
         changed: dict[tuple[str, str], Any] = {}
         for key, old in list(store.items()):
@@ -211,8 +238,11 @@ class Informer:
         for key, item in fresh.items():
             before = store.get(key)
             store[key] = item
-            self._track(resource, item)
-            if before is None or before.metadata.resource_version != item.metadata.resource_version:
+            if not first:
+                self._track(resource, item)
+            # The end of a first list changes every app: its pods are no longer loading.
+            if first or before is None or \
+                    before.metadata.resource_version != item.metadata.resource_version:
                 changed[key] = item
         self._emit_once(changed)
         self._rv[resource.field] = rv

@@ -86,7 +86,9 @@ class SlotPanel(Vertical):
         self.border_title = f"{self.color} · {'live' if live else 'idle'} · {weight}%"
         summary = Text.assemble(color_text(self.color, palette, live=live), "  ",
                                 safe(slot.version), "  ready ", ready_text(slot, palette),
-                                "\n", safe(slot.image))
+                                "\n", safe(slot.image),
+                                f"\npods loading… {len(slot.pods)} so far" if slot.pods_loading
+                                else "")
         self.query_one(LiveText).show(summary)
         self._last = (slot, now, palette)
         if self._sized:
