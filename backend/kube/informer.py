@@ -25,6 +25,7 @@ from turnout.backend.kube import wire
 from turnout.backend.kube.discover import Objects
 from turnout.backend.kube.health import WINDOW, RestartSample, total_restarts
 from turnout.backend.kube.http import Gone, KubeHttp
+from turnout.backend.kube.pod_groups import PodGroups
 from turnout.backend.kube.pod_records import PodRecords
 from turnout.backend.kube.resources import RESOURCES, WATCHED, Resource, list_items
 from turnout.backend.tasks import cancel_and_wait
@@ -85,7 +86,9 @@ class Informer:
         """How many 410 Gone answers each resource's watch recovered from."""
         self.restart_history: dict[str, deque[RestartSample]] = {}
         self.pod_records = PodRecords()
-        """Domain records of the cached pods, reused by every read until a pod changes."""
+        """Domain records of pods read by one-shot lists, reused until a pod changes."""
+        self.pod_groups = PodGroups(lambda ns: self.by_namespace.get(ns, self.conventions))
+        """The cached pods by app and color, kept per event: what the cache's reads use."""
         self._rv: dict[str, str] = dict.fromkeys(self.stores, "")
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._subscribers: set[asyncio.Queue[tuple[str, str]]] = set()
@@ -113,9 +116,12 @@ class Informer:
         return bool(self._tasks) and covered and not self.relists["pods"] and \
             self._core_synced(but=frozenset({"pods"}))
 
-    def objects(self, namespace: str | None) -> Objects:
-        """The cached objects of `namespace` (or all)."""
+    def objects(self, namespace: str | None, *, pods: bool = True) -> Objects:
+        """The cached objects of `namespace` (or all); without the pods when not `pods` (a
+        reader that takes them from `pod_groups`)."""
         def pick(field: str) -> tuple[Any, ...]:
+            if field == "pods" and not pods:
+                return ()
             return tuple(obj for (ns, _), obj in self.stores[field].items()
                          if namespace is None or ns == namespace)
         return Objects(**{r.field: pick(r.field) for r in WATCHED})
@@ -136,6 +142,7 @@ class Informer:
             for item in getattr(objects, field):
                 store[(item.metadata.namespace, item.metadata.name)] = item
                 self._track(resource, item)
+                self._grouped(resource, item)
             self._rv[field] = versions[field]
             self.relists[field] += 1
 
@@ -224,6 +231,7 @@ class Informer:
             fresh = {(i.metadata.namespace, i.metadata.name): i for i in page}
             for item in page:
                 self._track(resource, item)
+                self._grouped(resource, item)
             store.update(fresh)
             self._emit_once(fresh)
 
@@ -234,15 +242,19 @@ class Informer:
         for key, old in list(store.items()):
             if key not in fresh:
                 del store[key]
+                self._ungrouped(resource, key)
                 changed[key] = old
         for key, item in fresh.items():
             before = store.get(key)
             store[key] = item
+            moved = before is None or \
+                before.metadata.resource_version != item.metadata.resource_version
             if not first:
                 self._track(resource, item)
+                if moved:
+                    self._grouped(resource, item)
             # The end of a first list changes every app: its pods are no longer loading.
-            if first or before is None or \
-                    before.metadata.resource_version != item.metadata.resource_version:
+            if first or moved:
                 changed[key] = item
         self._emit_once(changed)
         self._rv[resource.field] = rv
@@ -285,10 +297,20 @@ class Informer:
         if event.type == "DELETED":
             self.stores[resource.field].pop(key, None)
             self.restart_history.pop(item.metadata.uid, None)
+            self._ungrouped(resource, key)
         else:
             self.stores[resource.field][key] = item
             self._track(resource, item)
+            self._grouped(resource, item)
         self._emit(key[0], item)
+
+    def _grouped(self, resource: Resource, item: Any) -> None:
+        if resource.field == "pods":
+            self.pod_groups.put(item)
+
+    def _ungrouped(self, resource: Resource, key: tuple[str, str]) -> None:
+        if resource.field == "pods":
+            self.pod_groups.remove(*key)
 
     def _track(self, resource: Resource, item: Any) -> None:
         """Remember when a pod's restartCount changed, for restarts in the last 5 minutes."""
