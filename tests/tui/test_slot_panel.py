@@ -72,3 +72,42 @@ async def test_ages_turn_over_on_time_and_a_changed_pod_shows_at_once(monkeypatc
         await pilot.pause()
         table = app.query_one(DataTable)
         assert str(table.get_row_at(1)[0]) == "CrashLoop" and str(table.get_row_at(1)[1]) == "✖ no"
+
+
+async def test_a_refresh_in_which_few_pods_changed_redraws_those_rows_only(
+        monkeypatch: Any) -> None:
+    synced, updated = [], []
+
+    def counting(*args: Any) -> Any:  # the real sync and update, counted
+        synced.append(args)
+        return sync_rows(*args)
+
+    def counting_update(table: Any, changed: Any, shown: Any) -> None:
+        updated.append(sorted(changed))
+        slot_panel_update(table, changed, shown)
+
+    slot_panel_update = slot_panel.update_rows
+    monkeypatch.setattr(slot_panel, "sync_rows", counting)
+    monkeypatch.setattr(slot_panel, "update_rows", counting_update)
+    pods = tuple(Pod(name=f"p{i:02d}", color="blue", phase="Running", ready=True,
+                     started_at=START - timedelta(hours=2)) for i in range(20))
+    app = _One()
+    async with app.run_test() as pilot:
+        panel = app.query_one(SlotPanel)
+
+        def show(*shown: Pod) -> None:
+            panel.show(_slot(*shown), live=True, weight=100, now=START, palette={})
+
+        show(*pods)
+        await pilot.pause()
+        assert len(synced) == 1
+        pending = msgspec.structs.replace(pods[7], phase="Pending", ready=False)
+        show(*pods[:7], pending, *pods[8:])
+        await pilot.pause()
+        table = app.query_one(DataTable)
+        assert len(synced) == 1 and updated == [["p07"]]
+        assert str(table.get_row_at(7)[0]) == "Pending" and str(table.get_row_at(6)[0]) == "Running"
+        show(*pods[:7], pending, *pods[9:])  # a pod gone: every row is synced
+        await pilot.pause()
+        assert len(synced) == 2 and table.row_count == 19
+        assert str(table.get_row_at(8)[1]) == str(table.get_row_at(0)[1])

@@ -14,7 +14,7 @@ from turnout.backend.timefmt import age_changes_at
 from turnout.tui.render import Palette, color_text, pod_row, ready_text, safe
 from turnout.tui.widgets.fixed_table import FixedTable
 from turnout.tui.widgets.live_text import LiveText
-from turnout.tui.widgets.table_sync import sync_rows
+from turnout.tui.widgets.table_sync import sync_rows, update_rows
 
 POD_COLUMNS = (("STATUS", 10), ("READY", 6), ("RST", 4), ("AGE", 4))
 """Fixed widths, each with its separating space: columns must not jump as pods come and go.
@@ -98,8 +98,11 @@ class SlotPanel(Vertical):
         """Change only what changed: thousands of pods must not re-lay the whole table, and
         the same pods before any shown age turns over need no work at all."""
         theme = self.app.theme
-        if (slot.pods, theme) == self._drawn and now < self._redraw_at:
-            return
+        if self._drawn is not None and self._drawn[1] == theme and now < self._redraw_at:
+            if self._drawn[0] == slot.pods:
+                return
+            if self._update_changed(self._drawn[0], slot.pods, now, palette, theme):
+                return
         drawn = {pod.name: self._row(pod, now, palette, theme) for pod in slot.pods}
         rows = {name: row for name, (_, row) in drawn.items()}
         self._shown = sync_rows(self.query_one(DataTable), rows, self._shown)
@@ -108,6 +111,23 @@ class SlotPanel(Vertical):
         self._drawn = (slot.pods, theme)
         self._redraw_at = min((key[3] for key, _ in drawn.values()),
                               default=datetime.max.replace(tzinfo=now.tzinfo))
+
+    def _update_changed(self, before: tuple[Pod, ...], pods: tuple[Pod, ...], now: datetime,
+                        palette: Palette, theme: str) -> bool:
+        """When `pods` are the pods drawn, in the same order, some of them changed (the watch
+        cache hands unchanged pods over as the same records): redraw those rows only, and say
+        so; False when pods came or went (the caller then syncs every row)."""
+        if len(before) != len(pods):
+            return False
+        changed = [(old, new) for old, new in zip(before, pods, strict=True) if old is not new]
+        if any(old.name != new.name for old, new in changed):
+            return False
+        rows = {new.name: self._row(new, now, palette, theme) for _, new in changed}
+        update_rows(self.query_one(DataTable), {n: row for n, (_, row) in rows.items()},
+                    self._shown)
+        self._drawn = (pods, theme)
+        self._redraw_at = min([self._redraw_at, *(key[3] for key, _ in rows.values())])
+        return True
 
     def _row(self, pod: Pod, now: datetime, palette: Palette, theme: str) -> Row:
         """The pod's cells, rebuilt only when the pod or the theme changed or its shown age
