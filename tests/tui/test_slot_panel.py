@@ -40,13 +40,19 @@ def _ages(app: _One) -> list[str]:
 
 
 async def test_ages_turn_over_on_time_and_a_changed_pod_shows_at_once(monkeypatch: Any) -> None:
-    synced = []
+    synced: list[Any] = []  # every redraw: of all rows, or of the changed ones only
+    update = slot_panel.update_rows
 
     def counting(*args: Any) -> Any:  # the real sync, counted
         synced.append(args)
         return sync_rows(*args)
 
+    def counting_update(*args: Any) -> None:
+        synced.append(args)
+        update(*args)
+
     monkeypatch.setattr(slot_panel, "sync_rows", counting)
+    monkeypatch.setattr(slot_panel, "update_rows", counting_update)
     old = Pod(name="a", color="blue", phase="Running", ready=True, started_at=START - timedelta(hours=2))
     young = Pod(name="b", color="blue", phase="Running", ready=True, started_at=START - timedelta(seconds=50))
     app = _One()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import heapq
+from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -44,7 +45,9 @@ class SlotPanel(Vertical):
         self._shown: dict[str, tuple[Text, ...]] = {}
         self._rows: dict[str, Row] = {}
         self._drawn: tuple[tuple[Pod, ...], str] | None = None
-        self._redraw_at = datetime.min.replace(tzinfo=UTC)
+        self._turns: list[tuple[datetime, str]] = []
+        """When each drawn row's shown age turns over (a heap; entries of rows redrawn since
+        may linger until due, when redrawing them is a cache hit)."""
         self._name_width = NAME_MIN
         self._sized = False
         """Whether the panel has been laid out: rows drawn before then would be drawn again
@@ -98,8 +101,8 @@ class SlotPanel(Vertical):
         """Change only what changed: thousands of pods must not re-lay the whole table, and
         the same pods before any shown age turns over need no work at all."""
         theme = self.app.theme
-        if self._drawn is not None and self._drawn[1] == theme and now < self._redraw_at:
-            if self._drawn[0] == slot.pods:
+        if self._drawn is not None and self._drawn[1] == theme:
+            if self._drawn[0] == slot.pods and not self._due(now):
                 return
             if self._update_changed(self._drawn[0], slot.pods, now, palette, theme):
                 return
@@ -109,24 +112,38 @@ class SlotPanel(Vertical):
         for gone in self._rows.keys() - rows.keys():
             del self._rows[gone]
         self._drawn = (slot.pods, theme)
-        self._redraw_at = min((key[3] for key, _ in drawn.values()),
-                              default=datetime.max.replace(tzinfo=now.tzinfo))
+        self._turns = [(key[3], name) for name, (key, _) in drawn.items()]
+        heapq.heapify(self._turns)
+
+    def _due(self, now: datetime) -> bool:
+        """Whether some shown age turns over by `now`."""
+        return bool(self._turns) and self._turns[0][0] <= now
 
     def _update_changed(self, before: tuple[Pod, ...], pods: tuple[Pod, ...], now: datetime,
                         palette: Palette, theme: str) -> bool:
-        """When `pods` are the pods drawn, in the same order, some of them changed (the watch
-        cache hands unchanged pods over as the same records): redraw those rows only, and say
-        so; False when pods came or went (the caller then syncs every row)."""
+        """When `pods` are the pods drawn, in the same order, redraw only the rows of those
+        that changed (the watch cache hands unchanged pods over as the same records) and of
+        those whose shown age turned over, and say so; False when pods came or went (the
+        caller then syncs every row)."""
         if len(before) != len(pods):
             return False
         changed = [(old, new) for old, new in zip(before, pods, strict=True) if old is not new]
         if any(old.name != new.name for old, new in changed):
             return False
-        rows = {new.name: self._row(new, now, palette, theme) for _, new in changed}
+        redraw = {new.name: new for _, new in changed}
+        while self._due(now):
+            _, name = heapq.heappop(self._turns)
+            if name not in redraw and name in self._rows:
+                redraw[name] = self._rows[name][0][0]
+        rows = {name: self._row(pod, now, palette, theme) for name, pod in redraw.items()}
         update_rows(self.query_one(DataTable), {n: row for n, (_, row) in rows.items()},
                     self._shown)
+        for name, (key, _) in rows.items():
+            heapq.heappush(self._turns, (key[3], name))
+        if len(self._turns) > 2 * len(self._rows):  # entries of rows redrawn since: drop them
+            self._turns = [(key[3], name) for name, (key, _) in self._rows.items()]
+            heapq.heapify(self._turns)
         self._drawn = (pods, theme)
-        self._redraw_at = min([self._redraw_at, *(key[3] for key, _ in rows.values())])
         return True
 
     def _row(self, pod: Pod, now: datetime, palette: Palette, theme: str) -> Row:
