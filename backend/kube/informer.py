@@ -90,6 +90,8 @@ class Informer:
         self.pod_groups = PodGroups(lambda ns: self.by_namespace.get(ns, self.conventions))
         """The cached pods by app and color, kept per event: what the cache's reads use."""
         self._rv: dict[str, str] = dict.fromkeys(self.stores, "")
+        self._failing: set[str] = set()
+        """Resources whose list or watch failed since they were last listed."""
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._subscribers: set[asyncio.Queue[tuple[str, str]]] = set()
 
@@ -106,8 +108,10 @@ class Informer:
         """Whether the watches were started over `namespace` and some resource's first list
         is still under way (never listed yet)."""
         covered = self.namespace is None or namespace == self.namespace
-        return bool(self._tasks) and covered and any(
-            not self.relists[field] for field in self.stores if field != "events")
+        core = [field for field in self.stores if field != "events"]
+        # A list that failed (RBAC, an outage) may never end: readers then list directly.
+        return bool(self._tasks) and covered and not self._failing.intersection(core) and \
+            any(not self.relists[field] for field in core)
 
     def serves_loading_pods(self, namespace: str | None) -> bool:
         """Whether the cache covers `namespace` and is in sync but for the pods, whose first
@@ -217,6 +221,7 @@ class Informer:
                 backoff = min(backoff * 2, 5.0)
             except TurnoutError as err:
                 self.synced[resource.field] = False
+                self._failing.add(resource.field)
                 log.warning("watch %s: %s; retrying in %.1fs", resource.plural, err, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -260,6 +265,7 @@ class Informer:
         self._rv[resource.field] = rv
         self.relists[resource.field] += 1
         self.synced[resource.field] = True
+        self._failing.discard(resource.field)
 
     async def _watch(self, resource: Resource) -> None:
         """Follow one watch until the server ends it; raise Gone or Unavailable otherwise."""

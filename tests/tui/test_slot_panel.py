@@ -117,3 +117,30 @@ async def test_a_refresh_in_which_few_pods_changed_redraws_those_rows_only(
         await pilot.pause()
         assert len(synced) == 2 and table.row_count == 19
         assert str(table.get_row_at(8)[1]) == str(table.get_row_at(0)[1])
+
+
+async def test_an_age_out_of_view_is_right_once_scrolled_into_view() -> None:
+    young = tuple(Pod(name=f"p{i:02d}", color="blue", phase="Running", ready=True,
+                      started_at=START - timedelta(seconds=10)) for i in range(60))
+    app = _One()
+    async with app.run_test(size=(80, 20)) as pilot:
+        panel = app.query_one(SlotPanel)
+
+        def show(seconds: float) -> None:
+            panel.show(_slot(*young), live=True, weight=100,
+                       now=START + timedelta(seconds=seconds), palette={})
+
+        show(0)
+        await pilot.pause()
+        table = app.query_one(DataTable)
+        assert table.size.height < 60 and _ages(app)[0] == _ages(app)[59] == "10s"
+        show(5)  # every age turned over; the first rows are on screen
+        await pilot.pause()
+        assert _ages(app)[0] == "15s"
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        assert _ages(app)[59] == "15s"
+        show(7)  # the last rows are on screen now, the first ones out of view
+        table.scroll_home(animate=False)
+        await pilot.pause()
+        assert _ages(app)[0] == _ages(app)[59] == "17s"

@@ -45,6 +45,8 @@ class SlotPanel(Vertical):
         self._shown: dict[str, tuple[Text, ...]] = {}
         self._rows: dict[str, Row] = {}
         self._drawn: tuple[tuple[Pod, ...], str] | None = None
+        self._aged: set[str] = set()
+        """Rows out of view whose shown age turned over: redrawn once scrolled into view."""
         self._turns: list[tuple[datetime, str]] = []
         """When each drawn row's shown age turns over (a heap; entries of rows redrawn since
         may linger until due, when redrawing them is a cache hit)."""
@@ -65,6 +67,9 @@ class SlotPanel(Vertical):
         for label, width in POD_COLUMNS:
             table.add_column(label, width=width)
         table.add_column("POD", width=self._name_width)
+
+    def on_mount(self) -> None:
+        self.watch(self.query_one(DataTable), "scroll_y", self._scrolled, init=False)
 
     def on_resize(self) -> None:
         """Give the pod's name what the other columns leave; redraw the rows for it."""
@@ -107,6 +112,7 @@ class SlotPanel(Vertical):
             if self._update_changed(self._drawn[0], slot.pods, now, palette, theme):
                 return
         drawn = {pod.name: self._row(pod, now, palette, theme) for pod in slot.pods}
+        self._aged.clear()
         rows = {name: row for name, (_, row) in drawn.items()}
         self._shown = sync_rows(self.query_one(DataTable), rows, self._shown)
         for gone in self._rows.keys() - rows.keys():
@@ -131,20 +137,48 @@ class SlotPanel(Vertical):
         if any(old.name != new.name for old, new in changed):
             return False
         redraw = {new.name: new for _, new in changed}
+        self._aged.difference_update(redraw)
+        table, view = self.query_one(DataTable), self._in_view()
         while self._due(now):
             _, name = heapq.heappop(self._turns)
-            if name not in redraw and name in self._rows:
+            if name in redraw or name not in self._rows:
+                continue
+            if table.get_row_index(name) in view:
                 redraw[name] = self._rows[name][0][0]
-        rows = {name: self._row(pod, now, palette, theme) for name, pod in redraw.items()}
+            else:  # out of view: its age is redrawn when it is scrolled into view
+                self._aged.add(name)
+        self._redraw(redraw, now, palette, theme)
+        self._drawn = (pods, theme)
+        return True
+
+    def _redraw(self, pods: dict[str, Pod], now: datetime, palette: Palette, theme: str) -> None:
+        """Redraw the rows of `pods` (all in the table), and note when their ages turn over."""
+        rows = {name: self._row(pod, now, palette, theme) for name, pod in pods.items()}
         update_rows(self.query_one(DataTable), {n: row for n, (_, row) in rows.items()},
                     self._shown)
         for name, (key, _) in rows.items():
             heapq.heappush(self._turns, (key[3], name))
         if len(self._turns) > 2 * len(self._rows):  # entries of rows redrawn since: drop them
-            self._turns = [(key[3], name) for name, (key, _) in self._rows.items()]
+            self._turns = [(key[3], name) for name, (key, _) in self._rows.items()
+                           if name not in self._aged]
             heapq.heapify(self._turns)
-        self._drawn = (pods, theme)
-        return True
+
+    def _in_view(self) -> range:
+        """The indexes of the pod rows on screen."""
+        table = self.query_one(DataTable)
+        top = int(table.scroll_y)
+        return range(top, top + table.size.height)
+
+    def _scrolled(self) -> None:
+        """Redraw the rows scrolled into view whose shown age turned over meanwhile."""
+        if not self._aged or self._last is None or self._drawn is None:
+            return
+        table, view = self.query_one(DataTable), self._in_view()
+        shown = {n: self._rows[n][0][0] for n in self._aged
+                 if n in self._rows and table.get_row_index(n) in view}
+        self._aged.difference_update(shown)
+        _, now, palette = self._last
+        self._redraw(shown, now, palette, self._drawn[1])
 
     def _row(self, pod: Pod, now: datetime, palette: Palette, theme: str) -> Row:
         """The pod's cells, rebuilt only when the pod or the theme changed or its shown age
