@@ -47,6 +47,9 @@ class Slot(msgspec.Struct, frozen=True, kw_only=True):
     available: int
     pods: tuple[Pod, ...] = ()
     revision: str = ""
+    pods_loading: bool = False
+    """The pods' first list is still arriving: `pods` holds those listed so far, so what
+    the pods tell (restarts, crash loops) is unknown yet."""
 
 
 class Weights(msgspec.Struct, frozen=True, kw_only=True):

@@ -45,6 +45,10 @@ def crash_loop(slot: Slot, at: datetime, threshold: int = RESTARTS_THRESHOLD) ->
     """Fail when any pod restarted more than `threshold` times in 5 minutes, or waits in
     CrashLoopBackOff after more than `threshold` restarts (what one snapshot can tell of a
     loop the kubelet has slowed down); without pods the restarts are unknown."""
+    if slot.pods_loading:
+        return Verdict(signal="restarts", color=slot.color, outcome="inconclusive", value=None,
+                       threshold=float(threshold), source=f"deployment/{slot.color}", at=at,
+                       detail="pods still loading: restarts unknown")
     if not slot.pods:
         return Verdict(signal="restarts", color=slot.color, outcome="inconclusive", value=None,
                        threshold=float(threshold), source=f"deployment/{slot.color}", at=at,

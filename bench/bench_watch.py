@@ -20,6 +20,7 @@ neither their CPU nor their memory is counted in the TUI's figures.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import http.client
 import json
 import os
@@ -151,6 +152,54 @@ def churn(env: dict[str, Any], namespace: str, count: int, rate: float) -> None:
     print(json.dumps({"changes": sum(made), "seconds": time.monotonic() - began}), flush=True)
 
 
+def compact(env: dict[str, Any], namespace: str) -> None:
+    """Compact the lab's etcd up to now, as the API server does every 5 minutes: a watch
+    resumed from an older resourceVersion is then answered 410 (left uncompacted, etcd
+    would replay every event since, and the resumed watch would never need a relist)."""
+    client = Client(env)
+    client.conn.request("GET", f"/api/v1/namespaces/{namespace}/pods?limit=1",
+                        headers=client.headers)
+    revision = json.loads(client.conn.getresponse().read())["metadata"]["resourceVersion"]
+    url = urlsplit(env["etcd"])
+    etcd = http.client.HTTPConnection(url.hostname or "", url.port, timeout=60)
+    etcd.request("POST", "/v3/kv/compaction", json.dumps({"revision": revision}))
+    etcd.getresponse().read()
+
+
+def raw_list(env: dict[str, Any], namespace: str, query: str) -> tuple[float, int]:
+    """Seconds to read every page of the namespace's pods (gzipped, as the TUI asks; bytes
+    only, not decoded), and the pages: the floor for the TUI's own list of them."""
+    client = Client(env)
+    began, pages, token = time.perf_counter(), 0, ""
+    while True:
+        more = f"&continue={token}" if token else ""
+        client.conn.request("GET", f"/api/v1/namespaces/{namespace}/pods?{query}{more}",
+                            headers={**client.headers, "Accept-Encoding": "gzip"})
+        answer = client.conn.getresponse()
+        body = answer.read()
+        if answer.getheader("Content-Encoding") == "gzip":
+            body = gzip.decompress(body)
+        pages += 1
+        at = body.find(b'"continue":"')
+        token = body[at + 12:body.index(b'"', at + 12)].decode() if at >= 0 else ""
+        if not token:
+            return time.perf_counter() - began, pages
+
+
+def floor_rows(env: dict[str, Any], namespace: str) -> list[dict[str, Any]]:
+    """The API server's own time to hand over the pods, beside the TUI's: pages of 500 read
+    from etcd (a quorum read, what the TUI asks for), and resourceVersion=0 (any version, from
+    the API server's watch cache; this server then ignores the limit and sends one page)."""
+    rows = []
+    for label, query in (("pages of 500, quorum read from etcd", "limit=500"),
+                         ("resourceVersion=0, from the watch cache",
+                          "limit=500&resourceVersion=0")):
+        seconds, pages = min(raw_list(env, namespace, query) for _ in range(3))
+        rows.append({"name": f"watch peer: raw list of {PODS} pods, {label} ({pages} pages)",
+                     "value": seconds, "unit": "s"})
+    return rows
+
+
 def note(message: str) -> None:
     """Progress on stderr: a run takes minutes on a busy machine."""
     print(f"bench_watch: {message}", file=sys.stderr, flush=True)
@@ -186,13 +235,24 @@ async def tui_figures(env: dict[str, Any], namespace: str) -> list[dict[str, Any
     def pods_shown() -> int:
         return sum(len(a.blue.pods) + len(a.green.pods) for a in app.apps)
 
+    def all_in() -> bool:
+        return pods_shown() >= PODS and not any(
+            a.blue.pods_loading or a.green.pods_loading for a in app.apps)
+
     started = time.perf_counter()
     async with app.run_test(size=SIZE) as pilot:
-        while pods_shown() < PODS:
+        # First render: the overview's row of the app, its live color and weights (from the
+        # Services and Deployments), with its pods still loading.
+        while not any(a.name == "fleet" for a in app.apps):
             await pilot.pause(0.01)
         await pilot.pause()
         first = time.perf_counter() - started
-        note(f"first render {first:.2f} s")
+        note(f"first render {first:.2f} s ({pods_shown()} pods in)")
+        while not all_in():
+            await pilot.pause(0.01)
+        await pilot.pause()
+        every_pod = time.perf_counter() - started
+        note(f"all {PODS} pods in {every_pod:.2f} s")
         while not informer.serves(namespace):
             await pilot.pause(0.05)
         opened = time.perf_counter()
@@ -215,8 +275,10 @@ async def tui_figures(env: dict[str, Any], namespace: str) -> list[dict[str, Any
             await asyncio.sleep(0.2)
         note(f"frames {[round(f, 3) for f in frames]}")
         before = informer.relists["pods"]
+        await asyncio.to_thread(compact, env, namespace)
         relisted = time.perf_counter()
-        await informer.interrupt("pods", resource_version="1")  # expired: 410, then a relist
+        # Compacted away above, and older than the API server's watch cache: 410, a relist.
+        await informer.interrupt("pods", resource_version="1")
         while informer.relists["pods"] == before or not informer.synced["pods"]:
             await asyncio.sleep(0.01)
         catch_up = time.perf_counter() - relisted
@@ -231,7 +293,9 @@ async def tui_figures(env: dict[str, Any], namespace: str) -> list[dict[str, Any
     rate = made.get("changes", 0) / max(made.get("seconds", 1.0), 1e-9)
     where = f"lab watch, {PODS} pods"
     return [
-        {"name": f"watch: tui first render, overview ({where}; goal <= 1 s)", "value": first,
+        {"name": f"watch: tui first render, overview: apps, live color, weights, pods loading "
+                 f"({where}; goal <= 1 s)", "value": first, "unit": "s"},
+        {"name": f"watch: tui all {PODS} pods in, overview ({where})", "value": every_pod,
          "unit": "s"},
         {"name": f"watch: tui open app detail ({where})", "value": detail, "unit": "s"},
         {"name": "watch: tui refresh frame under churn, median (goal <= 50 ms)",
@@ -265,7 +329,11 @@ def run() -> list[dict[str, Any]]:
         began = time.perf_counter()
         subprocess.run(child("--seed", namespace), check=True)
         seeded = time.perf_counter() - began
-        rows = asyncio.run(tui_figures(env, namespace))
+        # In a child process: its 30 MB pages must not count in the TUI's peak memory.
+        floor = subprocess.run(child("--floor", namespace), check=True, capture_output=True,
+                               text=True)
+        rows = list(json.loads(floor.stdout))
+        rows += asyncio.run(tui_figures(env, namespace))
         rows.append({"name": f"watch: seeding {PODS} pods into the lab (not the TUI)",
                      "value": seeded, "unit": "s"})
     finally:
@@ -276,10 +344,12 @@ def run() -> list[dict[str, Any]]:
 
 
 def main(argv: list[str]) -> None:
-    if argv[:1] in (["--seed"], ["--churn"]):
+    if argv[:1] in (["--seed"], ["--churn"], ["--floor"]):
         env, _ = lab_env()
         if argv[0] == "--seed":
             seed(env, argv[1], PODS)
+        elif argv[0] == "--floor":
+            print(json.dumps(floor_rows(env, argv[1])))
         else:
             churn(env, argv[1], PODS, CHURN_PER_SECOND)
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -113,6 +113,8 @@ class TurnoutApp(AnsweringApp):
         self._refresh_pending: bool | None = None
         """None: no refresh in flight; False: one is; True: and another was asked for."""
         self._reading: dict[str, bool] = {}
+        self._stream: AsyncIterator[tuple[str, str]] | None = None
+        """The change stream opened before the first read (see `_first_read`)."""
         self._first_landed = asyncio.Event()
         """Set once the first read of the apps has come back, with apps or an error."""
         """Contexts with a read in flight, and whether another was asked for meanwhile."""
@@ -194,8 +196,8 @@ class TurnoutApp(AnsweringApp):
         self.set_interval(self.config.refresh_seconds, self.refresh_apps)
 
     async def _watch_after_first_read(self) -> None:
-        # The change stream starts the watch cache, whose lists would race the first read's
-        # (10 000 pods listed twice); after it, the cache starts from that read.
+        # Changes queue in the stream opened before the first read; refreshes asked for
+        # before that read lands would only repeat it.
         await self._first_landed.wait()
         self.watch_changes()
 
@@ -206,6 +208,10 @@ class TurnoutApp(AnsweringApp):
         apps (laid out once) rather than an empty table. A slower read goes on in the refresh
         worker, which shows its apps or says why it failed: never cancelled and made again,
         since at 10 000 pods one read takes seconds."""
+        if self.live and self.contexts is None:
+            # Opened first: over a watch cache its lists serve this read (the apps as soon as
+            # all but the pods are listed, the pods then page by page); nothing is listed twice.
+            self._stream = self.service.changes()
         read = asyncio.ensure_future(self.service.apps())
         await asyncio.wait({read}, timeout=FIRST_READ_WAIT)
         if read.done() and read.exception() is None:
@@ -296,7 +302,8 @@ class TurnoutApp(AnsweringApp):
         backoff = RECONNECT_MIN
         while True:
             try:
-                async for _ in self.service.changes():
+                stream, self._stream = self._stream or self.service.changes(), None
+                async for _ in stream:
                     backoff = RECONNECT_MIN
                     self.refresh_apps()
             except TurnoutError as err:

@@ -94,36 +94,47 @@ def image_of(deployment: wire.Deployment) -> str:
     return containers[0].image if containers else ""
 
 
-def slot_record(color: Color, deployment: wire.Deployment | None, pods: Sequence[Pod]) -> Slot:
+def slot_record(color: Color, deployment: wire.Deployment | None, pods: Sequence[Pod],
+                pods_loading: bool = False) -> Slot:
     """One color's slot; an absent Deployment is an empty slot, not an error."""
     if deployment is None:
-        return Slot(color=color, version="", image="", desired=0, ready=0, available=0)
+        return Slot(color=color, version="", image="", desired=0, ready=0, available=0,
+                    pods_loading=pods_loading)
     status = deployment.status
     return Slot(color=color, version=version_of(deployment), image=image_of(deployment),
                 desired=deployment.spec.replicas, ready=status.ready_replicas,
                 available=status.available_replicas, pods=tuple(pods),
-                revision=deployment.metadata.resource_version)
+                revision=deployment.metadata.resource_version, pods_loading=pods_loading)
 
 
 Key = tuple[str, str]
 
 
+PodsOf = Callable[[tuple[str, str, Color]], Sequence[Pod]]
+"""The pods of one (namespace, app, color), sorted by name: the watch cache's groups."""
+
+
 def _index(objects: Objects, conv: Conventions, now: datetime,
-           histories: Mapping[str, Sequence[RestartSample]], records: PodRecords
-           ) -> tuple[dict[tuple[str, str, Color], wire.Deployment], dict[tuple[str, str, Color],
-                                                                           list[Pod]]]:
+           histories: Mapping[str, Sequence[RestartSample]], records: PodRecords,
+           pods_of: PodsOf | None = None,
+           ) -> tuple[dict[tuple[str, str, Color], wire.Deployment],
+                      dict[tuple[str, str, Color], Sequence[Pod]]]:
     deployments: dict[tuple[str, str, Color], wire.Deployment] = {}
     for d in objects.deployments:
         color, app = color_of(d.metadata.labels, conv), d.metadata.labels.get(conv.app_label)
         if color and app:
             deployments.setdefault((d.metadata.namespace, app, color), d)
+    if pods_of is not None:
+        return deployments, {key: pods_of(key) for key in deployments}
     pods: dict[tuple[str, str, Color], list[Pod]] = defaultdict(list)
     for p in objects.pods:
         color, app = color_of(p.metadata.labels, conv), p.metadata.labels.get(conv.app_label)
         if color and app and (p.metadata.namespace, app, color) in deployments:
             record = records.record(p, color, now, histories.get(p.metadata.uid, ()))
             pods[(p.metadata.namespace, app, color)].append(record)
-    return deployments, pods
+    for found in pods.values():
+        found.sort(key=lambda p: p.name)
+    return deployments, dict(pods)
 
 
 def guard_report_of(maps: Sequence[wire.ConfigMap], namespace: str, app: str) -> GuardReport | None:
@@ -153,11 +164,14 @@ def drift_of(routing: RoutingRead, entry: Entry | None) -> Drift | None:
 
 def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
              histories: Mapping[str, Sequence[RestartSample]] | None = None,
-             records: PodRecords | None = None) -> tuple[App, ...]:
+             records: PodRecords | None = None, *, pods_loading: bool = False,
+             pods_of: PodsOf | None = None) -> tuple[App, ...]:
     """Every app found in `objects`, sorted by namespace and name; `records` keeps pod
-    records between calls (the watch cache's reads), so unchanged pods are not rebuilt."""
+    records between calls (the watch cache's reads), so unchanged pods are not rebuilt.
+    With `pods_loading`, the pods are those of a first list still arriving (each slot says so);
+    with `pods_of`, each slot's pods come from it rather than from `objects.pods`."""
     records = records if records is not None else PodRecords()
-    deployments, pods = _index(objects, conv, now, histories or {}, records)
+    deployments, pods = _index(objects, conv, now, histories or {}, records, pods_of)
     records.sweep()
     by_ns: dict[str, TrafficObjects] = defaultdict(TrafficObjects)
     for s in objects.services:
@@ -177,7 +191,7 @@ def discover(objects: Objects, conv: Conventions, context: str, now: datetime,
             continue
         entry = entry_in(objects.journals, ns, name)
         slots = {c: slot_record(c, deployments.get((ns, name, c)),
-                                sorted(pods.get((ns, name, c), ()), key=lambda p: p.name))
+                                pods.get((ns, name, c), ()), pods_loading)
                  for c in COLORS}
         live = by_ns[ns].services.get(conv.live_name(name))
         notes = live.metadata.annotations if live else {}

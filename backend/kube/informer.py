@@ -25,6 +25,7 @@ from turnout.backend.kube import wire
 from turnout.backend.kube.discover import Objects
 from turnout.backend.kube.health import WINDOW, RestartSample, total_restarts
 from turnout.backend.kube.http import Gone, KubeHttp
+from turnout.backend.kube.pod_groups import PodGroups
 from turnout.backend.kube.pod_records import PodRecords
 from turnout.backend.kube.resources import RESOURCES, WATCHED, Resource, list_items
 from turnout.backend.tasks import cancel_and_wait
@@ -85,8 +86,12 @@ class Informer:
         """How many 410 Gone answers each resource's watch recovered from."""
         self.restart_history: dict[str, deque[RestartSample]] = {}
         self.pod_records = PodRecords()
-        """Domain records of the cached pods, reused by every read until a pod changes."""
+        """Domain records of pods read by one-shot lists, reused until a pod changes."""
+        self.pod_groups = PodGroups(lambda ns: self.by_namespace.get(ns, self.conventions))
+        """The cached pods by app and color, kept per event: what the cache's reads use."""
         self._rv: dict[str, str] = dict.fromkeys(self.stores, "")
+        self._failing: set[str] = set()
+        """Resources whose list or watch failed since they were last listed."""
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._subscribers: set[asyncio.Queue[tuple[str, str]]] = set()
 
@@ -95,13 +100,32 @@ class Informer:
         covered = self.namespace is None or namespace == self.namespace
         return bool(self._tasks) and covered and self._core_synced()
 
-    def _core_synced(self) -> bool:
+    def _core_synced(self, but: frozenset[str] = frozenset()) -> bool:
         # Events only feed the event tail: a user who may not list them still gets the cache.
-        return all(ok for field, ok in self.synced.items() if field != "events")
+        return all(ok for field, ok in self.synced.items() if field != "events" and field not in but)
 
-    def objects(self, namespace: str | None) -> Objects:
-        """The cached objects of `namespace` (or all)."""
+    def first_listing(self, namespace: str | None) -> bool:
+        """Whether the watches were started over `namespace` and some resource's first list
+        is still under way (never listed yet)."""
+        covered = self.namespace is None or namespace == self.namespace
+        core = [field for field in self.stores if field != "events"]
+        # A list that failed (RBAC, an outage) may never end: readers then list directly.
+        return bool(self._tasks) and covered and not self._failing.intersection(core) and \
+            any(not self.relists[field] for field in core)
+
+    def serves_loading_pods(self, namespace: str | None) -> bool:
+        """Whether the cache covers `namespace` and is in sync but for the pods, whose first
+        list is still arriving page by page: the pods read now are those listed so far."""
+        covered = self.namespace is None or namespace == self.namespace
+        return bool(self._tasks) and covered and not self.relists["pods"] and \
+            self._core_synced(but=frozenset({"pods"}))
+
+    def objects(self, namespace: str | None, *, pods: bool = True) -> Objects:
+        """The cached objects of `namespace` (or all); without the pods when not `pods` (a
+        reader that takes them from `pod_groups`)."""
         def pick(field: str) -> tuple[Any, ...]:
+            if field == "pods" and not pods:
+                return ()
             return tuple(obj for (ns, _), obj in self.stores[field].items()
                          if namespace is None or ns == namespace)
         return Objects(**{r.field: pick(r.field) for r in WATCHED})
@@ -122,6 +146,7 @@ class Informer:
             for item in getattr(objects, field):
                 store[(item.metadata.namespace, item.metadata.name)] = item
                 self._track(resource, item)
+                self._grouped(resource, item)
             self._rv[field] = versions[field]
             self.relists[field] += 1
 
@@ -131,10 +156,11 @@ class Informer:
             if resource.field not in self._tasks:
                 self._tasks[resource.field] = asyncio.create_task(self._run(resource))
 
-    async def wait_synced(self, timeout: float) -> None:
-        """Wait until every resource has been listed; `Unavailable` after `timeout`."""
+    async def wait_synced(self, timeout: float, *, but: frozenset[str] = frozenset()) -> None:
+        """Wait until every resource (but those in `but`) has been listed; `TimeoutError`
+        after `timeout`."""
         async with asyncio.timeout(timeout):
-            while not self._core_synced():
+            while not self._core_synced(but):
                 await asyncio.sleep(0.02)
 
     def changes(self) -> AsyncIterator[tuple[str, str]]:
@@ -195,29 +221,51 @@ class Informer:
                 backoff = min(backoff * 2, 5.0)
             except TurnoutError as err:
                 self.synced[resource.field] = False
+                self._failing.add(resource.field)
                 log.warning("watch %s: %s; retrying in %.1fs", resource.plural, err, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
 
     async def _relist(self, resource: Resource) -> None:
-        items, rv = await list_items(self.http, resource, self.namespace)
         store = self.stores[resource.field]
+        first = not self.relists[resource.field]
+
+        def arrived(page: list[Any]) -> None:
+            # The first list fills the cache page by page (10 000 pods are 20 pages), so the
+            # apps can be drawn before the last page: a reader sees `serves_loading_pods`.
+            fresh = {(i.metadata.namespace, i.metadata.name): i for i in page}
+            for item in page:
+                self._track(resource, item)
+                self._grouped(resource, item)
+            store.update(fresh)
+            self._emit_once(fresh)
+
+        items, rv = await list_items(self.http, resource, self.namespace,
+                                     on_page=arrived if first else None)
         fresh = {(i.metadata.namespace, i.metadata.name): i for i in items}
         changed: dict[tuple[str, str], Any] = {}
         for key, old in list(store.items()):
             if key not in fresh:
                 del store[key]
+                self._ungrouped(resource, key)
                 changed[key] = old
         for key, item in fresh.items():
             before = store.get(key)
             store[key] = item
-            self._track(resource, item)
-            if before is None or before.metadata.resource_version != item.metadata.resource_version:
+            moved = before is None or \
+                before.metadata.resource_version != item.metadata.resource_version
+            if not first:
+                self._track(resource, item)
+                if moved:
+                    self._grouped(resource, item)
+            # The end of a first list changes every app: its pods are no longer loading.
+            if first or moved:
                 changed[key] = item
         self._emit_once(changed)
         self._rv[resource.field] = rv
         self.relists[resource.field] += 1
         self.synced[resource.field] = True
+        self._failing.discard(resource.field)
 
     async def _watch(self, resource: Resource) -> None:
         """Follow one watch until the server ends it; raise Gone or Unavailable otherwise."""
@@ -255,10 +303,20 @@ class Informer:
         if event.type == "DELETED":
             self.stores[resource.field].pop(key, None)
             self.restart_history.pop(item.metadata.uid, None)
+            self._ungrouped(resource, key)
         else:
             self.stores[resource.field][key] = item
             self._track(resource, item)
+            self._grouped(resource, item)
         self._emit(key[0], item)
+
+    def _grouped(self, resource: Resource, item: Any) -> None:
+        if resource.field == "pods":
+            self.pod_groups.put(item)
+
+    def _ungrouped(self, resource: Resource, key: tuple[str, str]) -> None:
+        if resource.field == "pods":
+            self.pod_groups.remove(*key)
 
     def _track(self, resource: Resource, item: Any) -> None:
         """Remember when a pod's restartCount changed, for restarts in the last 5 minutes."""

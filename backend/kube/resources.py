@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +13,10 @@ import msgspec
 from turnout.backend.errors import NotFound
 from turnout.backend.kube import wire
 from turnout.backend.kube.discover import Objects
-from turnout.backend.kube.http import KubeHttp, decode
+from turnout.backend.kube.http import Gone, KubeHttp, decode
+from turnout.backend.kube.pause import test_pause
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -73,9 +78,15 @@ memory); a page at a time, only one page's bytes are."""
 
 
 async def list_items(http: KubeHttp, resource: Resource, namespace: str | None,
-                     params: dict[str, str] | None = None) -> tuple[list[Any], str]:
+                     params: dict[str, str] | None = None,
+                     on_page: Callable[[list[Any]], None] | None = None) -> tuple[list[Any], str]:
     """Every item of `resource` and the list's resourceVersion (to start a watch from), read
-    in pages of one consistent snapshot."""
+    in pages of one consistent snapshot; `on_page` sees each page as it arrives.
+
+    A continue token the server no longer honours (410: the snapshot was compacted away)
+    restarts the list from its first page, as client-go's pager does: the caller gets a
+    whole list, never the error.
+    """
     params = {**(params or {}), "limit": str(PAGE)}
     if resource.selector:
         params["labelSelector"] = resource.selector
@@ -87,11 +98,21 @@ async def list_items(http: KubeHttp, resource: Resource, namespace: str | None,
             if resource.optional:
                 return [], ""
             raise
+        except Gone:
+            if "continue" not in params:
+                raise
+            log.info("list %s: continue token expired; listing again", resource.plural)
+            del params["continue"]
+            items = []
+            continue
         listed: wire.KubeList[Any] = decode(body, resource.list_type, f"list {resource.plural}")
         items += listed.items
+        if on_page is not None:
+            on_page(listed.items)
         if not listed.metadata.continue_:
             return items, listed.metadata.resource_version
         params["continue"] = listed.metadata.continue_
+        await test_pause("list-page")
 
 
 async def list_objects(http: KubeHttp, namespace: str | None, app_selector: str = "") -> Objects:

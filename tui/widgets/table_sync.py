@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual.widgets import DataTable
 
+from turnout.tui.widgets.fixed_table import FixedTable
+
 Rows = Mapping[str, tuple[Text, ...]]
 
 
@@ -16,8 +18,12 @@ def sync_rows(table: DataTable[Text], rows: Rows, shown: Rows) -> dict[str, tupl
     Re-laying the whole table on every refresh costs seconds at thousands of rows and
     moves the operator's cursor; a keyed diff costs only the changed cells.
     """
-    for gone in [key for key in table.rows if key.value not in rows]:
-        table.remove_row(gone)
+    gone = [key for key in table.rows if key.value not in rows]
+    if isinstance(table, FixedTable):
+        table.remove_rows(gone)
+    else:
+        for key in gone:
+            table.remove_row(key)
     columns = list(table.columns)
     for key, cells in rows.items():
         before = shown.get(key) if key in table.rows else None
@@ -30,3 +36,18 @@ def sync_rows(table: DataTable[Text], rows: Rows, shown: Rows) -> dict[str, tupl
             if old is not new and old != new:
                 table.update_cell(key, column, new, update_width=True)
     return dict(rows)
+
+
+def update_rows(table: DataTable[Text], changed: Rows, shown: dict[str, tuple[Text, ...]]) -> None:
+    """Update the cells of the `changed` rows (all already in the table) that differ from
+    what `shown` has for them, and record them there: a refresh in which a few of thousands
+    of rows changed costs those rows."""
+    columns = list(table.columns)
+    for key, cells in changed.items():
+        before = shown[key]
+        if before is cells:
+            continue
+        for column, old, new in zip(columns, before, cells, strict=True):
+            if old is not new and old != new:
+                table.update_cell(key, column, new, update_width=True)
+        shown[key] = cells
