@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -118,6 +117,8 @@ def serve(args: argparse.Namespace, ctx: CliContext) -> int:
             command += [f"--{flag.replace('_', '-')}", str(ctx.opt(flag))]
     command += ["--demo"] if ctx.opt("demo") else []
     command += [] if args.write else ["--read-only"]
+    import shlex
+
     return found[0].load()(shlex.join(command), "127.0.0.1", args.port)
 
 
