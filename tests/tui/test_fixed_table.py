@@ -47,6 +47,15 @@ async def test_fixed_columns_are_not_measured_and_auto_columns_are(monkeypatch: 
         assert measured and table.columns["note"].content_width >= len("a rather long note")
 
 
+def _pods(app: App[None], count: int) -> FixedTable:
+    """The app's table with one POD column and `count` rows `pod-NN`, keyed `pNN`."""
+    table = app.query_one(FixedTable)
+    table.add_column("POD", width=8, key="pod")
+    for i in range(count):
+        table.add_row(Text(f"pod-{i:02d}"), key=f"p{i}")
+    return table
+
+
 def _line(table: FixedTable, row: int) -> str:
     """The text the table paints for `row` (scrolled to the top)."""
     return table.render_line(table.header_height + row).text.strip()
@@ -55,10 +64,7 @@ def _line(table: FixedTable, row: int) -> str:
 async def test_many_rows_removed_at_once_leave_the_rest_in_order_and_painted() -> None:
     app = _One()
     async with app.run_test() as pilot:
-        table = app.query_one(FixedTable)
-        table.add_column("POD", width=8, key="pod")
-        for i in range(40):
-            table.add_row(Text(f"pod-{i:02d}"), key=f"p{i}")
+        table = _pods(app, 40)
         table.move_cursor(row=39)
         await pilot.pause()
         table.remove_rows([f"p{i}" for i in range(0, 40, 2)] + ["not-there"])
@@ -74,10 +80,7 @@ async def test_many_rows_removed_at_once_leave_the_rest_in_order_and_painted() -
 async def test_a_cell_updated_after_a_paint_is_painted_with_its_new_value() -> None:
     app = _One()
     async with app.run_test() as pilot:
-        table = app.query_one(FixedTable)
-        table.add_column("POD", width=8, key="pod")
-        for i in range(30):
-            table.add_row(Text(f"pod-{i:02d}"), key=f"p{i}")
+        table = _pods(app, 30)
         await pilot.pause()
         assert _line(table, 3).startswith("pod-03")
         table.update_cell("p3", "pod", Text("changed"))
