@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.filter import Monochrome, NoColor
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.theme import Theme
 
 from turnout.backend import startup
@@ -115,6 +116,8 @@ class TurnoutApp(AnsweringApp):
         self._reading: dict[str, bool] = {}
         self._stream: AsyncIterator[tuple[str, str]] | None = None
         """The change stream opened before the first read (see `_first_read`)."""
+        self._first_pending: asyncio.Future[tuple[App, ...]] | None = None
+        """A first read still running when the overview is first drawn."""
         self._first_landed = asyncio.Event()
         """Set once the first read of the apps has come back, with apps or an error."""
         """Contexts with a read in flight, and whether another was asked for meanwhile."""
@@ -178,10 +181,19 @@ class TurnoutApp(AnsweringApp):
 
         self.push_screen(AppScreen(target.name, target.namespace))
 
+    def get_default_screen(self) -> Screen[object]:
+        """The overview is the bottom of the screen stack: under a pushed overview, Textual's
+        blank default screen would be styled and laid out too, part of the first frame."""
+        return OverviewScreen()
+
+    async def on_load(self) -> None:
+        """Before the terminal is taken and the overview composed: the first read, so the
+        overview's first frame shows the apps."""
+        await self._first_read()
+
     async def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        await self._first_read()
-        await self.push_screen(OverviewScreen())
+        self._first_read_goes_on()
         self.screen.call_after_refresh(startup.resume)
         if self.live:
             # After the first frame: the change stream and the guard's first evaluation
@@ -205,9 +217,8 @@ class TurnoutApp(AnsweringApp):
 
     async def _first_read(self) -> None:
         """Give the first read a moment before the first screen, so its first frame shows the
-        apps (laid out once) rather than an empty table. A slower read goes on in the refresh
-        worker, which shows its apps or says why it failed: never cancelled and made again,
-        since at 10 000 pods one read takes seconds."""
+        apps (laid out once) rather than an empty table. A slower read goes on once the app is
+        mounted (`_first_read_goes_on`)."""
         if self.live and self.contexts is None:
             # Opened first: over a watch cache its lists serve this read (the apps as soon as
             # all but the pods are listed, the pods then page by page); nothing is listed twice.
@@ -215,8 +226,18 @@ class TurnoutApp(AnsweringApp):
         read = asyncio.ensure_future(self.service.apps())
         await asyncio.wait({read}, timeout=FIRST_READ_WAIT)
         if read.done() and read.exception() is None:
-            self._apps_refreshed(AppsRefreshed(read.result(), self.service.clock()))
+            self.set_reactive(TurnoutApp.apps, read.result())
+            self.set_reactive(TurnoutApp.connection, "● live")
             self._first_landed.set()
+            return
+        self._first_pending = read
+
+    def _first_read_goes_on(self) -> None:
+        """A first read slower than `FIRST_READ_WAIT` goes on in the refresh worker, which
+        shows its apps or says why it failed: never cancelled and made again, since at 10 000
+        pods one read takes seconds."""
+        read, self._first_pending = self._first_pending, None
+        if read is None:
             return
         if self.contexts is not None:  # each context is read by a worker of its own
             read.cancel()
