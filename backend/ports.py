@@ -8,9 +8,8 @@ protocols only.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from turnout.backend.checklist import Manifests
 from turnout.backend.models import (
     App,
     AuditEntry,
@@ -22,7 +21,10 @@ from turnout.backend.models import (
     Slot,
     Traffic,
 )
-from turnout.backend.scaling import ScalePlan
+
+if TYPE_CHECKING:  # annotations only: the checklist's modules are loaded where it is built
+    from turnout.backend.checklist import Manifests
+    from turnout.backend.scaling import ScalePlan
 
 
 class ClusterPort(Protocol):

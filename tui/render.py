@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from turnout.backend.checklist import Checklist, lines
 from turnout.backend.contexts import ContextApps
 from turnout.backend.flags.model import Flag
 from turnout.backend.models import App, AuditEntry, ClusterEvent, Color, Outcome, Pod, Slot, Traffic
 from turnout.backend.sanitize import inert
 from turnout.backend.timefmt import age
 
-if TYPE_CHECKING:  # the guard (and its metrics client) is not needed for the first frame
+if TYPE_CHECKING:  # the guard (and its metrics client) and the checklist's rules are not
+    # needed for the first frame
+    from turnout.backend.checklist import Checklist
     from turnout.backend.guard.incident import Incident
 
 Palette = Mapping[str, str]
@@ -263,6 +264,8 @@ CHECK_STYLES = {"pass": "health-ok", "warn": "health-warn", "fail": "health-bad"
 def checklist_text(checklist: Checklist, palette: Palette) -> Text:
     """The app's checklist: its worst status and counts, then every item that does not pass
     (the object, the field, what was expected and found), then the passing items' names."""
+    from turnout.backend.checklist import lines
+
     counts = {s: sum(i.status == s for i in checklist.items) for s in CHECK_STYLES}
     out = Text("checklist ", style="bold")
     out.append(f"{checklist.status}", style=f"bold {palette.get(CHECK_STYLES[checklist.status], '')}"

@@ -13,9 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from turnout.backend.checklist import Manifests
 from turnout.backend.config import Conventions
-from turnout.backend.demo.manifests import app_objects, manifests
 from turnout.backend.demo.world import DemoWorld, SimApp, SimSlot
 from turnout.backend.errors import Conflict, InvalidInput, NotFound, Unavailable
 from turnout.backend.gate import WriteGate
@@ -31,7 +29,8 @@ from turnout.backend.models import (
     Traffic,
 )
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the checklist's rules are loaded when an app's checklist is read
+    from turnout.backend.checklist import Manifests
     from turnout.backend.guard.recording import IncidentRecord
 
 
@@ -257,6 +256,8 @@ class DemoCluster:
     async def manifests(self, app: App) -> Manifests:
         """The simulated app's objects in the production shape; `checkout` has no
         PodDisruptionBudget, so the demo shows what a failing checklist looks like."""
+        from turnout.backend.demo.manifests import app_objects, manifests
+
         self._reachable()
         sim = self._find(app.name, app.namespace)
         versions = {c: sim.slots[c].version for c in COLORS}
