@@ -4,7 +4,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-APT_PACKAGES := redis-server prometheus tmux openssh-server
+APT_PACKAGES := redis-server prometheus tmux openssh-server valgrind
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: demo test venv system-deps node-deps lint unit lab lab-build lab-down lab-status bench wheel clean monitoring tools

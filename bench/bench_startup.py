@@ -5,12 +5,16 @@ minimal app is the floor Textual itself sets on this machine.
 
 Wall time is what the operator waits; the process's CPU time until that frame (user + system,
 read from /proc when the frame arrives) is the same work, less sensitive to other processes
-competing for the cores."""
+competing for the cores. Where valgrind is installed, the instructions each executes until its
+first frame (cachegrind, one run each) are counted too: a figure no other load on the machine
+changes, so a change to the start path can be weighed on a busy machine."""
 
 from __future__ import annotations
 
 import os
 import pty
+import re
+import shutil
 import select
 import statistics
 import subprocess
@@ -30,6 +34,22 @@ class Minimal(App[None]):
         yield Static("checkout ready")
 
 Minimal().run()
+"""
+FIRST_FRAME_EXIT = """
+import os
+import textual.drivers.linux_driver as _driver
+_write = _driver.LinuxDriver.write
+def _exit_at_first_frame(self, data):
+    if {marker!r} in data:
+        os._exit(0)
+    return _write(self, data)
+_driver.LinuxDriver.write = _exit_at_first_frame
+"""
+DEMO = """
+import sys
+from turnout.backend.startup import main
+sys.argv = ["turnout", "demo"]
+main()
 """
 
 
@@ -66,6 +86,49 @@ def _first_frame(argv: list[str], marker: bytes, env: dict[str, str]) -> tuple[f
     return elapsed, cpu
 
 
+def _instructions(code: str, env: dict[str, str], folder: str) -> int:
+    """Instructions `python -c code` executes (cachegrind), the process on a pty as above."""
+    out, log = os.path.join(folder, "cachegrind.out"), os.path.join(folder, "valgrind.log")
+    argv = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}",
+            f"--log-file={log}", sys.executable, "-c", code]
+    master, slave = pty.openpty()
+    # CPython's own allocator confuses valgrind; the system one is what it can follow.
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, close_fds=True,
+                            env={**env, "PYTHONMALLOC": "malloc"})
+    os.close(slave)
+    try:
+        while proc.poll() is None:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    os.read(master, 65536)
+                except OSError:
+                    pass
+        proc.wait(600)
+    finally:
+        os.close(master)
+    with open(log) as text:
+        found = re.search(r"I\s+refs:\s+([\d,]+)", text.read())
+    if found is None:
+        raise RuntimeError(f"valgrind counted no instructions (see {log})")
+    return int(found.group(1).replace(",", ""))
+
+
+def instruction_rows(env: dict[str, str], folder: str) -> list[dict[str, Any]]:
+    """Instructions to the first frame, Turnout's demo beside the minimal app, where valgrind is."""
+    if shutil.which("valgrind") is None:
+        return []
+    demo = _instructions(FIRST_FRAME_EXIT.format(marker="checkout") + DEMO, env, folder)
+    minimal = _instructions(FIRST_FRAME_EXIT.format(marker="checkout ready") + MINIMAL, env, folder)
+    return [
+        {"name": "turnout demo: instructions to the first frame (valgrind)",
+         "value": demo / 1e9, "unit": "G"},
+        {"name": "peer: minimal Textual app, instructions to the first frame (valgrind)",
+         "value": minimal / 1e9, "unit": "G"},
+        {"name": "turnout demo / minimal Textual app, instructions to the first frame",
+         "value": demo / minimal, "unit": "x"},
+    ]
+
+
 def run() -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as state:
         # Both start from compiled bytecode, as an installed wheel does: an untimed first run
@@ -82,6 +145,7 @@ def run() -> list[dict[str, Any]]:
         for _ in range(RUNS):
             turnout.append(_first_frame(demo, b"checkout", env))
             minimal.append(_first_frame(minimal_app, b"checkout ready", env))
+        counted = instruction_rows(env, state)
     wall = statistics.median(w for w, _ in turnout), statistics.median(w for w, _ in minimal)
     return [
         {"name": f"turnout demo: first frame with the apps (median of {RUNS})",
@@ -94,6 +158,7 @@ def run() -> list[dict[str, Any]]:
          "value": statistics.median(c for _, c in minimal), "unit": "s"},
         {"name": "turnout demo / minimal Textual app, first frame (wall)",
          "value": wall[0] / wall[1], "unit": "x"},
+        *counted,
     ]
 
 
