@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import pty
 import re
-import shutil
 import select
+import shutil
 import statistics
 import subprocess
 import sys
