@@ -11,6 +11,7 @@ changes, so a change to the start path can be weighed on a busy machine."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import re
@@ -99,10 +100,8 @@ def _instructions(code: str, env: dict[str, str], folder: str) -> int:
     try:
         while proc.poll() is None:
             if select.select([master], [], [], 0.2)[0]:
-                try:
+                with contextlib.suppress(OSError):
                     os.read(master, 65536)
-                except OSError:
-                    pass
         proc.wait(600)
     finally:
         os.close(master)
