@@ -18,7 +18,16 @@ THEMES = ["turnout-dark", "turnout-ansi"]
 class TestOverview:
     def test_overview(self, snap_compare, make_app: Callable[..., TurnoutApp],  # type: ignore[no-untyped-def]
                       size: tuple[int, int], theme: str) -> None:
-        assert snap_compare(make_app(theme=theme), terminal_size=size)
+        assert snap_compare(make_app(theme=theme), run_before=_with_footer, terminal_size=size)
+
+
+async def _with_footer(pilot) -> None:  # type: ignore[no-untyped-def]
+    """The overview settled: its footer is mounted just after the first frame (not in it)."""
+    for _ in range(200):
+        await pilot.pause()
+        if pilot.app.screen.query("Footer"):
+            return
+    raise AssertionError("the overview's footer never mounted")
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -36,7 +45,8 @@ class TestConfirm:
                             terminal_size=(80, 24))
 
     def test_read_only_banner(self, snap_compare, make_app: Callable[..., TurnoutApp]) -> None:  # type: ignore[no-untyped-def]
-        assert snap_compare(make_app(read_only=True), terminal_size=(120, 40))
+        assert snap_compare(make_app(read_only=True), run_before=_with_footer,
+                            terminal_size=(120, 40))
 
 
 @pytest.mark.parametrize("theme", THEMES)

@@ -7,8 +7,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.events import Resize
-from textual.lazy import Lazy
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from turnout.backend.contexts import ContextApps
 from turnout.backend.models import App
@@ -89,14 +88,21 @@ class OverviewScreen(GuardedScreen):
         self._set_columns(table, self.app.size.width)
         yield table
         yield Static(id="blocked", classes="-hidden")
-        # After the first frame: composing the footer's keys restyles each of them twice, the
-        # costliest part of drawing the first screen, and the apps matter first.
-        yield Lazy(Footer())
 
     def on_mount(self) -> None:
+        # The footer comes after the first frame, as the last child, as Textual's `Lazy` would
+        # mount it: its module, its classes and the styling of each of its keys are the
+        # costliest part of drawing the first screen, and the apps matter first.
+        self.call_after_refresh(self._mount_footer)
         self.watch(self.app, "apps", self._show, init=True)
         if self.several:
             self.watch(self.app, "context_states", self._show_contexts, init=True)
+
+    async def _mount_footer(self) -> None:
+        from textual.widgets import Footer
+
+        await self.mount(Footer())
+        self.refresh_bindings()  # the footer draws its keys when the bindings are next published
 
     def _show_contexts(self, states: tuple[ContextApps, ...]) -> None:
         """Each context's own state: live with its apps, or unavailable and why."""
