@@ -63,5 +63,7 @@ it takes instead: each is chosen by the theme's author to be legible on its back
 
 def domain_defaults(theme: Theme) -> dict[str, str]:
     """The domain variables of any theme, from its own colours where it does not set them."""
+    if DOMAIN_ROLES.keys() <= theme.variables.keys():
+        return {}  # all its own (Turnout's themes): no second colour system to generate
     colours = theme.to_color_system().generate()
     return {name: colours[role] for name, role in DOMAIN_ROLES.items() if role in colours}
