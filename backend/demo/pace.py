@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-from turnout.backend.demo.cluster import DemoCluster
-from turnout.backend.release.stages import Sleep
+if TYPE_CHECKING:  # the release flow's stages load when a deploy first runs
+    from turnout.backend.demo.cluster import DemoCluster
+    from turnout.backend.release.stages import Sleep
 
 DEMO_PACE = 0.25
 """Wall seconds per simulated second while a demo deploy waits (the demo runs 4x fast)."""
