@@ -27,6 +27,9 @@ HEAVY = ("kubernetes", "httpx", "plotext", "prometheus_api_client", "prometheus_
          # the release console and delivery figures, the flag reader: the packages load lazily
          "turnout.backend.release.deploy_console", "turnout.backend.release.dora",
          "turnout.backend.flags.reader",
+         # the checklist's rules, the release flow's stages, the overview's footer
+         "turnout.backend.checklist", "turnout.backend.release.stages", "textual.widgets._footer",
+         "textual.lazy",
          # screens other than the overview, and the confirmations
          "turnout.tui.screens.app_detail", "turnout.tui.screens.flags", "turnout.tui.screens.confirm",
          "turnout.tui.screens.explain", "turnout.tui.screens.slot", "turnout.tui.app_verbs")
