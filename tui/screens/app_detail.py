@@ -57,17 +57,6 @@ if TYPE_CHECKING:  # the guard and the checklist are not needed to draw an app
 class AppScreen(GuardedScreen):
     """Detail of one app, refreshed from the app-wide state."""
 
-    DEFAULT_CSS = """
-    #traffic { height: auto; padding: 0 1; border: round $panel; }
-    #slots { height: 1fr; }
-    #verdicts { height: auto; max-height: 14; padding: 0 1; border: round $panel; }
-    #charts { height: 12; }
-    #checklist { display: none; height: auto; max-height: 16; padding: 0 1; border: round $panel; }
-    AppScreen.-checklist #checklist { display: block; }
-    #checklist.-error { border: round $error; }
-    AppScreen.-compact #charts, AppScreen.-charts-hidden #charts { display: none; }
-    #charts.-stale ChartPanel { border: round $warning; }
-    """
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="app.back"),
         Binding("c", "toggle_charts", "Charts", id="app.charts"),

@@ -32,9 +32,6 @@ cursor is also described in full under the table."""
 class FlagsScreen(Screen[None]):
     """Every flag of the configured store, refreshed after each change."""
 
-    DEFAULT_CSS = """
-    #flag-detail { height: auto; max-height: 3; padding: 0 1; }
-    """
     AUTO_FOCUS = "#flags"
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="flags.back"),
