@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +31,7 @@ from turnout.tui.actions import RELEASE_ACTIONS, ReleaseAction
 from turnout.tui.answering_app import AnsweringApp
 from turnout.tui.commands import AppsProvider
 from turnout.tui.keys import APP_ACTIONS, help_text, refusal
+from turnout.tui.live import LiveReads
 from turnout.tui.messages import ActionFinished, AppsRefreshed, ContextRefreshed, RefreshFailed
 from turnout.tui.preferences import load_theme, save_theme
 from turnout.tui.render import Palette, rich_palette
@@ -41,15 +42,6 @@ if TYPE_CHECKING:
 
 ANNOUNCED = frozenset({"rollback", "no safe target", "would roll back", "rollback failed"})
 """Guard decisions worth a toast; repeats come back as `already alerted` and stay quiet."""
-FIRST_READ_WAIT = 0.25
-"""Seconds the first screen waits for the first read of the apps before showing without them."""
-REFRESH_PACE = 0.25
-"""Seconds at least between the starts of two back-to-back refreshes: under a watch's churn
-(100 pod changes a second) refreshes would otherwise run end to end and keep the event loop
-from painting and answering keys. A refresh after a quiet spell starts at once."""
-RECONNECT_MIN = 0.5
-RECONNECT_MAX = 10.0
-"""Seconds between attempts to re-open the change stream, doubling up to this."""
 
 
 def colourless(environ: Mapping[str, str]) -> bool:
@@ -111,16 +103,8 @@ class TurnoutApp(AnsweringApp):
         self.contexts = contexts
         """Several contexts side by side in the overview; app screens and verbs act in
         `service`'s context (the first one)."""
-        self._refresh_pending: bool | None = None
-        """None: no refresh in flight; False: one is; True: and another was asked for."""
-        self._reading: dict[str, bool] = {}
-        self._stream: AsyncIterator[tuple[str, str]] | None = None
-        """The change stream opened before the first read (see `_first_read`)."""
-        self._first_pending: asyncio.Future[tuple[App, ...]] | None = None
-        """A first read still running when the overview is first drawn."""
-        self._first_landed = asyncio.Event()
-        """Set once the first read of the apps has come back, with apps or an error."""
-        """Contexts with a read in flight, and whether another was asked for meanwhile."""
+        self.reads = LiveReads(self)
+        """The reads of the cluster whose results this app's handlers show."""
         if colourless(os.environ):
             # Textual maps NO_COLOR to greys and ignores TERM=dumb; its own NoColor filter
             # drops colour. No public switch exists for it, hence the private list.
@@ -181,7 +165,7 @@ class TurnoutApp(AnsweringApp):
 
         self.push_screen(AppScreen(target.name, target.namespace))
 
-    def get_default_screen(self) -> Screen[object]:
+    def get_default_screen(self) -> Screen[None]:
         """The overview is the bottom of the screen stack: under a pushed overview, Textual's
         blank default screen would be styled and laid out too, part of the first frame."""
         return OverviewScreen()
@@ -189,11 +173,14 @@ class TurnoutApp(AnsweringApp):
     async def on_load(self) -> None:
         """Before the terminal is taken and the overview composed: the first read, so the
         overview's first frame shows the apps."""
-        await self._first_read()
+        apps = await self.reads.first()
+        if apps is not None:
+            self.set_reactive(TurnoutApp.apps, apps)
+            self.set_reactive(TurnoutApp.connection, "● live")
 
     async def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        self._first_read_goes_on()
+        self.reads.first_goes_on()
         self.screen.call_after_refresh(startup.resume)
         if self.live:
             # After the first frame: the change stream and the guard's first evaluation
@@ -202,135 +189,16 @@ class TurnoutApp(AnsweringApp):
 
     def _go_live(self) -> None:
         """Follow the cluster from now on (and guard it, where the assembly says so)."""
-        self.run_worker(self._watch_after_first_read(), group="live", exit_on_error=False)
+        self.reads.follow()
         if self.service.guard_here:
             self.run_guard()
         self.set_interval(self.config.refresh_seconds, self.refresh_apps)
 
-    async def _watch_after_first_read(self) -> None:
-        # Changes queue in the stream opened before the first read; refreshes asked for
-        # before that read lands would only repeat it.
-        await self._first_landed.wait()
-        self.watch_changes()
-
-    # --- live data: workers read, messages carry facts, handlers own state ----
-
-    async def _first_read(self) -> None:
-        """Give the first read a moment before the first screen, so its first frame shows the
-        apps (laid out once) rather than an empty table. A slower read goes on once the app is
-        mounted (`_first_read_goes_on`)."""
-        if self.live and self.contexts is None:
-            # Opened first: over a watch cache its lists serve this read (the apps as soon as
-            # all but the pods are listed, the pods then page by page); nothing is listed twice.
-            self._stream = self.service.changes()
-        read = asyncio.ensure_future(self.service.apps())
-        await asyncio.wait({read}, timeout=FIRST_READ_WAIT)
-        if read.done() and read.exception() is None:
-            self.set_reactive(TurnoutApp.apps, read.result())
-            self.set_reactive(TurnoutApp.connection, "● live")
-            self._first_landed.set()
-            return
-        self._first_pending = read
-
-    def _first_read_goes_on(self) -> None:
-        """A first read slower than `FIRST_READ_WAIT` goes on in the refresh worker, which
-        shows its apps or says why it failed: never cancelled and made again, since at 10 000
-        pods one read takes seconds."""
-        read, self._first_pending = self._first_pending, None
-        if read is None:
-            return
-        if self.contexts is not None:  # each context is read by a worker of its own
-            read.cancel()
-            self._first_landed.set()
-            self.refresh_apps()
-            return
-        self._refresh_pending = False
-        self.run_worker(self._refresh(read), group="refresh", exit_on_error=False)
-
     def refresh_apps(self) -> None:
-        """Read every app; the result arrives as `AppsRefreshed` (with several contexts, one
-        `ContextRefreshed` per context, each from a worker of its own).
+        """Read every app again (see `LiveReads.refresh`)."""
+        self.reads.refresh()
 
-        A refresh asked for while one is in flight runs once that one ends (and at least
-        `REFRESH_PACE` after it began), never by cancelling it: under a watch's churn (100 pod
-        changes a second) a read cancelled at each change would never finish, and the screen
-        would never update.
-        """
-        if self.contexts is not None:
-            for name in self.contexts.names:
-                self.refresh_context(name)
-            return
-        if self._refresh_pending is not None:
-            self._refresh_pending = True
-            return
-        self._refresh_pending = False
-        self.run_worker(self._refresh(), group="refresh", exit_on_error=False)
-
-    async def _refresh(self, first: Awaitable[tuple[App, ...]] | None = None) -> None:
-        try:
-            while True:
-                began = asyncio.get_running_loop().time()
-                try:
-                    reading, first = first or self.service.apps(), None
-                    apps = await reading
-                except TurnoutError as err:
-                    self.post_message(RefreshFailed(str(err), err.title))
-                else:
-                    self.post_message(AppsRefreshed(apps, self.service.clock()))
-                finally:
-                    self._first_landed.set()
-                if not self._refresh_pending:
-                    return
-                # Changes arriving during the pause join this next refresh.
-                await asyncio.sleep(max(0.0, began + REFRESH_PACE - asyncio.get_running_loop().time()))
-                self._refresh_pending = False
-        finally:
-            self._refresh_pending = None
-
-    def refresh_context(self, name: str) -> None:
-        """Read one context in a worker of its own: a context that does not answer holds up
-        nothing but its own reads. A read asked for while one is in flight is done once that
-        one ends (never by cancelling it: a slow context would then never finish a read)."""
-        if name in self._reading:
-            self._reading[name] = True
-            return
-        self._reading[name] = False
-        self.run_worker(self._read_context(name), group=f"context:{name}", exit_on_error=False)
-
-    async def _read_context(self, name: str) -> None:
-        assert self.contexts is not None
-        try:
-            while True:
-                began = asyncio.get_running_loop().time()
-                self.post_message(ContextRefreshed(await self.contexts.read(name)))
-                if not self._reading.get(name):
-                    return
-                await asyncio.sleep(max(0.0, began + REFRESH_PACE - asyncio.get_running_loop().time()))
-                self._reading[name] = False
-        finally:
-            self._reading.pop(name, None)
-
-    @work(exclusive=True, group="watch", exit_on_error=False)
-    async def watch_changes(self) -> None:
-        """Follow the cluster's change stream; each change asks for a refresh.
-
-        A broken stream is retried with backoff for as long as the app runs: an API
-        server outage must never end the operator's session.
-        """
-        if self.contexts is not None:  # each context's stream reconnects on its own
-            async for change in self.contexts.changes():
-                self.refresh_context(change.context)
-        backoff = RECONNECT_MIN
-        while True:
-            try:
-                stream, self._stream = self._stream or self.service.changes(), None
-                async for _ in stream:
-                    backoff = RECONNECT_MIN
-                    self.refresh_apps()
-            except TurnoutError as err:
-                self.post_message(RefreshFailed(str(err), err.title, reconnecting=True))
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, RECONNECT_MAX)
+    # --- live data: workers read (tui/live.py), messages carry facts, handlers own state
 
     @on(AppsRefreshed)
     def _apps_refreshed(self, message: AppsRefreshed) -> None:
