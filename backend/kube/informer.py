@@ -339,7 +339,8 @@ class Informer:
             history.popleft()
 
     async def interrupt(self, field: str, resource_version: str | None = None) -> None:
-        """Drop one watch stream and resume it (from `resource_version` if given): for tests."""
+        """Drop one watch stream and resume it (from `resource_version` if given; "" lists
+        again first, as after a 410): for tests and the bench."""
         await cancel_and_wait(self._tasks.pop(field))
         if resource_version is not None:
             self._rv[field] = resource_version

@@ -191,13 +191,17 @@ async def churn(lab: Lab, namespace: str, pods: list[str], tick: str) -> None:
                             *pods, f"bench.turnout.dev/tick={tick}")
 
 
-async def test_a_410_under_churn_ends_in_sync(lab: Lab, lab_namespace: str, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    """The pod watch resumed from an expired resourceVersion gets a 410 and relists while the
-    pods keep changing: the relist is held after its first page (a hold point) while pods of
-    every page are changed and one is deleted (its Deployment makes another), then let go.
-    The cache ends holding exactly the server's pods at the server's versions: nothing
-    changed before, during or after the relist is lost, and the relist does end."""
+async def test_a_relist_under_churn_ends_in_sync(lab: Lab, lab_namespace: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pod watch relists while the pods keep changing, as after a 410: the relist is held
+    after its first page (a hold point) while pods of every page are changed and one is
+    deleted (its Deployment makes another), then let go. The cache ends holding exactly the
+    server's pods at the server's versions: nothing changed before, during or after the
+    relist is lost, and the relist does end.
+
+    The relist is asked for by resuming with no resourceVersion, the state a 410 leaves the
+    watch in. Resuming from "1" does not reliably get a 410: a young API server's watch cache
+    still holds every event since it started, and replays them instead."""
     from turnout.backend.kube import resources
 
     seed_app(lab, lab_namespace, "shop", "nginx")
@@ -208,10 +212,9 @@ async def test_a_410_under_churn_ends_in_sync(lab: Lab, lab_namespace: str, tmp_
         assert len(pods) > 2
         monkeypatch.setattr(resources, "PAGE", 2)  # several pages, so a change falls between
         monkeypatch.setenv("TURNOUT_TEST_PAUSE", f"list-page={gate}")
-        expired, relists = informer.expired["pods"], informer.relists["pods"]
+        relists = informer.relists["pods"]
         await churn(lab, lab_namespace, pods, "before")
-        # Older than the API server keeps (its watch cache, or etcd once compacted): a 410.
-        await informer.interrupt("pods", resource_version="1")
+        await informer.interrupt("pods", resource_version="")
         held = Path(f"{gate}.reached.{os.getpid()}")
         async with asyncio.timeout(60):
             while not held.exists():
@@ -224,7 +227,6 @@ async def test_a_410_under_churn_ends_in_sync(lab: Lab, lab_namespace: str, tmp_
         async with asyncio.timeout(60):
             while informer.relists["pods"] == relists or not informer.synced["pods"]:
                 await asyncio.sleep(0.05)
-        assert informer.expired["pods"] == expired + 1
         await churn(lab, lab_namespace, [p for p in pods if p != pods[-1]], "after")
         async with asyncio.timeout(60):
             while True:
