@@ -220,8 +220,8 @@ async def lag_probe(stalls: list[float], stop: asyncio.Event, tick: float = 0.01
 
 
 async def count_changes(changes: Any) -> int:
-    """How many changes the watch cache announced until cancelled (one per pod event here:
-    the bench's namespace has one app and only its pods change)."""
+    """How many changes the watch cache announced until cancelled: one per watch event in the
+    bench's namespace, the churn's patches and whatever else writes there meanwhile."""
     count = 0
     try:
         async for _ in changes:
@@ -357,7 +357,7 @@ async def tui_figures(env: dict[str, Any], namespace: str) -> list[dict[str, Any
          stalls[int(len(stalls) * 0.95)] if stalls else 0.0, "unit": "s"},
         {"name": "watch: pod changes made by the churn (its whole run, relist included)",
          "value": rate, "unit": "/s"},
-        {"name": "watch: pod changes reaching the TUI's watch while frames were measured",
+        {"name": "watch: watch events reaching the TUI while frames were measured (any writer)",
          "value": arrived / window, "unit": "/s"},
         {"name": "watch: tui resident memory, peak (goal <= 200 MB)", "value": rss, "unit": "MB"},
         {"name": f"watch: cache catch-up after a forced relist ({PODS} pods, under churn)"
