@@ -225,6 +225,15 @@ class Informer:
                 log.warning("watch %s: %s; retrying in %.1fs", resource.plural, err, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+            except Exception:
+                # Anything else (an undecodable line, a bug in a handler) would end this task
+                # without a word while `synced` still said True: the cache would go on serving
+                # what it last saw as live. Out of sync, said loudly, and listed again.
+                log.exception("watch %s: unexpected failure; relisting in %.1fs",
+                              resource.plural, backoff)
+                self.synced[resource.field], must_list = False, True
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
 
     async def _relist(self, resource: Resource) -> None:
         store = self.stores[resource.field]
@@ -330,7 +339,8 @@ class Informer:
             history.popleft()
 
     async def interrupt(self, field: str, resource_version: str | None = None) -> None:
-        """Drop one watch stream and resume it (from `resource_version` if given): for tests."""
+        """Drop one watch stream and resume it (from `resource_version` if given; "" lists
+        again first, as after a 410): for tests and the bench."""
         await cancel_and_wait(self._tasks.pop(field))
         if resource_version is not None:
             self._rv[field] = resource_version

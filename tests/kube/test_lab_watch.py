@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -169,5 +170,105 @@ async def test_the_first_direct_read_is_the_caches_first_list(
         assert cluster.informer.relists["pods"] == 1  # the watch resumed: no list of its own
         await until(cluster, changes, lambda a: a.traffic.canary_weight == 45)
         assert cluster.informer.relists["ingresses"] == 1
+    finally:
+        await cluster.close()
+
+
+def server_pods(lab: Lab, namespace: str) -> dict[str, str]:
+    """The namespace's pods on the server: name → resourceVersion."""
+    listed = json.loads(kubectl(lab, "-n", namespace, "get", "pods", "-o", "json"))
+    return {p["metadata"]["name"]: p["metadata"]["resourceVersion"] for p in listed["items"]}
+
+
+def cached_pods(cluster: KubeCluster, namespace: str) -> dict[str, str]:
+    return {name: pod.metadata.resource_version
+            for (ns, name), pod in cluster.informer.stores["pods"].items() if ns == namespace}
+
+
+async def churn(lab: Lab, namespace: str, pods: list[str], tick: str) -> None:
+    """Change every one of `pods` (an annotation) in one kubectl call."""
+    await asyncio.to_thread(kubectl, lab, "-n", namespace, "annotate", "--overwrite", "pod",
+                            *pods, f"bench.turnout.dev/tick={tick}")
+
+
+async def test_a_relist_under_churn_ends_in_sync(lab: Lab, lab_namespace: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pod watch relists while the pods keep changing, as after a 410: the relist is held
+    after its first page (a hold point) while pods of every page are changed and one is
+    deleted (its Deployment makes another), then let go. The cache ends holding exactly the
+    server's pods at the server's versions: nothing changed before, during or after the
+    relist is lost, and the relist does end.
+
+    The relist is asked for by resuming with no resourceVersion, the state a 410 leaves the
+    watch in. Resuming from "1" does not reliably get a 410: a young API server's watch cache
+    still holds every event since it started, and replays them instead."""
+    from turnout.backend.kube import resources
+
+    seed_app(lab, lab_namespace, "shop", "nginx")
+    cluster, _ = await started(lab, lab_namespace)
+    informer, gate = cluster.informer, tmp_path / "relist"
+    try:
+        pods = sorted(cached_pods(cluster, lab_namespace))
+        assert len(pods) > 2
+        monkeypatch.setattr(resources, "PAGE", 2)  # several pages, so a change falls between
+        monkeypatch.setenv("TURNOUT_TEST_PAUSE", f"list-page={gate}")
+        relists = informer.relists["pods"]
+        await churn(lab, lab_namespace, pods, "before")
+        await informer.interrupt("pods", resource_version="")
+        held = Path(f"{gate}.reached.{os.getpid()}")
+        async with asyncio.timeout(60):
+            while not held.exists():
+                await asyncio.sleep(0.05)
+        assert informer.relists["pods"] == relists  # the relist is under way, not done
+        await churn(lab, lab_namespace, pods, "during")
+        await asyncio.to_thread(kubectl, lab, "-n", lab_namespace, "delete", "pod", pods[-1],
+                                "--wait=false")
+        gate.touch()
+        async with asyncio.timeout(60):
+            while informer.relists["pods"] == relists or not informer.synced["pods"]:
+                await asyncio.sleep(0.05)
+        await churn(lab, lab_namespace, [p for p in pods if p != pods[-1]], "after")
+        async with asyncio.timeout(60):
+            while True:
+                server = await asyncio.to_thread(server_pods, lab, lab_namespace)
+                if pods[-1] not in server and cached_pods(cluster, lab_namespace) == server:
+                    break
+                await asyncio.sleep(0.2)
+        assert informer.serves(lab_namespace)
+    finally:
+        await cluster.close()
+
+
+async def test_a_watch_that_fails_unexpectedly_relists_rather_than_dies(
+        lab: Lab, lab_namespace: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A failure the watch does not expect (here a handler that raises once, standing in for
+    an undecodable line or a bug) is logged, and the pods are listed again and followed: the
+    watch's task does not end while the cache still says it is in sync."""
+    seed_app(lab, lab_namespace, "shop", "nginx")
+    cluster, _ = await started(lab, lab_namespace)
+    informer = cluster.informer
+    handle, failed = informer._on_event, asyncio.Event()
+
+    def failing_once(resource: Any, event: Any, decoder: Any) -> None:
+        if resource.field == "pods" and not failed.is_set():
+            failed.set()
+            raise RuntimeError("a handler's bug")
+        handle(resource, event, decoder)
+
+    try:
+        relists = informer.relists["pods"]
+        informer._on_event = failing_once  # type: ignore[method-assign]
+        pods = sorted(cached_pods(cluster, lab_namespace))
+        await churn(lab, lab_namespace, pods, "fails")
+        async with asyncio.timeout(60):
+            await failed.wait()
+            while informer.relists["pods"] == relists or not informer.synced["pods"]:
+                await asyncio.sleep(0.05)
+        assert "watch pods: unexpected failure" in caplog.text
+        await churn(lab, lab_namespace, pods, "after")
+        async with asyncio.timeout(60):
+            while cached_pods(cluster, lab_namespace) != \
+                    await asyncio.to_thread(server_pods, lab, lab_namespace):
+                await asyncio.sleep(0.2)
     finally:
         await cluster.close()
