@@ -31,6 +31,15 @@ def selector(lab: Lab, ns: str, service: str) -> str:
     return str(get(lab, ns, f"service/{service}")["spec"]["selector"][COLOR])
 
 
+def journaled_step(lab: Lab, ns: str, app: str) -> int | None:
+    """The step the app's intent journal records as done, None without an entry."""
+    found = json.loads(kubectl(lab, "-n", ns, "get", "configmap", "-o", "json",
+                               "--field-selector", f"metadata.name=turnout-journal-{app}"))
+    entries = [json.loads(item["data"]["operation"]) for item in found["items"]
+               if item.get("data", {}).get("operation")]
+    return int(entries[0]["step"]) if entries else None
+
+
 def killed_mid_promote(lab: Lab, ns: str) -> None:
     """Start `promote --full` on a 50 % canary, SIGKILL it after its first write."""
     kubectl(lab, "-n", ns, "annotate", "--overwrite", "ingress/shop-canary", f"{WEIGHT}=50")
@@ -39,8 +48,10 @@ def killed_mid_promote(lab: Lab, ns: str) -> None:
          "shop", "--full", "--yes"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, env={**os.environ, "TURNOUT_TEST_PAUSE": "between-writes=30"})
     deadline = time.monotonic() + 60  # the CLI starts slowly on a loaded machine
-    while selector(lab, ns, "shop") != "green":
-        assert time.monotonic() < deadline and proc.poll() is None, "first write never happened"
+    # Killed at the hold point between the writes: the first write made and journaled as done
+    # (the selector alone can be seen switched before its journal step is written).
+    while selector(lab, ns, "shop") != "green" or journaled_step(lab, ns, "shop") != 1:
+        assert time.monotonic() < deadline and proc.poll() is None, "first write never journaled"
         time.sleep(0.1)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
