@@ -16,6 +16,7 @@ from tests.lab.conftest import Lab
 from turnout.backend.config import Conventions
 from turnout.backend.gate import WriteGate
 from turnout.backend.kube import KubeCluster, KubeHttp, load_target
+from turnout.backend.kube.journal import KEY, journal_name
 
 pytestmark = pytest.mark.lab
 WEIGHT = "nginx.ingress.kubernetes.io/canary-weight"
@@ -34,9 +35,9 @@ def selector(lab: Lab, ns: str, service: str) -> str:
 def journaled_step(lab: Lab, ns: str, app: str) -> int | None:
     """The step the app's intent journal records as done, None without an entry."""
     found = json.loads(kubectl(lab, "-n", ns, "get", "configmap", "-o", "json",
-                               "--field-selector", f"metadata.name=turnout-journal-{app}"))
-    entries = [json.loads(item["data"]["operation"]) for item in found["items"]
-               if item.get("data", {}).get("operation")]
+                               "--field-selector", f"metadata.name={journal_name(app)}"))
+    entries = [json.loads(item["data"][KEY]) for item in found["items"]
+               if item.get("data", {}).get(KEY)]
     return int(entries[0]["step"]) if entries else None
 
 
