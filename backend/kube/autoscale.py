@@ -76,9 +76,9 @@ async def governor(http: KubeHttp, namespace: str, deployment: str) -> Governor 
 
 
 Fresh = Callable[[App], Awaitable[tuple[App, Objects]]]
-"""Re-read an app and check it is what the operator saw (`KubeCluster._fresh`)."""
+"""Re-read an app and check it is what the operator saw (`ConditionalWrites.fresh`)."""
 Apply = Callable[[App, list[Write], bool], Awaitable[list[bytes]]]
-"""Send writes in order, each conditional (`KubeCluster._apply`)."""
+"""Send writes in order, each conditional (`ConditionalWrites.apply`)."""
 
 
 class HpaScaling:

@@ -11,7 +11,7 @@ silent retry.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ from turnout.backend.guard.ports import LeaseRecord
 from turnout.backend.kube import wire
 from turnout.backend.kube.access import require
 from turnout.backend.kube.autoscale import HpaScaling
-from turnout.backend.kube.diff import differences, traffic_differences
+from turnout.backend.kube.conditional import ConditionalWrites
 from turnout.backend.kube.discover import (
     Objects,
     PodsOf,
@@ -33,16 +33,15 @@ from turnout.backend.kube.discover import (
     discover,
     slot_record,
 )
-from turnout.backend.kube.effective import RoutingRead, read_routing
+from turnout.backend.kube.effective import read_routing
 from turnout.backend.kube.guard_records import MERGE, KubeGuardRecords
-from turnout.backend.kube.guarded import Guard, WatchedSet, says_diff, stopped
+from turnout.backend.kube.guarded import Guard, WatchedSet
 from turnout.backend.kube.http import KubeHttp, decode
 from turnout.backend.kube.informer import Informer
 from turnout.backend.kube.inspect import KubeInspection
 from turnout.backend.kube.journal import Entry, Journal
 from turnout.backend.kube.lock import acquire, check_unlocked, holder_of, release
 from turnout.backend.kube.manifests import read_manifests
-from turnout.backend.kube.pause import test_pause
 from turnout.backend.kube.record import Recorder
 from turnout.backend.kube.resources import list_objects, list_snapshot
 from turnout.backend.kube.routing import Write, color_of, routing_objects, traffic_writes
@@ -100,8 +99,10 @@ class KubeCluster:
         self.inspection = KubeInspection(http, conventions, self.informer, self._objects,
                                          self.by_namespace)
         self.records = KubeGuardRecords(http, conventions, self.recorder, clock, self.by_namespace)
+        self.writes = ConditionalWrites(http, self.conv, self._discover, self.get_app, clock)
+        """Every write of this context: re-read, checked, sent in order, stopped at a surprise."""
         self.autoscaling = HpaScaling(http, self.conv, self.recorder, clock, context,
-                                      fresh=self._fresh, apply=self._apply)
+                                      fresh=self.writes.fresh, apply=self.writes.apply)
 
     @property
     def context(self) -> str:
@@ -182,82 +183,8 @@ class KubeCluster:
 
     # --- writes --------------------------------------------------------------
 
-    async def _fresh(self, app: App) -> tuple[App, Objects]:
-        """Re-read the app from the server and check it is still what the operator saw."""
-        selector = f"{self.conv(app.namespace).app_label}={app.name}"
-        objects = await list_objects(self.http, app.namespace, selector)
-        fresh = next((a for a in self._discover(objects) if a.name == app.name), None)
-        if fresh is None:
-            raise Conflict(f"{app.namespace}/{app.name} changed by someone else: it is gone")
-        check_unlocked(await holder_of(self.http, app.namespace, app.name, self.clock()),
-                       app.name)
-        changed = differences(app, fresh)
-        if changed:
-            raise Conflict(f"{app.namespace}/{app.name} changed by someone else since it was "
-                           f"read: {'; '.join(changed)}. Nothing was written; re-read and retry")
-        return fresh, objects
-
-    async def _apply(self, app: App, writes: list[Write], dry_run: bool,
-                     content_type: str = MERGE,
-                     on_step: Callable[[int], Awaitable[None]] | None = None,
-                     guard: Guard | None = None) -> list[bytes]:
-        """Send the writes in order; with a `guard`, stop at the first moved object."""
-        bodies = []
-        await test_pause("before-write")
-        for done, write in enumerate(writes):
-            if done:
-                await test_pause("between-writes")
-            await test_pause(f"write-{done + 1}")
-            if guard is not None:
-                await test_pause(f"traffic-write-{done + 1}")
-            if guard is not None:
-                moved = await guard.watched.moved()
-                if moved:
-                    raise await self._stopped(app, guard, done, len(writes), moved)
-            try:
-                body = await self.http.write("PATCH", write.path, write.patch,
-                                             content_type=content_type, dry_run=dry_run)
-            except Conflict as err:
-                if guard is not None:
-                    raise await self._stopped(app, guard, done, len(writes),
-                                              [f"{write.kind}/{write.name} was changed"]) from err
-                raise await self._conflict(app, write, done, len(writes)) from err
-            bodies.append(body)
-            if guard is not None:
-                guard.watched.wrote(write.kind, write.name, body)
-            if on_step is not None:
-                await on_step(done + 1)
-        return bodies
-
-    async def _stopped(self, app: App, guard: Guard, done: int, total: int,
-                       moved: list[str]) -> Conflict:
-        """The Conflict of a guarded change that stops: what moved, what the objects say now."""
-        try:
-            now = await self._routing_read(app)
-            diff = traffic_differences(app.traffic, now.traffic) + says_diff(
-                guard.says, now.says) if now else [
-                f"service/{app.name} selects no color any more"]
-        except TurnoutError as err:
-            diff = [f"the objects could not be read again: {err}"]
-        return stopped(app.name, app.namespace, done, total, moved, diff, guard.journal_id)
-
-    async def _routing_read(self, app: App) -> RoutingRead | None:
-        objects = await list_objects(self.http, app.namespace,
-                                     f"{self.conv(app.namespace).app_label}={app.name}")
-        return read_routing(app.name, routing_objects(objects), self.conv(app.namespace))
-
-    async def _conflict(self, app: App, write: Write, done: int, total: int) -> Conflict:
-        try:
-            changed = differences(app, await self.get_app(app.name, app.namespace))
-        except NotFound:
-            changed = ["the app is gone"]
-        what = "; ".join(changed) or f"{write.kind}/{write.name} was updated"
-        partial = f" {done} of {total} writes had been applied." if done else ""
-        return Conflict(f"{app.namespace}/{app.name} changed by someone else while writing "
-                        f"{write.kind}/{write.name}: {what}.{partial} Re-read and retry")
-
     async def write_traffic(self, app: App, target: Traffic, *, dry_run: bool) -> Traffic:
-        fresh, objects = await self._fresh(app)
+        fresh, objects = await self.writes.fresh(app)
         refuse_unfinished(fresh, "change the traffic of")
         writes = await self._converge(fresh, objects, target, dry_run)
         if dry_run:
@@ -272,7 +199,7 @@ class KubeCluster:
 
     async def _produced(self, app: App, target: Traffic) -> Traffic:
         """The traffic now, read from the server; `Conflict` unless it is `target`."""
-        now = await self._routing_read(app)
+        now = await self.writes.routing_read(app)
         if now is None:
             raise Conflict(f"{app.namespace}/{app.name} changed by someone else: its live "
                            "Service selects no color any more")
@@ -309,7 +236,7 @@ class KubeCluster:
             WatchedSet(self.http, app.namespace, read.revisions), read.says,
             journal.entry.id if journal.entry else "")
         try:
-            await self._apply(app, writes, dry_run, on_step=journal.advance if journaled else None,
+            await self.writes.apply(app, writes, dry_run, on_step=journal.advance if journaled else None,
                               guard=guard)
         except TurnoutError:
             if journaled and resuming is None and journal.entry and journal.entry.step == 0:
@@ -350,7 +277,7 @@ class KubeCluster:
                           content_type: str = MERGE) -> Slot:
         generation: int | None = None
         for attempt in range(STATUS_RETRIES + 1):
-            fresh, objects = await self._fresh(app)
+            fresh, objects = await self.writes.fresh(app)
             deployment = next((d for d in objects.deployments
                                if color_of(d.metadata.labels, self.conv(app.namespace)) == color),
                               None)
@@ -369,7 +296,7 @@ class KubeCluster:
             if not dry_run:
                 await require(self.http, app.namespace, {("patch", "deployment")})
             try:
-                body = (await self._apply(app, [write], dry_run, content_type))[0]
+                body = (await self.writes.apply(app, [write], dry_run, content_type))[0]
                 break
             except Conflict:
                 # The Deployment controller rewrites status (and so the resourceVersion) as
