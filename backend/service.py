@@ -41,7 +41,7 @@ from turnout.backend.ports import (
 )
 from turnout.backend.readiness import wait_ready
 from turnout.backend.slot_writes import SlotWrites
-from turnout.backend.unfinished import refuse_unfinished
+from turnout.backend.traffic_desk import TrafficDesk
 from turnout.backend.verbs import SlotChange, confirmation
 
 if TYPE_CHECKING:
@@ -161,59 +161,35 @@ class ReleaseService:
 
     # --- traffic verbs -------------------------------------------------------
 
+    @property
+    def traffic(self) -> TrafficDesk:
+        """The traffic verbs' dispatch and write (`traffic_desk.py`)."""
+        return TrafficDesk(self)
+
     async def preview(self, action: str, name: str, *, namespace: str | None = None,
                       percent: int | None = None, to: str | None = None,
                       to_version: str = "", redeploy: DeployRequest | None = None) -> ActionResult:
-        """What `action` would change, computed from the current state; nothing is written.
-        With a deploy in flight, abort, promote and resume say how they steer it. A rollback
-        to a version no color runs previews the deploy that brings it back (`redeploy`: that
-        deploy's options; the image comes from the history)."""
-        app = await self.cluster.get_app(name, namespace)
-        through_flow = await self.releases.preview(action, app, to_version=to_version,
-                                                   redeploy=redeploy)
-        if through_flow is not None:
-            return through_flow
-        if action == "resume":
-            return verbs.outcome(app, action, app.traffic, dry_run=True,
-                                 changed=app.operation is not None)
-        if action != "rollback":
-            refuse_unfinished(app, action)
-        plan = verbs.planner(action, app, percent=percent, to=to, to_version=to_version)
-        return verbs.outcome(app, action, plan(app.traffic), dry_run=True)
+        """What `action` would change; nothing is written (`TrafficDesk.preview`)."""
+        return await self.traffic.preview(action, name, namespace=namespace, percent=percent,
+                                          to=to, to_version=to_version, redeploy=redeploy)
 
     async def apply(self, action: str, name: str, *, namespace: str | None = None,
                     percent: int | None = None, to: str | None = None, to_version: str = "",
                     redeploy: DeployRequest | None = None, reason: str = "",
                     dry_run: bool = False, say: Say | None = None) -> ActionResult | Steered:
-        """Perform the `action` that `preview` showed (same names, same parameters); abort and
-        promote steer the app's deploy in flight when it has one; a rollback to a version no
-        color runs deploys it from the history (the deploy's outcome and exit code). The one
-        dispatch of every traffic verb: the named verbs below come here too."""
-        steered = await self.releases.apply(action, name, namespace=namespace,
-                                            to_version=to_version, redeploy=redeploy,
-                                            reason=reason, dry_run=dry_run, say=say)
-        if steered is not None:
-            return steered
-        return await self._act(action, name, namespace=namespace, percent=percent, to=to,
-                               to_version=to_version, reason=reason, dry_run=dry_run)
-
-    async def _act(self, action: str, name: str, *, namespace: str | None = None,
-                   percent: int | None = None, to: str | None = None, to_version: str = "",
-                   reason: str = "", dry_run: bool = False) -> ActionResult:
-        if action == "rollback":
-            return await self._rollback(name, to_version, namespace=namespace, reason=reason,
-                                        dry_run=dry_run)
-        app = await self.cluster.get_app(name, namespace)
-        plan = verbs.planner(action, app, percent=percent, to=to)
-        return await self._traffic(action, app, plan, reason=reason, dry_run=dry_run)
+        """Perform the `action` that `preview` showed (`TrafficDesk.apply`): the one dispatch
+        of every traffic verb; the named verbs below come there too."""
+        return await self.traffic.apply(action, name, namespace=namespace, percent=percent,
+                                        to=to, to_version=to_version, redeploy=redeploy,
+                                        reason=reason, dry_run=dry_run, say=say)
 
     async def set_weight(self, name: str, percent: int, **kw: Any) -> ActionResult:
         """Send `percent` of traffic to the canary color."""
-        return await self._act("weight", name, percent=percent, **kw)
+        return await self.traffic.act("weight", name, percent=percent, **kw)
 
     async def step(self, name: str, **kw: Any) -> ActionResult:
         """Move the canary to the next weight of its plan."""
-        return await self._act("step", name, **kw)
+        return await self.traffic.act("step", name, **kw)
 
     async def promote(self, name: str, *, full: bool = False, **kw: Any) -> ActionResult | Steered:
         """Next step, or with `full` make the canary color live at 100 %. With a deploy in
@@ -227,39 +203,15 @@ class ReleaseService:
 
     async def abort_traffic(self, name: str, **kw: Any) -> ActionResult:
         """Back to the stable color at 100 %, whatever drives the app (a deploy's own restore)."""
-        return await self._act("abort", name, **kw)
+        return await self.traffic.act("abort", name, **kw)
 
     async def rollback(self, name: str, *, to_version: str = "", **kw: Any) -> ActionResult:
         """Restore the previous color (or the one running `to_version`)."""
-        return await self._act("rollback", name, to_version=to_version, **kw)
+        return await self.traffic.act("rollback", name, to_version=to_version, **kw)
 
     async def switch(self, name: str, to: str, **kw: Any) -> ActionResult:
         """Make `to` the live color with all traffic."""
-        return await self._act("switch", name, to=to, **kw)
-
-    async def _rollback(self, name: str, to_version: str, *, namespace: str | None,
-                        reason: str, dry_run: bool) -> ActionResult:
-        """An interrupted multi-object change is undone from its journal first: planning
-        from a half-applied state could pick the wrong color. The color to restore is
-        scaled back up and waited for before traffic moves to it."""
-        app = await self.cluster.get_app(name, namespace)
-        if app.operation is not None and not dry_run:
-            await self.coordination.resume(name, namespace, back=True,
-                                           what="rollback of an interrupted operation")
-            app = await self.cluster.get_app(name, namespace)
-        if to_version and await self.rollback_redeploy(app, to_version) is not None:
-            raise InvalidInput(f"no color of {app.name} runs {to_version}: apply('rollback') "
-                               "deploys it from the release history")
-        plan = verbs.rollback_planner(app, to_version)
-        target = plan(app.traffic)
-        live_replicas = app.slot(app.traffic.live).desired
-        if target.live != app.traffic.live and app.slot(target.live).desired < live_replicas:
-            await self.scale(name, target.live, live_replicas, namespace=namespace,
-                             reason=reason, dry_run=dry_run)
-            if not dry_run:
-                await self.wait_ready(name, target.live, namespace=namespace)
-            app = await self.cluster.get_app(name, namespace)
-        return await self._traffic("rollback", app, plan, reason=reason, dry_run=dry_run)
+        return await self.traffic.act("switch", name, to=to, **kw)
 
     async def rollback_redeploy(self, app: App, version: str,
                                 template: DeployRequest | None = None) -> DeployRequest | None:
@@ -288,20 +240,6 @@ class ReleaseService:
         """Converge the app's interrupted traffic operation from its journal (`back`: undo
         it), never steering a deploy: what a deploy's own restore calls, as it is that deploy."""
         return await self.coordination.resume(name, namespace, back=back)
-
-    async def _traffic(self, action: str, app: App, plan: verbs.Planner, *, dry_run: bool = False,
-                       reason: str = "") -> ActionResult:
-        if action != "rollback":  # rollback undoes the operation first: a way out
-            refuse_unfinished(app, action)
-        target = plan(app.traffic)
-        changed = verbs.moves(app.traffic, target)
-        after = (await self.cluster.write_traffic(app, target, dry_run=dry_run) if changed
-                 else app.traffic)
-        if changed:
-            await self.auditor.app_write(app, action, verbs.traffic_view(app.traffic),
-                                         verbs.traffic_view(after), reason=reason,
-                                         dry_run=dry_run)
-        return verbs.outcome(app, action, after, dry_run=dry_run, changed=changed)
 
     # --- the release flow ----------------------------------------------------
 
